@@ -6,9 +6,11 @@
  * Why it exists: `kubectl create -f` validates Strict by default and first asks, through
  * cli-runtime/pkg/resource/query_param_verifier_v3.go (supportsQueryParamV3), whether the PATCH operation
  * tagged with the object's x-kubernetes-group-version-kind lists a `fieldValidation` parameter. If it does,
- * validation is left to the server; if the document is missing, kubectl falls back to OpenAPI v2 and
- * client-side schema validation. Schemas are kept shallow (object with apiVersion/kind/metadata) — enough for
- * `kubectl explain` to name the kinds, not a full API reference. /openapi/v2 is not served (404).
+ * validation is left to the server. Kinds without PATCH (TokenReview, SelfSubjectReview, ...) fall back, as on
+ * a real server, to client-side validation against OpenAPI v2 (kubectl/pkg/validation): /openapi/v2 is served
+ * as a Document without definitions, for which kubectl skips schema validation (LookupResource finds nothing)
+ * and leaves it to the server. Schemas are kept shallow (object with apiVersion/kind/metadata) — enough for
+ * `kubectl explain` to name the kinds, not a full API reference.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -123,8 +125,28 @@ function acceptsJson(accept: string | undefined): boolean {
   return entries.length === 0 || entries.some((e) => ['application/json', '*/*', 'application/*'].includes(e.type));
 }
 
-/** Serves /openapi/v3 and /openapi/v3/<api path>; `rest` is the path after /openapi. False for anything else. */
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/** kube-openapi pkg/handler/handler.go answers with the dotted subtype: the `@` form does not parse as a media type. */
+const OPENAPI_V2_PROTOBUF_RESPONSE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+/** A protobuf length-delimited field (wire type 2) whose payload is shorter than 128 bytes. */
+function protoField(field: number, payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([(field << 3) | 2, payload.length]), payload]);
+}
+
+/** GET /openapi/v2: gnostic openapi_v2.Document {swagger: "2.0", info: {title, version}} (protobuf or JSON). */
+function serveOpenAPIV2(req: IncomingMessage, res: ServerResponse): void {
+  const info = { title: 'Kubernetes', version: SERVER_GIT_VERSION };
+  const protobuf = parseAccept(req.headers.accept).some((e) => e.type === OPENAPI_V2_PROTOBUF);
+  const body = protobuf
+    ? Buffer.concat([protoField(1, Buffer.from('2.0')), protoField(2, Buffer.concat([protoField(1, Buffer.from(info.title)), protoField(2, Buffer.from(info.version))]))])
+    : Buffer.from(JSON.stringify({ swagger: '2.0', info, paths: {}, definitions: {} }));
+  res.writeHead(200, { 'Content-Type': protobuf ? OPENAPI_V2_PROTOBUF_RESPONSE : 'application/json', 'Content-Length': body.length }).end(body);
+}
+
+/** Serves /openapi/v2, /openapi/v3 and /openapi/v3/<api path>; `rest` is the path after /openapi. */
 export function serveOpenAPI(req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams): boolean {
+  if (rest.length === 1 && rest[0] === 'v2') return (serveOpenAPIV2(req, res), true);
   if (rest[0] !== 'v3') return false;
   const specs = specsByPath();
   const path = rest.slice(1).join('/');

@@ -178,7 +178,8 @@ describe('OpenAPI v3 and kubectl create', () => {
     const patch = JSON.parse(reply.body).paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
     assert.deepEqual(patch['x-kubernetes-group-version-kind'], { group: 'apps', kind: 'Deployment', version: 'v1' });
     assert.ok(patch.parameters.some((p: { name: string }) => p.name === 'fieldValidation'));
-    assert.equal((await get('/openapi/v2')).status, 404);
+    const v2 = await get('/openapi/v2');
+    assert.deepEqual(JSON.parse(v2.body).info, { title: 'Kubernetes', version: 'v1.32.4' });
   });
 
   it('kubectl create -f validates on the server (Strict) without needing OpenAPI v2', async () => {
@@ -189,6 +190,15 @@ describe('OpenAPI v3 and kubectl create', () => {
     assert.equal(stdout, 'configmap/demo created\ndeployment.apps/web created\n');
     assert.ok(h.seen.some((r) => r.startsWith('POST /api/v1/namespaces/default/configmaps?') && r.includes('fieldValidation=Strict')));
     assert.ok(!h.seen.some((r) => r.includes('/openapi/v2')), 'no OpenAPI v2 download');
+  });
+
+  it('kubectl create -f of a kind without PATCH falls back to OpenAPI v2 (protobuf) and still creates', async () => {
+    const file = join(h.dir, 'review.yaml');
+    await writeFile(file, 'apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: abc\n');
+    h.seen.length = 0;
+    const { stdout } = await kubectl('create', '-f', file, '-o', 'name');
+    assert.equal(stdout, 'tokenreview.authentication.k8s.io/<unknown>\n');
+    assert.ok(h.seen.some((r) => r.startsWith('GET /openapi/v2')), 'the v2 document was read');
   });
 });
 

@@ -10,8 +10,10 @@ import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { createCA, issueServingCert } from '../../src/certs/pki.js';
 import { serveNonResource } from '../../src/simulator/discovery.js';
@@ -238,6 +240,28 @@ describe('pods/exec over WebSocket', () => {
     const container = await refused({ Upgrade: 'SPDY/3.1' }, `${cmd('echo')}&stdout=true&container=sidecar`);
     assert.equal(container.body.message, 'container sidecar is not valid for pod web-0');
     await assert.rejects(wsExec(`${cmd('echo')}&stdout=true`, ['base64.channel.k8s.io']), /Unexpected server response: 400/);
+  });
+
+  it('converts newlines for a TTY and merges stderr into stdout', async () => {
+    const r = await wsExec(`${cmd('sh', '-c', 'echo a; nope')}&stdout=true&stderr=true&tty=true`, ['v5.channel.k8s.io']);
+    assert.equal(r.stdout, 'a\r\nsh: nope: not found\r\n');
+    assert.equal(r.stderr, '');
+  });
+
+  it('serves @kubernetes/client-node Exec: streams, stdin end, and the status callback', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(h.kubeconfig);
+    let out = '';
+    const stdout = new Writable({ write: (c: Buffer, _e, cb) => ((out += c), cb()) });
+    const stdin = new PassThrough();
+    const status = await new Promise<V1Status>((resolve, reject) => {
+      new Exec(kc).exec('default', 'web-0', 'main', ['cat'], stdout, null, stdin, false, resolve).then((ws) => {
+        assert.equal(ws.protocol, 'v5.channel.k8s.io');
+        stdin.end('from client-node\n');
+      }, reject);
+    });
+    assert.equal(status.status, 'Success');
+    assert.equal(out, 'from client-node\n');
   });
 
   it('runs under real kubectl exec: output, exit code, and stdin through cat', async () => {
