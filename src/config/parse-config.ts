@@ -1,0 +1,114 @@
+/**
+ * Validates a configuration document (already read from YAML into `unknown`) and completes it into the
+ * frozen, fully-defaulted `Config` that the rest of the gateway sees. Every problem is reported at once,
+ * each with its key path; relative file paths resolve against the config file's folder.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError, formatIssuePath, type ConfigIssue } from './config-error.js';
+import { parseDuration } from './duration.js';
+import { configDocumentSchema, configErrorMap, type ConfigDocument, type IDENTITY_MODES, type LOG_LEVELS } from './schema.js';
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface UpstreamConfig {
+  /** The origin, normalized: `https://127.0.0.1:6443`. */
+  readonly server: string;
+  /** Host to connect to (IPv6 without brackets) and the TLS server name to verify. */
+  readonly host: string;
+  readonly port: number;
+  /** Undefined: trust the system's CAs. */
+  readonly caFile: string | undefined;
+  readonly clientCertFile: string | undefined;
+  readonly clientKeyFile: string | undefined;
+  readonly tokenFile: string | undefined;
+  readonly maxSockets: number;
+  readonly connectTimeoutMs: number;
+}
+
+export interface Config {
+  readonly listen: Endpoint;
+  readonly tls: { readonly certFile: string; readonly keyFile: string };
+  readonly upstream: UpstreamConfig;
+  /** How the caller's identity reaches the apiserver. `insecure`: it does not (dev only). */
+  readonly identity: { readonly mode: IdentityMode };
+  readonly ops: Endpoint;
+  readonly logging: { readonly level: LogLevel };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Rules that span keys; they read the raw document so they report alongside the per-key errors. */
+function crossFieldIssues(doc: unknown): ConfigIssue[] {
+  if (!isRecord(doc)) return [];
+  const upstream = doc.upstream ?? {};
+  if (!isRecord(upstream)) return [];
+  const has = (key: string) => upstream[key] !== undefined;
+  const issues: ConfigIssue[] = [];
+  if (has('clientCertFile') && !has('clientKeyFile')) {
+    issues.push({ path: 'upstream.clientKeyFile', message: 'required when upstream.clientCertFile is set' });
+  }
+  if (has('clientKeyFile') && !has('clientCertFile')) {
+    issues.push({ path: 'upstream.clientCertFile', message: 'required when upstream.clientKeyFile is set' });
+  }
+  if (!has('clientCertFile') && !has('clientKeyFile') && !has('tokenFile')) {
+    issues.push({ path: 'upstream', message: "needs the gateway's own credentials: clientCertFile and clientKeyFile, or tokenFile" });
+  }
+  return issues;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function complete(doc: ConfigDocument, baseDir: string): Config {
+  const file = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const optionalFile = (p: string | undefined) => (p === undefined ? undefined : file(p));
+  const url = new URL(doc.upstream.server);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return deepFreeze<Config>({
+    listen: { ...doc.listen },
+    tls: { certFile: file(doc.tls.certFile), keyFile: file(doc.tls.keyFile) },
+    upstream: {
+      server: url.origin,
+      host,
+      port: url.port === '' ? 443 : Number(url.port),
+      caFile: optionalFile(doc.upstream.caFile),
+      clientCertFile: optionalFile(doc.upstream.clientCertFile),
+      clientKeyFile: optionalFile(doc.upstream.clientKeyFile),
+      tokenFile: optionalFile(doc.upstream.tokenFile),
+      maxSockets: doc.upstream.maxSockets,
+      connectTimeoutMs: parseDuration(doc.upstream.connectTimeout)!,
+    },
+    identity: { mode: doc.identity.mode },
+    ops: { ...doc.ops },
+    logging: { level: doc.logging.level },
+  });
+}
+
+/** Throws `ConfigError` listing every problem; never reads files. */
+export function parseConfig(doc: unknown, opts: { baseDir: string }): Config {
+  const parsed = configDocumentSchema.safeParse(doc ?? {}, { error: configErrorMap });
+  const issues: ConfigIssue[] = [];
+  for (const issue of parsed.error?.issues ?? []) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) issues.push({ path: formatIssuePath([...issue.path, key]), message: 'unknown key' });
+    } else {
+      issues.push({ path: formatIssuePath(issue.path), message: issue.message });
+    }
+  }
+  issues.push(...crossFieldIssues(doc));
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
+  return complete(parsed.data, opts.baseDir);
+}

@@ -1,0 +1,89 @@
+/**
+ * The shape of the configuration document, as zod 4 strict objects (unknown keys are errors) with the
+ * defaults applied. Later pipeline steps (authentication, estimator, admission) add their own sections
+ * here; the sections below keep their keys.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const IDENTITY_MODES = ['insecure'] as const;
+
+const address = z.string().min(1);
+const port = z.number().int().min(0).max(65535);
+const file = z.string().min(1);
+const positiveDuration = z
+  .string()
+  .refine((s) => (parseDuration(s) ?? 0) > 0, 'must be a positive duration such as 10s, 500ms or 1m30s');
+
+/** An https origin: scheme, host and optional port; no path, query, fragment or user info. */
+const httpsOrigin = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an https URL such as https://127.0.0.1:6443' });
+    return;
+  }
+  if (url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must be an https URL' });
+  else if (url.username !== '' || url.password !== '') ctx.addIssue({ code: 'custom', message: 'must not contain user information' });
+  else if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    ctx.addIssue({ code: 'custom', message: 'must be only scheme, host and port (no path, query or fragment)' });
+  }
+});
+
+/** A missing section reads as an empty one, so its own required keys are reported by their full path. */
+const section = <T extends z.ZodType>(schema: T) => z.preprocess((value) => value ?? {}, schema);
+
+const endpoint = (defaultPort: number) =>
+  section(z.strictObject({ address: address.default('127.0.0.1'), port: port.default(defaultPort) }));
+
+export const configDocumentSchema = z.strictObject({
+  listen: endpoint(8443),
+  tls: section(z.strictObject({ certFile: file, keyFile: file })),
+  upstream: section(
+    z.strictObject({
+      server: httpsOrigin,
+      caFile: file.optional(),
+      clientCertFile: file.optional(),
+      clientKeyFile: file.optional(),
+      tokenFile: file.optional(),
+      maxSockets: z.number().int().min(1).max(65536).default(256),
+      connectTimeout: positiveDuration.default('10s'),
+    }),
+  ),
+  identity: section(z.strictObject({ mode: z.enum(IDENTITY_MODES) })),
+  ops: endpoint(8081),
+  logging: section(z.strictObject({ level: z.enum(LOG_LEVELS).default('info') })),
+});
+
+export type ConfigDocument = z.output<typeof configDocumentSchema>;
+
+const EXPECTED: Record<string, string> = {
+  object: 'a mapping',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  array: 'a list',
+};
+
+/** Messages an operator can act on, instead of zod's defaults. */
+export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'required';
+      return `must be ${EXPECTED[issue.expected] ?? issue.expected}`;
+    case 'too_small':
+      if (issue.origin === 'string') return 'must not be empty';
+      return `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`;
+    case 'invalid_value': {
+      const choices = issue.values.map(String).join(', ');
+      return issue.input === undefined ? `required (one of: ${choices})` : `must be one of: ${choices}`;
+    }
+    default:
+      return undefined;
+  }
+};

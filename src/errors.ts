@@ -1,0 +1,62 @@
+/**
+ * The gateway's error catalogue: every failure a client can see from listgate itself (not relayed from the
+ * apiserver) has one entry here with a stable code, the HTTP status, the Kubernetes Status reason and a
+ * message template. Templates name the config key or the action that fixes the problem; `{name}`
+ * placeholders are filled from our own facts (config values, errno codes), never from raw client input.
+ */
+import { failureStatus, type Status, type StatusReason } from './k8s/status.js';
+
+interface CatalogueEntry {
+  status: number;
+  reason: StatusReason;
+  message: string;
+}
+
+export const ERROR_CATALOGUE = {
+  upstream_unreachable: { status: 503, reason: 'ServiceUnavailable', message: 'the Kubernetes API server at {server} is unreachable ({detail}); check upstream.server and that the API server is running' },
+  upstream_reset: { status: 503, reason: 'ServiceUnavailable', message: 'the Kubernetes API server at {server} closed the connection before answering ({detail}); retry the request' },
+  upstream_connect_timeout: { status: 504, reason: 'Timeout', message: 'no connection to the Kubernetes API server at {server} within {timeout}; check that it is reachable or raise upstream.connectTimeout' },
+  upstream_tls_untrusted: { status: 503, reason: 'ServiceUnavailable', message: 'the certificate of the Kubernetes API server at {server} is not trusted ({detail}); set upstream.caFile to the CA that signed its serving certificate' },
+  upstream_tls_hostname: { status: 503, reason: 'ServiceUnavailable', message: 'the certificate of the Kubernetes API server at {server} does not name that host ({detail}); use a host name or IP from its subjectAltName in upstream.server' },
+  upstream_tls_expired: { status: 503, reason: 'ServiceUnavailable', message: 'the certificate of the Kubernetes API server at {server} is expired or not yet valid ({detail}); renew it or check the clocks' },
+  upstream_tls_handshake: { status: 503, reason: 'ServiceUnavailable', message: 'the TLS handshake with the Kubernetes API server at {server} failed ({detail}); check upstream.caFile, upstream.clientCertFile and upstream.clientKeyFile' },
+  upstream_failed: { status: 503, reason: 'ServiceUnavailable', message: 'the request to the Kubernetes API server at {server} failed ({detail})' },
+  upstream_aborted: { status: 502, reason: 'InternalError', message: 'the Kubernetes API server at {server} broke off the response ({detail})' },
+  bad_request: { status: 400, reason: 'BadRequest', message: 'the request could not be understood: {detail}' },
+  internal: { status: 500, reason: 'InternalError', message: 'internal error in listgate; look for request {requestId} in its log' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+export type ErrorParams = Readonly<Record<string, string | number>>;
+
+/** Fills `{name}` placeholders; unknown placeholders stay visible so a missing parameter is noticed. */
+export function formatMessage(template: string, params: ErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
+}
+
+/** A failure with a catalogue code; `cause` keeps the underlying error for the log. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly params: ErrorParams;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
+    super(formatMessage(ERROR_CATALOGUE[code].message, params), options);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.params = params;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CATALOGUE[this.code].status;
+  }
+
+  toStatus(): Status {
+    const entry = ERROR_CATALOGUE[this.code];
+    return failureStatus(entry.status, entry.reason, this.message);
+  }
+}
+
+/** The Status a client gets for a catalogue code. */
+export function errorStatus(code: ErrorCode, params: ErrorParams = {}): Status {
+  return new GatewayError(code, params).toStatus();
+}

@@ -1,0 +1,87 @@
+/**
+ * classify: what a request asks of the apiserver, from its method, URL and headers alone. The RequestInfo
+ * rules of k8s.io/apiserver (verb, group, version, namespace, resource, subresource, name), the read
+ * parameters, the Accept representation, and the kind the later steps branch on:
+ * - list: a GET on a collection without watch; the only kind `estimate` and `admit` weigh;
+ * - watch, and streamingList (a watch with sendInitialEvents=true, the memory-friendly way to list);
+ * - get: a single object or a read of a subresource; write: create/update/patch/delete/deletecollection;
+ * - connect: exec/attach/portforward/proxy subresources, the deprecated /proxy/ path verb, any upgrade;
+ * - log: pods/log; nonResource: discovery, /version, /healthz, /openapi and everything else.
+ * Pure and framework-free.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { parseListOptions, type ListOptions } from '../k8s/list-options.js';
+import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
+import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
+
+export type RequestKind = 'list' | 'watch' | 'streamingList' | 'get' | 'write' | 'connect' | 'log' | 'nonResource';
+
+export interface Classification {
+  kind: RequestKind;
+  info: RequestInfo;
+  /** The read parameters (parsed for every request; meaningful for list, watch and get). */
+  listOptions: ListOptions;
+  /** Undefined when no representation in Accept is one the apiserver serves (it will answer 406). */
+  representation: Representation | undefined;
+  /** The client asked to switch protocols (WebSocket or SPDY). */
+  upgrade: boolean;
+}
+
+const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** `Connection: Upgrade` together with an `Upgrade` header, as RFC 9110 §7.8 requires. */
+export function isUpgradeRequest(headers: IncomingHttpHeaders): boolean {
+  const connection = headerText(headers.connection) ?? '';
+  const tokens = connection.split(',').map((t) => t.trim().toLowerCase());
+  return tokens.includes('upgrade') && (headerText(headers.upgrade) ?? '') !== '';
+}
+
+function kindOf(info: RequestInfo, listOptions: ListOptions, upgrade: boolean): RequestKind {
+  if (!info.isResourceRequest) return 'nonResource';
+  if (upgrade || info.verb === 'proxy' || CONNECT_SUBRESOURCES.has(info.subresource)) return 'connect';
+  if (info.subresource === 'log') return 'log';
+  switch (info.verb) {
+    case 'list':
+      return 'list';
+    case 'watch':
+      return listOptions.sendInitialEvents === true ? 'streamingList' : 'watch';
+    case 'get':
+      return 'get';
+    default:
+      // create, update, patch, delete, deletecollection; and methods the apiserver has no verb for
+      // (it refuses them): not reads either way.
+      return 'write';
+  }
+}
+
+/** Splits a request target (`/api/v1/pods?limit=500`) into a decoded path (as Go's URL.Path) and query. */
+function splitTarget(url: string): { path: string; query: URLSearchParams } {
+  const q = url.indexOf('?');
+  const rawPath = q === -1 ? url : url.slice(0, q);
+  let path = rawPath;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    // A malformed escape: classify the path as written; the apiserver will refuse it.
+  }
+  const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+  return { path, query };
+}
+
+export function classifyRequest(method: string, url: string, headers: IncomingHttpHeaders): Classification {
+  const { path, query } = splitTarget(url);
+  const info = resolveRequestInfo(method, path, query);
+  const listOptions = parseListOptions(query);
+  const upgrade = isUpgradeRequest(headers);
+  return {
+    kind: kindOf(info, listOptions, upgrade),
+    info,
+    listOptions,
+    representation: negotiateRepresentation(headerText(headers.accept)),
+    upgrade,
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * The gateway's HTTPS listener. Node's server timeouts are set for a proxy of long-lived requests:
+ * - requestTimeout 0: Node's default (300 s) would cut a slow upload or a long exec session;
+ * - headersTimeout stays bounded (slow-loris protection while the request head arrives);
+ * - keepAliveTimeout longer than the typical client idle reuse, so kubectl's pooled connections are not
+ *   closed under it; it only applies between requests, never during a watch;
+ * - no socket timeout (`timeout` 0), so a quiet watch is never closed for inactivity.
+ */
+import { createServer, type Server } from 'node:https';
+import type { Logger } from 'pino';
+import type { TlsFiles } from '../config/read-tls-files.js';
+import type { Pipeline } from './pipeline.js';
+
+export function createGatewayServer(deps: { tls: TlsFiles['serving']; pipeline: Pipeline; logger: Logger }): Server {
+  const server = createServer({
+    cert: deps.tls.cert,
+    key: deps.tls.key,
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    keepAliveTimeout: 65_000,
+    noDelay: true,
+  });
+  server.timeout = 0;
+  server.on('request', deps.pipeline.handleRequest);
+  server.on('upgrade', deps.pipeline.handleUpgrade);
+  server.on('tlsClientError', (err) => deps.logger.debug({ err }, 'TLS handshake with a client failed'));
+  return server;
+}

@@ -1,0 +1,94 @@
+/**
+ * The request chain, composed here and only here. It reads like the architecture:
+ *
+ *   begin (strip identity headers, id, logger) → authenticate → classify → estimate → admit → proxy
+ *
+ * Ordinary requests and protocol upgrades run the same chain and differ only in the last step.
+ * authenticate, estimate and admit arrive with their issues; each is one line in `run` below, taking
+ * the context and returning it extended with its own field (see request-context.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { IdentityMode } from '../config/parse-config.js';
+import { GatewayError } from '../errors.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
+import { createHttpProxy } from './proxy-http.js';
+import { createUpgradeProxy } from './proxy-upgrade.js';
+import { replyStatus } from './reply-status.js';
+import {
+  beginRequest,
+  withClassification,
+  type ClassifiedContext,
+  type Exchange,
+  type HttpExchange,
+  type UpgradeExchange,
+} from './request-context.js';
+import { recordRequest, type FinishedContext } from './request-log.js';
+import type { UpstreamClient } from './upstream-client.js';
+
+export interface Pipeline {
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Destroys open tunnels; ordinary connections are closed by their server. */
+  close(): void;
+}
+
+export interface PipelineDeps {
+  upstream: UpstreamClient;
+  identityMode: IdentityMode;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** Milliseconds; injectable so tests control durations. */
+  now?: () => number;
+}
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const now = deps.now ?? (() => performance.now());
+  const proxyHttp = createHttpProxy(deps);
+  const proxyUpgrade = createUpgradeProxy(deps);
+
+  async function run<E extends Exchange>(exchange: E, proxy: (ctx: ClassifiedContext<E>) => Promise<void>): Promise<void> {
+    const ctx = beginRequest(exchange, { logger: deps.logger, now });
+    const clientClosed = closedPromise(exchange);
+    let latest: FinishedContext = ctx;
+    try {
+      // 1. authenticate: `const authenticated = await authenticate(ctx)` (authentication issue).
+      const classified = withClassification(ctx);
+      latest = classified;
+      // 3. estimate (LIST only) and 4. admit: `estimate(classified)`, `await admit(estimated)` (later issues).
+      await proxy(classified);
+    } catch (err) {
+      const failure = err instanceof GatewayError ? err : new GatewayError('internal', { requestId: ctx.id }, { cause: err });
+      if (failure.code === 'internal') ctx.log.error({ err }, 'request failed inside the gateway');
+      else ctx.log.warn({ err, reason: failure.code }, 'request failed');
+      ctx.outcome.error = failure.code;
+      ctx.outcome.code = failure.httpStatus;
+      replyStatus(exchange, failure.toStatus(), ctx.id);
+    }
+    // The proxy has settled the outcome; the line is written once the client's side is closed too.
+    await clientClosed;
+    recordRequest(latest, { metrics: deps.metrics, now });
+  }
+
+  return {
+    handleRequest(req, res) {
+      void run<HttpExchange>({ type: 'http', req, res }, proxyHttp);
+    },
+    handleUpgrade(req, socket, head) {
+      void run<UpgradeExchange>({ type: 'upgrade', req, socket, head }, proxyUpgrade);
+    },
+    close() {
+      proxyUpgrade.closeAll();
+    },
+  };
+}
+
+/** Resolves when the client's side of the exchange closes, finished or not. */
+function closedPromise(exchange: Exchange): Promise<void> {
+  const target = exchange.type === 'http' ? exchange.res : exchange.socket;
+  return new Promise((resolve) => {
+    if (target.destroyed || (exchange.type === 'http' && exchange.res.closed)) resolve();
+    else target.once('close', () => resolve());
+  });
+}

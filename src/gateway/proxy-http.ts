@@ -1,0 +1,82 @@
+/**
+ * proxy (ordinary requests): forwards to the upstream apiserver and relays the answer. Bodies stream in
+ * both directions with backpressure and are never buffered; the response status and headers go back
+ * as-is minus hop-by-hop headers. Failure rules:
+ * - the upstream fails before answering → a Status from the catalogue (503/504);
+ * - the upstream breaks off mid-response → the client's response is destroyed (it sees a truncated,
+ *   failed response, never a clean end);
+ * - the client goes away → the upstream request is destroyed at once, so the apiserver stops and frees
+ *   what it holds for it.
+ */
+import { pipeline } from 'node:stream';
+import type { IdentityMode } from '../config/parse-config.js';
+import { ByteCounter } from './count-bytes.js';
+import { replyStatus } from './reply-status.js';
+import type { ClassifiedContext, HttpExchange } from './request-context.js';
+import type { UpstreamClient } from './upstream-client.js';
+import { upstreamFailure } from './upstream-failure.js';
+import { buildResponseHeaders, buildUpstreamHeaders } from './upstream-headers.js';
+
+export type HttpProxy = (ctx: ClassifiedContext<HttpExchange>) => Promise<void>;
+
+export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: IdentityMode }): HttpProxy {
+  const { upstream } = deps;
+  const facts = { server: upstream.server, connectTimeoutMs: upstream.connectTimeoutMs };
+
+  return (ctx) =>
+    new Promise<void>((resolve) => {
+      const { req, res } = ctx.exchange;
+      const headers = buildUpstreamHeaders(ctx.headers, {
+        identityMode: deps.identityMode,
+        token: upstream.token,
+        upstreamHost: upstream.hostHeader,
+        clientAddress: ctx.clientAddress,
+        requestId: ctx.id,
+        upgrade: false,
+      });
+      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers });
+      let responding = false;
+
+      res.once('close', () => {
+        if (res.writableFinished) return;
+        ctx.outcome.clientClosed = true;
+        upstreamReq.destroy();
+        resolve();
+      });
+
+      // Request body. `pipe` into the pipeline rather than `pipeline(req, …)`: when the upstream fails
+      // first, the client's request must stay intact so it can still receive the 503 Status.
+      const bodyIn = new ByteCounter((n) => (ctx.outcome.bytesFromClient += n));
+      req.pipe(bodyIn);
+      pipeline(bodyIn, upstreamReq, () => undefined);
+
+      upstreamReq.once('response', (upstreamRes) => {
+        responding = true;
+        const code = upstreamRes.statusCode ?? 502;
+        ctx.outcome.code = code;
+        res.writeHead(code, upstreamRes.statusMessage, buildResponseHeaders(upstreamRes.rawHeaders, ctx.id));
+        // Streaming answers (watch, chunked LIST) get their headers now, not with the first event.
+        if (upstreamRes.headers['content-length'] === undefined) res.flushHeaders();
+        const bodyOut = new ByteCounter((n) => (ctx.outcome.bytesToClient += n));
+        pipeline(upstreamRes, bodyOut, res, (err) => {
+          if (err && !ctx.outcome.clientClosed) {
+            ctx.outcome.error = 'upstream_aborted';
+            ctx.log.warn({ err }, 'upstream broke off the response; client response destroyed');
+          }
+          resolve();
+        });
+      });
+
+      upstreamReq.once('error', (err) => {
+        if (responding) return; // the response pipeline reports it
+        if (ctx.outcome.clientClosed) return resolve();
+        const failure = upstreamFailure(err, facts);
+        ctx.outcome.error = failure.code;
+        ctx.outcome.code = failure.httpStatus;
+        ctx.log.warn({ err, reason: failure.code }, 'upstream request failed');
+        if (!req.complete) res.shouldKeepAlive = false;
+        replyStatus(ctx.exchange, failure.toStatus(), ctx.id);
+        resolve();
+      });
+    });
+}

@@ -1,0 +1,96 @@
+/**
+ * The typed per-request context that flows one way through the pipeline. `beginRequest` writes the base
+ * (id, logger, headers with identity headers already stripped); each later step takes any context and
+ * returns it extended with exactly its own field:
+ *   authenticate → `user`   (authentication issue)
+ *   classify     → `classification`
+ *   estimate     → `estimate` (LIST only; estimator issue)
+ *   admit        → `lease`    (admission issue)
+ * so inserting a step changes the chain in pipeline.ts and nothing else.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { ErrorCode } from '../errors.js';
+import { classifyRequest, type Classification } from './classify-request.js';
+import { scrubIdentityHeaders, stripIdentityHeaders } from './identity-headers.js';
+import type { RawHeaders } from './raw-headers.js';
+
+export interface HttpExchange {
+  readonly type: 'http';
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+}
+
+export interface UpgradeExchange {
+  readonly type: 'upgrade';
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+}
+
+export type Exchange = HttpExchange | UpgradeExchange;
+
+/** What happened; the proxy fills it in as it goes, the request log and metrics read it at the end. */
+export interface RequestOutcome {
+  /** The HTTP status the client got (101 for a tunnel); 0 while unknown. */
+  code: number;
+  bytesToClient: number;
+  bytesFromClient: number;
+  /** Catalogue code of the failure, if the gateway answered or broke off with one. */
+  error?: ErrorCode;
+  /** The client went away before the response was complete. */
+  clientClosed?: boolean;
+}
+
+export interface RequestContext<E extends Exchange = Exchange> {
+  /** Request id: a uuid like the apiserver's Audit-ID; sent upstream and returned to the client. */
+  readonly id: string;
+  readonly exchange: E;
+  readonly method: string;
+  /** The request target as received: path and query. */
+  readonly url: string;
+  /** The request headers in raw form, incoming identity headers removed. */
+  readonly headers: RawHeaders;
+  readonly clientAddress: string;
+  /** Milliseconds on the pipeline's clock. */
+  readonly startedAt: number;
+  readonly log: Logger;
+  readonly outcome: RequestOutcome;
+}
+
+/** Paths pino masks in every request log line. */
+export const REDACTED_LOG_PATHS = [
+  'headers.authorization',
+  'headers.cookie',
+  'headers["proxy-authorization"]',
+  'headers["set-cookie"]',
+];
+
+/** Step 0, before anything else: strip identity headers, give the request its id and logger. */
+export function beginRequest<E extends Exchange>(exchange: E, deps: { logger: Logger; now: () => number }): RequestContext<E> {
+  const { req } = exchange;
+  scrubIdentityHeaders(req.headers);
+  const id = randomUUID();
+  const log = deps.logger.child({ requestId: id }, { redact: REDACTED_LOG_PATHS });
+  log.debug({ method: req.method, url: req.url, headers: req.headers }, 'request received');
+  return {
+    id,
+    exchange,
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    headers: stripIdentityHeaders(req.rawHeaders),
+    clientAddress: req.socket.remoteAddress ?? '',
+    startedAt: deps.now(),
+    log,
+    outcome: { code: 0, bytesToClient: 0, bytesFromClient: 0 },
+  };
+}
+
+/** Step 2, classify: adds `classification`. Reads only what the base context carries. */
+export function withClassification<C extends RequestContext>(ctx: C): C & { readonly classification: Classification } {
+  return { ...ctx, classification: classifyRequest(ctx.method, ctx.url, ctx.exchange.req.headers) };
+}
+
+export type ClassifiedContext<E extends Exchange = Exchange> = RequestContext<E> & { readonly classification: Classification };

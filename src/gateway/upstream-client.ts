@@ -1,0 +1,92 @@
+/**
+ * The gateway's connection to the upstream apiserver: TLS with the configured CA and the gateway's
+ * client certificate, a keep-alive pool for ordinary requests, fresh TLS sockets for upgrade tunnels,
+ * and a connect timeout covering TCP connect plus TLS handshake. There is deliberately no other timeout:
+ * watches and large LIST responses last as long as they last.
+ */
+import type { ClientRequest } from 'node:http';
+import { Agent, request } from 'node:https';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { UpstreamConfig } from '../config/parse-config.js';
+import type { TlsFiles } from '../config/read-tls-files.js';
+import type { RawHeaders } from './raw-headers.js';
+import { UpstreamConnectTimeoutError } from './upstream-failure.js';
+
+export interface UpstreamRequestOptions {
+  method: string;
+  /** Request target: path and query as the client sent them. */
+  path: string;
+  headers: RawHeaders;
+}
+
+export interface UpstreamClient {
+  readonly server: string;
+  readonly connectTimeoutMs: number;
+  /** The `host[:port]` to send as Host. */
+  readonly hostHeader: string;
+  /** The gateway's bearer token for the upstream, when it authenticates with one. */
+  readonly token: string | undefined;
+  request(opts: UpstreamRequestOptions): ClientRequest;
+  /** A new TLS connection, resolved once the handshake completed and the certificate verified. */
+  connect(): Promise<TLSSocket>;
+  close(): void;
+}
+
+export function createUpstreamClient(deps: { upstream: UpstreamConfig; files: TlsFiles['upstream'] }): UpstreamClient {
+  const { upstream, files } = deps;
+  const tls: ConnectionOptions = {
+    ...(files.ca === undefined ? {} : { ca: files.ca }),
+    ...(files.cert === undefined ? {} : { cert: files.cert, key: files.key }),
+    // SNI carries host names only (RFC 6066); an IP is verified against the certificate's IP SANs.
+    ...(isIP(upstream.host) === 0 ? { servername: upstream.host } : {}),
+  };
+  const agent = new Agent({ ...tls, keepAlive: true, maxSockets: upstream.maxSockets, scheduling: 'lifo' });
+  const timeoutMs = upstream.connectTimeoutMs;
+  const defaultPort = upstream.port === 443;
+  const hostName = isIP(upstream.host) === 6 ? `[${upstream.host}]` : upstream.host;
+
+  /** Arms the connect timer on a socket that is still connecting; cleared once TLS is established. */
+  const guardConnect = (socket: TLSSocket, onTimeout: (err: Error) => void): void => {
+    const timer = setTimeout(() => onTimeout(new UpstreamConnectTimeoutError(timeoutMs)), timeoutMs);
+    const clear = () => clearTimeout(timer);
+    socket.once('secureConnect', clear);
+    socket.once('close', clear);
+  };
+
+  return {
+    server: upstream.server,
+    connectTimeoutMs: timeoutMs,
+    hostHeader: defaultPort ? hostName : `${hostName}:${upstream.port}`,
+    token: files.token,
+    request(opts) {
+      const req = request({
+        agent,
+        host: upstream.host,
+        port: upstream.port,
+        method: opts.method,
+        path: opts.path,
+        headers: [...opts.headers],
+        setHost: false,
+      });
+      req.on('socket', (socket) => {
+        if (!req.reusedSocket) guardConnect(socket as TLSSocket, (err) => req.destroy(err));
+      });
+      return req;
+    },
+    connect() {
+      return new Promise<TLSSocket>((resolve, reject) => {
+        const socket = tlsConnect({ ...tls, host: upstream.host, port: upstream.port, ALPNProtocols: ['http/1.1'] });
+        guardConnect(socket, (err) => socket.destroy(err));
+        socket.once('secureConnect', () => {
+          socket.removeListener('error', reject);
+          resolve(socket);
+        });
+        socket.once('error', reject);
+      });
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}

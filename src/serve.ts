@@ -1,0 +1,42 @@
+/**
+ * Listens: the gateway on config.listen, the ops server on config.ops (port 0 picks a free port), and
+ * returns the ports actually bound.
+ */
+import type { Server } from 'node:net';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import type { Config, Endpoint } from './config/parse-config.js';
+
+export interface RunningGateway {
+  port: number;
+  opsPort: number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, endpoint: Endpoint): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(endpoint.port, endpoint.address, () => {
+      server.removeListener('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : endpoint.port);
+    });
+  });
+}
+
+export async function startGateway(deps: { config: Config; logger: Logger }): Promise<RunningGateway> {
+  const { config, logger } = deps;
+  const app = createApp({ config, logger });
+  try {
+    const [port, opsPort] = await Promise.all([listen(app.server, config.listen), listen(app.ops, config.ops)]);
+    logger.info(
+      { listen: `${config.listen.address}:${port}`, ops: `${config.ops.address}:${opsPort}`, upstream: config.upstream.server },
+      'listgate gateway listening',
+    );
+    return { port, opsPort, close: () => app.close() };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
