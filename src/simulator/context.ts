@@ -1,0 +1,33 @@
+/**
+ * What the simulator's handlers share (the server-wide context) and what each resource request carries
+ * once it is authenticated, classified and negotiated.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Representation } from '../k8s/media-type.js';
+import type { RequestInfo } from '../k8s/request-info.js';
+import type { Identity, TokenTable } from './authn.js';
+import type { MemoryModel } from './memory-model.js';
+import type { ResourceDef } from './resources.js';
+import type { Store } from './store.js';
+
+export interface SimulatorContext {
+  store: Store;
+  memory: MemoryModel;
+  now: () => number;
+  watchList: boolean;
+  bookmarkIntervalMs: number;
+  tokens: TokenTable;
+  logger: Logger;
+}
+
+export interface ResourceRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  info: RequestInfo;
+  def: ResourceDef;
+  query: URLSearchParams;
+  identity: Identity;
+  /** The negotiated response representation (JSON only; Table and PartialObjectMetadata conversions). */
+  rep: Representation;
+}

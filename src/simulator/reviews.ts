@@ -1,0 +1,57 @@
+/**
+ * The review APIs (create-only, never stored), answering 201 like their REST storages:
+ * - TokenReview (pkg/registry/authentication/tokenreview/storage.go): the token is checked against the
+ *   static token table; a static token is audience-agnostic (authenticator.WrapAudienceAgnosticToken), so
+ *   it is valid for the API audiences and status.audiences echoes the intersection with spec.audiences
+ *   (or the API audiences when none were asked for); an unknown token gives `status: {user: {}}`.
+ * - SelfSubjectReview (pkg/registry/authentication/selfsubjectreview/rest.go): the caller's identity, what
+ *   `kubectl auth whoami` prints.
+ * - SubjectAccessReview: allowed, since the simulator authorizes everyone (no authorization yet).
+ */
+import { badRequest } from './api-errors.js';
+import { lookupToken, type Identity } from './authn.js';
+import type { ResourceRequest, SimulatorContext } from './context.js';
+import { isStatus, readBody, readJsonBody, sendJson, sendStatus } from './http-io.js';
+
+/** kube-apiserver's default --api-audiences (its service account issuer). */
+export const API_AUDIENCES = ['https://kubernetes.default.svc.cluster.local'];
+
+type Obj = Record<string, unknown>;
+
+function userInfo(identity: Identity): Obj {
+  return {
+    username: identity.user,
+    ...(identity.uid ? { uid: identity.uid } : {}),
+    groups: identity.groups,
+    ...(identity.extra ? { extra: identity.extra } : {}),
+  };
+}
+
+function reviewStatus(ctx: SimulatorContext, spec: Obj): Obj {
+  const token = typeof spec['token'] === 'string' ? spec['token'] : '';
+  const found = lookupToken(ctx.tokens, token);
+  const asked = Array.isArray(spec['audiences']) ? spec['audiences'].filter((a): a is string => typeof a === 'string') : [];
+  const audiences = asked.length > 0 ? API_AUDIENCES.filter((a) => asked.includes(a)) : API_AUDIENCES;
+  if (!found || audiences.length === 0) return { user: {} };
+  const groups = found.groups.includes('system:authenticated') ? found.groups : [...found.groups, 'system:authenticated'];
+  return { authenticated: true, user: userInfo({ ...found, groups }), audiences };
+}
+
+export async function serveReview(ctx: SimulatorContext, r: ResourceRequest): Promise<void> {
+  // A SelfSubjectReview has nothing to read (kubectl sends it as protobuf): drain it, answer the caller.
+  const body = r.def.resource === 'selfsubjectreviews' ? (await readBody(r.req), {}) : await readJsonBody(r.req);
+  if (isStatus(body)) return sendStatus(r.res, body);
+  const spec = ((body as Obj)['spec'] ?? {}) as Obj;
+  const head = { kind: r.def.kind, apiVersion: `${r.def.group}/${r.def.version}`, metadata: { creationTimestamp: null } };
+  switch (r.def.resource) {
+    case 'tokenreviews':
+      if (typeof spec['token'] !== 'string' || spec['token'] === '') {
+        return sendStatus(r.res, badRequest('token is required for TokenReview in authentication'));
+      }
+      return sendJson(r.res, 201, { ...head, spec, status: reviewStatus(ctx, spec) });
+    case 'selfsubjectreviews':
+      return sendJson(r.res, 201, { ...head, status: { userInfo: userInfo(r.identity) } });
+    default:
+      return sendJson(r.res, 201, { ...head, spec, status: { allowed: true, reason: 'the simulator authorizes every authenticated request' } });
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The simulator's request chain, in one place: authenticate → record → classify (RequestInfo) →
+ * non-resource or resource → scope and verb checks → negotiate → handler. Upgrades (pods/exec) go through
+ * the same authentication and a pod lookup before the exec server takes the socket.
+ */
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { negotiateRepresentation } from '../k8s/media-type.js';
+import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
+import type { Status } from '../k8s/status.js';
+import { badRequest, internalError, methodNotAllowed, notAcceptable, resourceNotFound, unauthorized } from './api-errors.js';
+import { authenticate, impersonate, type Identity } from './authn.js';
+import type { ResourceRequest, SimulatorContext } from './context.js';
+import { serveDelete, serveDeleteCollection } from './delete-handlers.js';
+import { serveNonResource } from './discovery.js';
+import type { ExecServer } from './exec.js';
+import { sendStatus } from './http-io.js';
+import { serveList } from './list-handler.js';
+import { streamPodLogs } from './logs.js';
+import type { SimulatorMetrics } from './metrics.js';
+import { notFound, requestKey, serveCreate, serveGet, serveUpdate } from './object-handlers.js';
+import { servePatch } from './patch-handler.js';
+import type { RequestLog, SeenRequest } from './request-log.js';
+import { findResource, isStored, type ResourceDef } from './resources.js';
+import { serveReview } from './reviews.js';
+import { serveWatch } from './watch-handler.js';
+
+export interface RouterDeps extends SimulatorContext {
+  metrics: SimulatorMetrics;
+  requestLog: RequestLog;
+  exec: ExecServer;
+}
+
+/** apiserver_request_total's verb label (endpoints/metrics CleanVerb): LIST and WATCH, else the method. */
+function metricVerb(method: string, info: RequestInfo): string {
+  if (info.verb === 'list') return 'LIST';
+  if (info.verb === 'watch') return 'WATCH';
+  if (info.subresource === 'exec') return 'CONNECT';
+  return method.toUpperCase();
+}
+
+function seen(req: IncomingMessage, identity: Identity | undefined): SeenRequest {
+  return {
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    user: identity?.user ?? '',
+    groups: identity?.groups ?? [],
+    ...(identity?.uid ? { uid: identity.uid } : {}),
+    ...(identity?.extra ? { extra: identity.extra } : {}),
+  };
+}
+
+/** Resource routing problems: unknown resource, wrong scope, unsupported verb or subresource. */
+function resolveDef(info: RequestInfo): ResourceDef | Status {
+  const def = findResource(info.apiGroup, info.apiVersion, info.resource);
+  if (!def) return resourceNotFound();
+  // RequestInfo puts a namespace's own name in `namespace` too (/api/v1/namespaces/foo), as upstream does.
+  if (info.namespace && !def.namespaced && def.resource !== 'namespaces') return resourceNotFound();
+  if (info.subresource && !def.subresources?.includes(info.subresource)) return resourceNotFound();
+  const collectionOnly = ['list', 'watch', 'create', 'deletecollection'].includes(info.verb);
+  if (def.namespaced && !info.namespace && !collectionOnly && info.name) return resourceNotFound();
+  if (def.namespaced && !info.namespace && (info.verb === 'create' || info.verb === 'deletecollection') && isStored(def)) return methodNotAllowed();
+  if (!info.subresource && !def.verbs.includes(info.verb)) return methodNotAllowed();
+  return def;
+}
+
+export function createRouter(deps: RouterDeps): {
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+} {
+  const dispatch = async (r: ResourceRequest): Promise<void> => {
+    const { info } = r;
+    if (!isStored(r.def)) return info.verb === 'create' ? serveReview(deps, r) : sendStatus(r.res, methodNotAllowed());
+    if (info.subresource === 'log') {
+      if (info.verb !== 'get') return sendStatus(r.res, methodNotAllowed());
+      const pod = deps.store.get(r.def, requestKey(r));
+      return pod ? streamPodLogs(r.req, r.res, pod.obj, r.query, { now: deps.now }) : sendStatus(r.res, notFound(r));
+    }
+    if (info.subresource === 'exec') return sendStatus(r.res, badRequest('Upgrade request required'));
+    switch (info.verb) {
+      case 'get': return serveGet(deps, r);
+      case 'list': return serveList(deps, r);
+      case 'watch': return serveWatch(deps, r);
+      case 'create': return serveCreate(deps, r);
+      case 'update': return serveUpdate(deps, r);
+      case 'patch': return servePatch(deps, r);
+      case 'delete': return serveDelete(deps, r);
+      case 'deletecollection': return serveDeleteCollection(deps, r);
+      default: return sendStatus(r.res, methodNotAllowed());
+    }
+  };
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'https://simulator.invalid');
+    const authenticated = authenticate(req, deps.tokens);
+    const identity = authenticated ? impersonate(req, authenticated) : undefined;
+    const entry = deps.requestLog.add(seen(req, identity && !('error' in identity) ? identity : authenticated));
+    const info = resolveRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    res.once('close', () => {
+      entry.code = res.statusCode;
+      deps.metrics.countRequest(metricVerb(req.method ?? 'GET', info), info.resource, res.statusCode);
+    });
+    if (!identity) return sendStatus(res, unauthorized());
+    if ('error' in identity) return sendStatus(res, internalError(identity.error));
+    if (url.pathname === '/metrics') {
+      void deps.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'Content-Type': deps.metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
+    if (!info.isResourceRequest) {
+      if (!serveNonResource(req, res, { watchList: deps.watchList })) sendStatus(res, resourceNotFound());
+      return;
+    }
+    const def = resolveDef(info);
+    if ('code' in def) return sendStatus(res, def);
+    const rep = negotiateRepresentation(req.headers.accept, ['json']);
+    if (!rep) return sendStatus(res, notAcceptable('only the following media types are accepted: application/json'));
+    dispatch({ req, res, info, def, query: url.searchParams, identity, rep }).catch((err: unknown) => {
+      deps.logger.error({ err, url: req.url }, 'simulator handler failed');
+      sendStatus(res, internalError((err as Error).message));
+    });
+  };
+
+  const rejectRaw = (socket: Duplex, status: Status): void => {
+    const body = JSON.stringify(status);
+    socket.end(
+      `HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? ''}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(req.url ?? '/', 'https://simulator.invalid');
+    const authenticated = authenticate(req, deps.tokens);
+    const identity = authenticated ? impersonate(req, authenticated) : undefined;
+    const entry = deps.requestLog.add(seen(req, identity && !('error' in identity) ? identity : authenticated));
+    const info = resolveRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    const reject = (status: Status): void => {
+      entry.code = status.code;
+      deps.metrics.countRequest('CONNECT', info.resource, status.code);
+      rejectRaw(socket, status);
+    };
+    if (!identity) return reject(unauthorized());
+    if ('error' in identity) return reject(internalError(identity.error));
+    const def = info.isResourceRequest ? resolveDef(info) : resourceNotFound();
+    if ('code' in def) return reject(def);
+    if (def.resource !== 'pods' || info.subresource !== 'exec') return reject(badRequest('this resource does not support upgrades'));
+    const pod = deps.store.get(def, `${info.namespace}/${info.name}`);
+    if (!pod) return reject(notFound({ def, info } as ResourceRequest));
+    entry.code = 101;
+    deps.metrics.countRequest('CONNECT', info.resource, 101);
+    deps.exec.handleUpgrade(req, socket, head, pod.obj, url.searchParams);
+  };
+
+  return { handleRequest, handleUpgrade };
+}

@@ -1,0 +1,172 @@
+/**
+ * The kube-apiserver simulator: HTTPS (HTTP/1.1, keep-alive) with client-certificate and static-token
+ * authentication, an in-memory etcd with history (store.ts), LIST/WATCH with upstream semantics, and a
+ * memory model that kills the "process" when in-flight LIST responses pass `oomLimitBytes`: every open
+ * connection (watches and exec sessions included) is destroyed, the listener closes, the in-flight gauge
+ * resets, and after `restartDelayMs` it listens again on the same port with the same store (etcd
+ * survives an apiserver restart; the watch cache does not, so watches must resume from a fresh list).
+ * etcd compaction runs every 5 minutes like the apiserver's (--etcd-compaction-interval), compacting to the
+ * revision seen at the previous run (storage/etcd3/compact.go).
+ */
+import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { TokenTable } from './authn.js';
+import { createExecServer } from './exec.js';
+import { createMemoryModel } from './memory-model.js';
+import { createSimulatorMetrics } from './metrics.js';
+import { createRequestLog, type SeenRequest } from './request-log.js';
+import { createRouter } from './router.js';
+import { seedStore, type SeedOptions } from './seed.js';
+import { createStore } from './store.js';
+
+export type { SeedOptions } from './seed.js';
+export type { SeenRequest } from './request-log.js';
+
+export interface SimulatorOptions {
+  tls: { certPem: string; keyPem: string; clientCaPem: string };
+  tokens?: TokenTable;
+  seed?: SeedOptions;
+  oomLimitBytes?: number;
+  restartDelayMs?: number;
+  watchList?: boolean;
+  bookmarkIntervalMs?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface Simulator {
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+  readonly stats: {
+    inflightResponseBytes(): number;
+    peakInflightResponseBytes(): number;
+    oomKills(): number;
+    requests(): ReadonlyArray<SeenRequest>;
+  };
+  compact(): void;
+}
+
+const COMPACTION_INTERVAL_MS = 5 * 60 * 1000;
+
+export function createSimulator(opts: SimulatorOptions): Simulator {
+  const now = opts.now ?? Date.now;
+  const logger = opts.logger ?? pino({ enabled: false });
+  const store = createStore();
+  seedStore(store, opts.seed, now());
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let bound: { port: number; host: string } | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const memory = createMemoryModel({
+    limitBytes: opts.oomLimitBytes,
+    onOom: (wanted, inflight) => {
+      logger.warn({ wanted, inflight, limit: opts.oomLimitBytes }, 'simulated apiserver OOM-killed');
+      metrics.countOomKill();
+      kill();
+    },
+  });
+  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true });
+  const requestLog = createRequestLog();
+  const exec = createExecServer();
+  const router = createRouter({
+    store,
+    memory,
+    now,
+    watchList: opts.watchList ?? true,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    tokens: opts.tokens ?? {},
+    logger,
+    metrics,
+    requestLog,
+    exec,
+  });
+
+  const startServer = (port: number, host: string): Promise<number> => {
+    const s = createServer({
+      cert: opts.tls.certPem,
+      key: opts.tls.keyPem,
+      ca: opts.tls.clientCaPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1'],
+    });
+    s.requestTimeout = 0; // watches and big LISTs run as long as they need
+    s.keepAliveTimeout = 90_000;
+    s.on('secureConnection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    s.on('request', router.handleRequest);
+    s.on('upgrade', router.handleUpgrade);
+    s.on('tlsClientError', (err) => logger.debug({ err }, 'TLS handshake failed'));
+    server = s;
+    return new Promise((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, host, () => {
+        s.off('error', reject);
+        const address = s.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  };
+
+  const destroySockets = (): void => {
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+  };
+
+  function kill(): void {
+    const dying = server;
+    server = undefined;
+    dying?.close();
+    destroySockets();
+    memory.reset();
+    store.restartWatchWindow();
+    if (closed || !bound) return;
+    const { port, host } = bound;
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (closed) return;
+      startServer(port, host).then(
+        () => logger.info({ port }, 'simulated apiserver restarted'),
+        (err: unknown) => logger.error({ err, port }, 'simulated apiserver could not listen again'),
+      );
+    }, opts.restartDelayMs ?? 1000);
+  }
+
+  let lastSeenRv = store.currentRv();
+  const compactor = setInterval(() => {
+    store.compact(lastSeenRv);
+    lastSeenRv = store.currentRv();
+  }, COMPACTION_INTERVAL_MS);
+  compactor.unref();
+
+  return {
+    async listen(port, host = '127.0.0.1') {
+      if (server) throw new Error('simulator is already listening');
+      const actual = await startServer(port, host);
+      bound = { port: actual, host };
+      return actual;
+    },
+    async close() {
+      closed = true;
+      clearInterval(compactor);
+      if (restartTimer) clearTimeout(restartTimer);
+      exec.close();
+      const s = server;
+      server = undefined;
+      destroySockets();
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+    stats: {
+      inflightResponseBytes: () => memory.inflight(),
+      peakInflightResponseBytes: () => memory.peak(),
+      oomKills: () => metrics.oomKills(),
+      requests: () => requestLog.list(),
+    },
+    compact: () => store.compact(),
+  };
+}
