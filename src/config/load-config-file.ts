@@ -12,13 +12,14 @@ import { readTlsFiles } from './read-tls-files.js';
 
 /** YAML text → unknown; syntax errors become ConfigError issues with line and column. */
 export function parseYamlDocument(text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
         const at = e.linePos?.[0];
         const where = at ? `line ${at.line}, column ${at.col}: ` : '';
-        return { path: '<document>', message: `${where}${e.message.split('\n')[0] ?? e.code}` };
+        const first = (e.message.split('\n')[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, '');
+        return { path: '<document>', message: `${where}${first}` };
       }),
     );
   }

@@ -42,7 +42,7 @@ describe('upstreamFailure', () => {
     assert.match(upstreamFailure(new UpstreamConnectTimeoutError(10_000), facts).message, /within 10s.*upstream\.connectTimeout/);
   });
   it('passes a catalogue error through unchanged', () => {
-    const original = new GatewayError('bad_request', { detail: 'x' });
+    const original = new GatewayError('internal', { requestId: 'r' });
     assert.equal(upstreamFailure(original, facts), original);
   });
 });

@@ -114,6 +114,8 @@ describe('failures during a response', () => {
         res.writeHead(200, headers);
         res.write('{"kind":"SecretList","items":[');
         setTimeout(() => req.socket.destroy(), 50);
+      } else if (name === 'reset-head') {
+        req.socket.destroy(); // reset before any response byte
       } else if (name === 'hold-body') {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write('{"type":"ADDED"}\n'); // then nothing: a quiet watch
@@ -147,6 +149,15 @@ describe('failures during a response', () => {
       req.on('error', reject);
       req.end();
     });
+
+  it('answers 503 when the upstream resets the connection before answering', async () => {
+    const result = await readToEnd('/api/v1/secrets?case=reset-head');
+    assert.equal(result.status, 503);
+    assert.equal(result.ended, 'clean');
+    const body = JSON.parse(result.body) as StatusBody;
+    assert.equal(body.reason, 'ServiceUnavailable');
+    assert.match(body.message, /closed the connection before answering \(ECONNRESET\); retry the request/);
+  });
 
   for (const name of ['reset-chunked', 'reset-sized']) {
     it(`a mid-stream upstream reset fails the client response (${name})`, async () => {

@@ -1,0 +1,169 @@
+/**
+ * parseConfig: validation reports every problem with its key path at once, unknown keys and a missing
+ * identity mode are refused, and a valid document is completed into a frozen, fully-defaulted Config.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig, parseDuration, type ConfigIssue } from '../../src/config/config.js';
+
+const VALID = {
+  tls: { certFile: 'serving.crt', keyFile: 'serving.key' },
+  upstream: { server: 'https://127.0.0.1:6443', clientCertFile: 'gateway.crt', clientKeyFile: 'gateway.key' },
+  identity: { mode: 'insecure' },
+};
+
+function issuesOf(doc: unknown): ConfigIssue[] {
+  try {
+    parseConfig(doc, { baseDir: '/etc/listgate' });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.issues;
+  }
+  assert.fail('expected the document to be refused');
+}
+
+const withUpstream = (upstream: Record<string, unknown>) => ({ ...VALID, upstream: { ...VALID.upstream, ...upstream } });
+
+describe('parseConfig: errors', () => {
+  it('reports every error with its path at once', () => {
+    const issues = issuesOf({
+      listen: { address: '', port: 70000 },
+      tls: { certFile: 'serving.crt' },
+      upstream: { server: 'http://127.0.0.1:6443', maxSockets: 0, connectTimeout: 'soon', clientCertFile: 'gateway.crt' },
+      ops: { port: 'eighty' },
+      logging: { level: 'loud' },
+    });
+    assert.deepEqual(issues, [
+      { path: 'listen.address', message: 'must not be empty' },
+      { path: 'listen.port', message: 'must be at most 65535' },
+      { path: 'tls.keyFile', message: 'required' },
+      { path: 'upstream.server', message: 'must be an https URL' },
+      { path: 'upstream.maxSockets', message: 'must be at least 1' },
+      { path: 'upstream.connectTimeout', message: 'must be a positive duration such as 10s, 500ms or 1m30s' },
+      { path: 'identity.mode', message: 'required (one of: insecure)' },
+      { path: 'ops.port', message: 'must be a number' },
+      { path: 'logging.level', message: 'must be one of: fatal, error, warn, info, debug, trace, silent' },
+      { path: 'upstream.clientKeyFile', message: 'required when upstream.clientCertFile is set' },
+    ]);
+  });
+
+  it('puts every issue in the error message, one per line', () => {
+    try {
+      parseConfig({ ...VALID, identity: {}, bogus: true }, { baseDir: '/' });
+      assert.fail('refused expected');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /^invalid configuration:\n {2}identity\.mode: required .*\n {2}bogus: unknown key$/);
+    }
+  });
+
+  it('refuses unknown keys at every level', () => {
+    const issues = issuesOf({ ...withUpstream({ caFiles: 'ca.crt' }), listen: { adress: '0.0.0.0' }, authn: {} });
+    assert.deepEqual(
+      issues.map((i) => `${i.path}: ${i.message}`).sort(),
+      ['authn: unknown key', 'listen.adress: unknown key', 'upstream.caFiles: unknown key'],
+    );
+  });
+
+  it('refuses a missing identity mode, whether the section is absent or empty', () => {
+    const { identity: _identity, ...noIdentity } = VALID;
+    assert.deepEqual(issuesOf(noIdentity), [{ path: 'identity.mode', message: 'required (one of: insecure)' }]);
+    assert.deepEqual(issuesOf({ ...VALID, identity: {} }), [{ path: 'identity.mode', message: 'required (one of: insecure)' }]);
+    assert.deepEqual(issuesOf({ ...VALID, identity: { mode: 'trusting' } }), [{ path: 'identity.mode', message: 'must be one of: insecure' }]);
+  });
+
+  it('requires the gateway credentials upstream, in pairs', () => {
+    const none = { ...VALID, upstream: { server: 'https://10.0.0.1' } };
+    assert.deepEqual(issuesOf(none), [
+      { path: 'upstream', message: "needs the gateway's own credentials: clientCertFile and clientKeyFile, or tokenFile" },
+    ]);
+    assert.deepEqual(issuesOf({ ...VALID, upstream: { server: 'https://10.0.0.1', clientKeyFile: 'k' } }), [
+      { path: 'upstream.clientCertFile', message: 'required when upstream.clientKeyFile is set' },
+    ]);
+  });
+
+  const servers: [unknown, string][] = [
+    ['not a url', 'must be an https URL such as https://127.0.0.1:6443'],
+    ['http://10.0.0.1:6443', 'must be an https URL'],
+    ['https://admin:pw@10.0.0.1:6443', 'must not contain user information'],
+    ['https://10.0.0.1:6443/prefix', 'must be only scheme, host and port (no path, query or fragment)'],
+    ['https://10.0.0.1:6443/?x=1', 'must be only scheme, host and port (no path, query or fragment)'],
+    [6443, 'must be a string'],
+  ];
+  for (const [server, message] of servers) {
+    it(`refuses upstream.server ${JSON.stringify(server)}`, () => {
+      assert.deepEqual(issuesOf(withUpstream({ server })), [{ path: 'upstream.server', message }]);
+    });
+  }
+
+  for (const doc of ['a string', ['a', 'list'], 42]) {
+    it(`refuses a document that is not a mapping (${JSON.stringify(doc)})`, () => {
+      assert.deepEqual(issuesOf(doc), [{ path: '<document>', message: 'must be a mapping' }]);
+    });
+  }
+});
+
+describe('parseConfig: completion', () => {
+  it('fills every default and resolves relative paths against the base folder', () => {
+    const config = parseConfig(VALID, { baseDir: '/etc/listgate' });
+    assert.deepEqual(JSON.parse(JSON.stringify(config)), {
+      listen: { address: '127.0.0.1', port: 8443 },
+      tls: { certFile: '/etc/listgate/serving.crt', keyFile: '/etc/listgate/serving.key' },
+      upstream: {
+        server: 'https://127.0.0.1:6443',
+        host: '127.0.0.1',
+        port: 6443,
+        clientCertFile: '/etc/listgate/gateway.crt',
+        clientKeyFile: '/etc/listgate/gateway.key',
+        maxSockets: 256,
+        connectTimeoutMs: 10_000,
+      },
+      identity: { mode: 'insecure' },
+      ops: { address: '127.0.0.1', port: 8081 },
+      logging: { level: 'info' },
+    });
+    assert.equal(config.upstream.caFile, undefined);
+    assert.equal(config.upstream.tokenFile, undefined);
+  });
+
+  it('keeps absolute paths and explicit values', () => {
+    const config = parseConfig(
+      {
+        ...VALID,
+        listen: { address: '0.0.0.0', port: 0 },
+        upstream: { server: 'https://[::1]', caFile: '/pki/ca.crt', tokenFile: 'token', maxSockets: 8, connectTimeout: '1m30s' },
+        logging: { level: 'debug' },
+      },
+      { baseDir: '/srv' },
+    );
+    assert.deepEqual(config.listen, { address: '0.0.0.0', port: 0 });
+    assert.equal(config.upstream.caFile, '/pki/ca.crt');
+    assert.equal(config.upstream.tokenFile, '/srv/token');
+    assert.deepEqual([config.upstream.server, config.upstream.host, config.upstream.port], ['https://[::1]', '::1', 443]);
+    assert.deepEqual([config.upstream.maxSockets, config.upstream.connectTimeoutMs], [8, 90_000]);
+    assert.equal(config.logging.level, 'debug');
+  });
+
+  it('returns a deeply frozen Config', () => {
+    const config = parseConfig(VALID, { baseDir: '/' });
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.upstream) && Object.isFrozen(config.listen));
+    assert.throws(() => {
+      (config.upstream as { maxSockets: number }).maxSockets = 1;
+    }, TypeError);
+  });
+});
+
+describe('parseDuration', () => {
+  const rows: [string, number | undefined][] = [
+    ['10s', 10_000], ['500ms', 500], ['1m30s', 90_000], ['1.5h', 5_400_000], ['2h45m', 9_900_000], ['250us', 0.25], ['0', 0],
+    ['10', undefined], ['ten seconds', undefined], ['-1s', undefined], ['', undefined], ['1d', undefined], ['s', undefined],
+  ];
+  for (const [text, ms] of rows) {
+    it(`${JSON.stringify(text)} → ${String(ms)}`, () => assert.equal(parseDuration(text), ms));
+  }
+  it('refuses a zero connect timeout', () => {
+    assert.deepEqual(issuesOf(withUpstream({ connectTimeout: '0s' })), [
+      { path: 'upstream.connectTimeout', message: 'must be a positive duration such as 10s, 500ms or 1m30s' },
+    ]);
+  });
+});
