@@ -248,6 +248,17 @@ describe('pods/exec over WebSocket', () => {
     assert.equal(r.stderr, '');
   });
 
+  it('ends a running command when the client goes away (no timer left behind)', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const ws = new WebSocket(`${h.url.replace('https', 'wss')}/api/v1/namespaces/default/pods/web-0/exec?${cmd('sleep', '30')}&stdout=true`, ['v5.channel.k8s.io'], { ca: h.caPem });
+    await new Promise((resolve) => ws.once('message', resolve));
+    assert.equal(timers(), before + 1, 'sleep is running');
+    ws.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(timers(), before);
+  });
+
   it('serves @kubernetes/client-node Exec: streams, stdin end, and the status callback', async () => {
     const kc = new KubeConfig();
     kc.loadFromFile(h.kubeconfig);
