@@ -1,0 +1,101 @@
+/**
+ * The demo's stack, reusable by the tests: a fresh development PKI, the simulator, the gateway in
+ * insecure-forwarding mode in front of it, and the files an operator uses (kubeconfigs, listgate.yaml).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { stringify } from 'yaml';
+import { createDevPki, pkiPaths, writeDevPki, type DevPki } from '../certs/dev-pki.js';
+import { writeKubeconfig } from '../certs/kubeconfig.js';
+import { loadConfigFile } from '../config/config.js';
+import { startGateway } from '../serve.js';
+import { createSimulator, type SeedOptions, type Simulator } from '../simulator/simulator.js';
+
+export interface DemoStackOptions {
+  dir: string;
+  gatewayPort: number;
+  upstreamPort: number;
+  opsPort: number;
+  logLevel: string;
+  seed: SeedOptions;
+  oomLimitBytes: number | undefined;
+  watchList: boolean;
+  logger: Logger;
+}
+
+export interface DemoStack {
+  dir: string;
+  pki: DevPki;
+  sim: Simulator;
+  gatewayUrl: string;
+  upstreamUrl: string;
+  opsUrl: string;
+  /** DIR/kubeconfig: the ordinary user, through the gateway. */
+  kubeconfig: string;
+  /** DIR/upstream.kubeconfig: admin, straight to the simulator. */
+  upstreamKubeconfig: string;
+  configPath: string;
+  close(): Promise<void>;
+}
+
+export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack> {
+  const dir = resolve(opts.dir);
+  await mkdir(dir, { recursive: true });
+  const pki = createDevPki();
+  await writeDevPki(join(dir, 'pki'), pki);
+
+  const sim = createSimulator({
+    tls: { certPem: pki.apiserver.certPem, keyPem: pki.apiserver.keyPem, clientCaPem: pki.ca.certPem },
+    seed: opts.seed,
+    oomLimitBytes: opts.oomLimitBytes,
+    watchList: opts.watchList,
+    logger: opts.logger.child({ component: 'simulator' }),
+  });
+  const upstreamUrl = `https://127.0.0.1:${await sim.listen(opts.upstreamPort, '127.0.0.1')}`;
+  const upstreamKubeconfig = join(dir, 'upstream.kubeconfig');
+  await writeKubeconfig(upstreamKubeconfig, { name: 'simulator-admin', server: upstreamUrl, caPem: pki.ca.certPem, user: pki.admin });
+
+  const rel = (name: Parameters<typeof pkiPaths>[1]): { cert: string; key: string } => pkiPaths('pki', name);
+  const configPath = join(dir, 'listgate.yaml');
+  const configDoc = {
+    listen: { address: '127.0.0.1', port: opts.gatewayPort },
+    tls: { certFile: rel('gateway').cert, keyFile: rel('gateway').key },
+    upstream: {
+      server: upstreamUrl,
+      caFile: rel('ca').cert,
+      clientCertFile: rel('gatewayUpstream').cert,
+      clientKeyFile: rel('gatewayUpstream').key,
+    },
+    identity: { mode: 'insecure' },
+    ops: { address: '127.0.0.1', port: opts.opsPort },
+    logging: { level: opts.logLevel },
+  };
+  await writeFile(configPath, `# listgate demo configuration (written by 'listgate demo')\n${stringify(configDoc)}`);
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway({ config: await loadConfigFile(configPath), logger: opts.logger.child({ component: 'gateway' }) });
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+  const gatewayUrl = `https://127.0.0.1:${gateway.port}`;
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeKubeconfig(kubeconfig, { name: 'listgate-demo', server: gatewayUrl, caPem: pki.ca.certPem, user: pki.user });
+
+  return {
+    dir,
+    pki,
+    sim,
+    gatewayUrl,
+    upstreamUrl,
+    opsUrl: `http://127.0.0.1:${gateway.opsPort}`,
+    kubeconfig,
+    upstreamKubeconfig,
+    configPath,
+    async close() {
+      await gateway.close();
+      await sim.close();
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The `listgate` command as operators and scripts use it: help, flag errors, `demo`, `simulate`, `certs`.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { identityFromCertificate } from '../../src/certs/pki.js';
+
+const CLI = resolve('dist/src/cli.js');
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile('node', [CLI, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function kubectl(kubeconfig: string, args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: home }, timeout: 30_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Spawns a long-running subcommand and resolves once it prints a line matching `ready`. */
+function startUntilReady(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn('node', [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within 30 s:\n${out}`)), 30_000);
+    child.stdout!.on('data', () => {
+      if (/\bready\b/.test(out)) {
+        clearTimeout(timer);
+        resolveReady({ child, output: () => out });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready:\n${out}`));
+    });
+  });
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  return new Promise((done) => child.on('exit', (code) => done(code)));
+}
+
+describe('listgate CLI', () => {
+  const dirs: string[] = [];
+  const tempDir = async (): Promise<string> => {
+    const d = await mkdtemp(join(tmpdir(), 'listgate-cli-'));
+    dirs.push(d);
+    return d;
+  };
+  after(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it('--help lists every subcommand', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, 0);
+    for (const cmd of ['serve', 'demo', 'simulate', 'certs']) assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\s`, 'm'));
+  });
+
+  it('bad flags exit non-zero with a one-line reason', async () => {
+    const cases: [string[], RegExp][] = [
+      [['simulate', '--secrets', 'many'], /--secrets must be a whole number/],
+      [['simulate', '--oom-limit', 'lots'], /--oom-limit must be a byte quantity/],
+      [['simulate', '--watch-list=maybe'], /--watch-list must be true or false/],
+      [['demo', '--no-such-flag'], /Unknown option '--no-such-flag'/],
+      [['serve'], /--config FILE is required/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    for (const [args, reason] of cases) {
+      const r = await run(args);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.stderr, reason);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+
+  it('serve refuses a config file that does not exist, without a stack trace', async () => {
+    const r = await run(['serve', '--config', '/nonexistent/listgate.yaml']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /listgate\.yaml/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it('demo writes its files, prints ready, serves kubectl through the gateway, and stops on SIGTERM', async () => {
+    const dir = await tempDir();
+    const { child } = await startUntilReady(['demo', '--dir', dir, '--port', '0', '--upstream-port', '0', '--ops-port', '0', '--json-logs', '--secrets', '12', '--log-level', 'warn']);
+    try {
+      for (const f of ['kubeconfig', 'upstream.kubeconfig', 'listgate.yaml']) await access(join(dir, f));
+      const viaGateway = await kubectl(join(dir, 'kubeconfig'), ['get', 'secrets', '-A', '--no-headers'], dir);
+      assert.equal(viaGateway.code, 0, viaGateway.stderr);
+      assert.equal(viaGateway.stdout.trim().split('\n').length, 12);
+      const kubeconfig = await readFile(join(dir, 'kubeconfig'), 'utf8');
+      const cert = Buffer.from(/client-certificate-data: (\S+)/.exec(kubeconfig)![1]!, 'base64').toString();
+      assert.equal(identityFromCertificate(cert).groups.includes('system:masters'), false, 'the demo user is not an admin');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exitCode(child), 0);
+  });
+
+  it('simulate serves seeded data with an admin kubeconfig', async () => {
+    const dir = await tempDir();
+    const kc = join(dir, 'admin.kubeconfig');
+    const { child } = await startUntilReady(['simulate', '--port', '0', '--kubeconfig', kc, '--secrets', '5', '--namespaces', '2', '--log-level', 'warn']);
+    try {
+      const r = await kubectl(kc, ['get', 'secrets', '-A', '-o', 'name'], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split('\n').length, 5);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exitCode(child), 0);
+  });
+
+  it('certs init and certs client issue Kubernetes-convention certificates', async () => {
+    const dir = await tempDir();
+    assert.equal((await run(['certs', 'init', '--dir', dir])).code, 0);
+    const user = identityFromCertificate(await readFile(join(dir, 'user.crt'), 'utf8'));
+    const admin = identityFromCertificate(await readFile(join(dir, 'admin.crt'), 'utf8'));
+    assert.deepEqual(admin, { user: 'admin', groups: ['system:masters'] });
+    assert.equal(user.groups.includes('system:masters'), false);
+    await access(join(dir, 'admin.kubeconfig'));
+    const r = await run(['certs', 'client', '--dir', dir, '--cn', 'bob', '--group', 'team-a', '--group', 'team-b', '--out', join(dir, 'bob')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(identityFromCertificate(await readFile(join(dir, 'bob.crt'), 'utf8')), { user: 'bob', groups: ['team-a', 'team-b'] });
+  });
+});
