@@ -1,14 +1,17 @@
 /**
- * proxy (upgrades: exec, attach, port-forward over WebSocket or SPDY, WebSocket watches): opens a fresh
- * TLS connection to the upstream, sends the request head with the same header rules as any request
- * (keeping `Upgrade` and `Connection: Upgrade`), then pipes the two sockets both ways. Whatever the
- * upstream answers (101, or a 4xx Status) reaches the client byte for byte. When either side ends or
- * fails, both are torn down.
+ * proxy (upgrades: exec, attach, port-forward over WebSocket or SPDY, WebSocket watches): sends the
+ * upgrade request upstream with the same header rules as any request (keeping `Upgrade` and
+ * `Connection: Upgrade`). Only when the upstream answers 101 are the two sockets joined and piped both
+ * ways; when either side ends or fails, both are torn down. Any other answer (a 4xx Status, or a plain
+ * response from a server that ignores the upgrade) is relayed and the client connection closed, so no
+ * later bytes from the client can reach the upstream without passing through the pipeline again.
  */
-import { pipeline } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { pipeline, type Duplex } from 'node:stream';
 import type { IdentityMode } from '../config/parse-config.js';
 import { ByteCounter } from './count-bytes.js';
+import { removeHopByHopHeaders } from './hop-by-hop.js';
 import type { RawHeaders } from './raw-headers.js';
 import type { ClassifiedContext, UpgradeExchange } from './request-context.js';
 import type { UpstreamClient } from './upstream-client.js';
@@ -21,9 +24,9 @@ export interface UpgradeProxy {
   closeAll(): void;
 }
 
-/** `GET /path HTTP/1.1` and the header lines; values come from Node's parser or from us (no CR/LF). */
-export function serializeRequestHead(method: string, target: string, headers: RawHeaders): string {
-  const lines = [`${method} ${target} HTTP/1.1`];
+/** `HTTP/1.1 101 Switching Protocols` and the header lines, as they go onto the client's raw socket. */
+export function serializeResponseHead(code: number, message: string | undefined, headers: RawHeaders): string {
+  const lines = [`HTTP/1.1 ${code} ${message || STATUS_CODES[code] || ''}`];
   for (let i = 0; i + 1 < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
@@ -31,58 +34,88 @@ export function serializeRequestHead(method: string, target: string, headers: Ra
 export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMode: IdentityMode }): UpgradeProxy {
   const { upstream } = deps;
   const facts = { server: upstream.server, connectTimeoutMs: upstream.connectTimeoutMs };
-  const open = new Set<TLSSocket>();
+  const open = new Set<Duplex>();
 
-  const proxy = async (ctx: ClassifiedContext<UpgradeExchange>): Promise<void> => {
-    const { socket: client, head } = ctx.exchange;
-    client.on('error', (err) => ctx.log.debug({ err }, 'client socket error'));
-    let tunnel: TLSSocket;
-    try {
-      tunnel = await upstream.connect();
-    } catch (err) {
-      throw upstreamFailure(err, facts);
-    }
-    if (client.destroyed) {
-      tunnel.destroy();
-      ctx.outcome.clientClosed = true;
-      return;
-    }
-    open.add(tunnel);
-    const headers = buildUpstreamHeaders(ctx.headers, {
-      identityMode: deps.identityMode,
-      token: upstream.token,
-      upstreamHost: upstream.hostHeader,
-      clientAddress: ctx.clientAddress,
-      requestId: ctx.id,
-      upgrade: true,
-    });
-    tunnel.write(serializeRequestHead(ctx.method, ctx.url, headers));
-    if (head.length > 0) tunnel.write(head);
-    tunnel.once('data', (chunk: Buffer) => {
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(chunk.toString('latin1', 0, 16));
-      if (status) ctx.outcome.code = Number(status[1]);
-    });
-
-    await new Promise<void>((resolve) => {
+  /** Joins the client and upstream sockets; resolves when both directions are torn down. */
+  const tunnel = (ctx: ClassifiedContext<UpgradeExchange>, upstreamSocket: Duplex) =>
+    new Promise<void>((resolve) => {
+      const { socket: client } = ctx.exchange;
+      open.add(upstreamSocket);
+      // Each socket carries listeners from its server, both pipelines and the request log: a fixed
+      // number per tunnel, above EventEmitter's leak-warning default of 10.
+      for (const socket of [client, upstreamSocket]) socket.setMaxListeners(Math.max(socket.getMaxListeners(), 32));
       let pending = 2;
       const teardown = () => {
         client.destroy();
-        tunnel.destroy();
+        upstreamSocket.destroy();
         if (--pending === 0) {
-          open.delete(tunnel);
+          open.delete(upstreamSocket);
           resolve();
         }
       };
       const toUpstream = new ByteCounter((n) => (ctx.outcome.bytesFromClient += n));
       const toClient = new ByteCounter((n) => (ctx.outcome.bytesToClient += n));
-      pipeline(client, toUpstream, tunnel, teardown);
-      pipeline(tunnel, toClient, client, teardown);
+      pipeline(client, toUpstream, upstreamSocket, teardown);
+      pipeline(upstreamSocket, toClient, client, teardown);
     });
-  };
+
+  /** A non-101 answer: relayed with `Connection: close`, body delimited by the close. */
+  const relayRefusal = (ctx: ClassifiedContext<UpgradeExchange>, res: IncomingMessage) =>
+    new Promise<void>((resolve) => {
+      const { socket: client } = ctx.exchange;
+      // The body length is what Content-Length says, if sent; otherwise the close delimits it.
+      const headers = [...removeHopByHopHeaders(res.rawHeaders), 'Connection', 'close'];
+      client.write(serializeResponseHead(res.statusCode ?? 502, res.statusMessage, headers));
+      const toClient = new ByteCounter((n) => (ctx.outcome.bytesToClient += n));
+      pipeline(res, toClient, client, () => resolve());
+    });
+
+  const proxy = (ctx: ClassifiedContext<UpgradeExchange>): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const { socket: client, head } = ctx.exchange;
+      client.on('error', (err) => ctx.log.debug({ err }, 'client socket error'));
+      const headers = buildUpstreamHeaders(ctx.headers, {
+        identityMode: deps.identityMode,
+        token: upstream.token,
+        upstreamHost: upstream.hostHeader,
+        clientAddress: ctx.clientAddress,
+        requestId: ctx.id,
+        upgrade: true,
+      });
+      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers });
+      const onClientClose = () => {
+        ctx.outcome.clientClosed = true;
+        upstreamReq.destroy();
+        resolve();
+      };
+      client.once('close', onClientClose);
+      let answered = false;
+      upstreamReq.once('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
+        answered = true;
+        client.removeListener('close', onClientClose);
+        ctx.outcome.code = 101;
+        client.write(serializeResponseHead(101, res.statusMessage, res.rawHeaders));
+        if (upstreamHead.length > 0) client.write(upstreamHead);
+        if (head.length > 0) upstreamSocket.write(head);
+        void tunnel(ctx, upstreamSocket).then(resolve);
+      });
+      upstreamReq.once('response', (res: IncomingMessage) => {
+        answered = true;
+        client.removeListener('close', onClientClose);
+        ctx.outcome.code = res.statusCode ?? 502;
+        void relayRefusal(ctx, res).then(resolve);
+      });
+      upstreamReq.once('error', (err) => {
+        if (answered || ctx.outcome.clientClosed) return;
+        client.removeListener('close', onClientClose);
+        reject(upstreamFailure(err, facts));
+      });
+      upstreamReq.end();
+    });
 
   return Object.assign(proxy, {
     closeAll() {
-      for (const tunnel of open) tunnel.destroy();
+      for (const socket of open) socket.destroy();
     },
   });
 }

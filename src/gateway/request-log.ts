@@ -21,6 +21,7 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
     subresource: info?.subresource || undefined,
     namespace: info?.namespace || undefined,
     name: info?.name || undefined,
+    path: info && !info.isResourceRequest ? info.path : undefined,
     kind: ctx.classification?.kind,
     code,
     bytes: outcome.bytesToClient,

@@ -1,13 +1,13 @@
 /**
  * The gateway's connection to the upstream apiserver: TLS with the configured CA and the gateway's
- * client certificate, a keep-alive pool for ordinary requests, fresh TLS sockets for upgrade tunnels,
- * and a connect timeout covering TCP connect plus TLS handshake. There is deliberately no other timeout:
+ * client certificate, a keep-alive pool (an upgraded socket leaves the pool), and a connect timeout
+ * covering TCP connect plus TLS handshake. There is deliberately no other timeout:
  * watches and large LIST responses last as long as they last.
  */
 import type { ClientRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { isIP } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import type { UpstreamConfig } from '../config/parse-config.js';
 import type { TlsFiles } from '../config/read-tls-files.js';
 import type { RawHeaders } from './raw-headers.js';
@@ -28,8 +28,6 @@ export interface UpstreamClient {
   /** The gateway's bearer token for the upstream, when it authenticates with one. */
   readonly token: string | undefined;
   request(opts: UpstreamRequestOptions): ClientRequest;
-  /** A new TLS connection, resolved once the handshake completed and the certificate verified. */
-  connect(): Promise<TLSSocket>;
   close(): void;
 }
 
@@ -46,14 +44,6 @@ export function createUpstreamClient(deps: { upstream: UpstreamConfig; files: Tl
   const defaultPort = upstream.port === 443;
   const hostName = isIP(upstream.host) === 6 ? `[${upstream.host}]` : upstream.host;
 
-  /** Arms the connect timer on a socket that is still connecting; cleared once TLS is established. */
-  const guardConnect = (socket: TLSSocket, onTimeout: (err: Error) => void): void => {
-    const timer = setTimeout(() => onTimeout(new UpstreamConnectTimeoutError(timeoutMs)), timeoutMs);
-    const clear = () => clearTimeout(timer);
-    socket.once('secureConnect', clear);
-    socket.once('close', clear);
-  };
-
   return {
     server: upstream.server,
     connectTimeoutMs: timeoutMs,
@@ -69,21 +59,15 @@ export function createUpstreamClient(deps: { upstream: UpstreamConfig; files: Tl
         headers: [...opts.headers],
         setHost: false,
       });
+      // A pooled socket is connected already; a new one must finish TCP + TLS within the timeout.
       req.on('socket', (socket) => {
-        if (!req.reusedSocket) guardConnect(socket as TLSSocket, (err) => req.destroy(err));
+        if (req.reusedSocket) return;
+        const timer = setTimeout(() => req.destroy(new UpstreamConnectTimeoutError(timeoutMs)), timeoutMs);
+        const clear = () => clearTimeout(timer);
+        socket.once('secureConnect', clear);
+        socket.once('close', clear);
       });
       return req;
-    },
-    connect() {
-      return new Promise<TLSSocket>((resolve, reject) => {
-        const socket = tlsConnect({ ...tls, host: upstream.host, port: upstream.port, ALPNProtocols: ['http/1.1'] });
-        guardConnect(socket, (err) => socket.destroy(err));
-        socket.once('secureConnect', () => {
-          socket.removeListener('error', reject);
-          resolve(socket);
-        });
-        socket.once('error', reject);
-      });
     },
     close() {
       agent.destroy();

@@ -123,6 +123,9 @@ describe('proxy headers', () => {
     const received = mine.find((r) => r.msg === 'request received') as { headers: Record<string, string> } | undefined;
     assert.equal(received?.headers.authorization, '[Redacted]');
     assert.equal(received?.headers.cookie, '[Redacted]');
+    const version = await gatewayRequest(gateway, pki, { path: '/version?x=1' });
+    const versionLine = gateway.logs.find((r) => r.requestId === version.headers['audit-id'] && r.msg === 'request completed');
+    assert.deepEqual([versionLine?.kind, versionLine?.path, versionLine?.resource], ['nonResource', '/version', '']);
     const text = JSON.stringify(gateway.logs);
     assert.ok(!text.includes('very-secret-caller-token') && !text.includes('secret-cookie'), 'a credential reached the log');
   });
