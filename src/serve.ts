@@ -28,15 +28,16 @@ function listen(server: Server, endpoint: Endpoint): Promise<number> {
 export async function startGateway(deps: { config: Config; logger: Logger }): Promise<RunningGateway> {
   const { config, logger } = deps;
   const app = createApp({ config, logger });
-  try {
-    const [port, opsPort] = await Promise.all([listen(app.server, config.listen), listen(app.ops, config.ops)]);
-    logger.info(
-      { listen: `${config.listen.address}:${port}`, ops: `${config.ops.address}:${opsPort}`, upstream: config.upstream.server },
-      'listgate gateway listening',
-    );
-    return { port, opsPort, close: () => app.close() };
-  } catch (err) {
+  // Settle both before deciding: closing while the other listen is still in flight would leak it.
+  const [gateway, ops] = await Promise.allSettled([listen(app.server, config.listen), listen(app.ops, config.ops)]);
+  if (gateway.status === 'rejected' || ops.status === 'rejected') {
     await app.close();
-    throw err;
+    throw gateway.status === 'rejected' ? gateway.reason : (ops as PromiseRejectedResult).reason;
   }
+  const [port, opsPort] = [gateway.value, ops.value];
+  logger.info(
+    { listen: `${config.listen.address}:${port}`, ops: `${config.ops.address}:${opsPort}`, upstream: config.upstream.server },
+    'listgate gateway listening',
+  );
+  return { port, opsPort, close: () => app.close() };
 }

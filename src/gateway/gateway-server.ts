@@ -4,7 +4,8 @@
  * - headersTimeout stays bounded (slow-loris protection while the request head arrives);
  * - keepAliveTimeout longer than the typical client idle reuse, so kubectl's pooled connections are not
  *   closed under it; it only applies between requests, never during a watch;
- * - no socket timeout (`timeout` 0), so a quiet watch is never closed for inactivity.
+ * - no socket timeout (`timeout` 0), so a quiet watch is never closed for inactivity; TCP keepalive
+ *   instead notices peers that vanished, and keeps idle watches alive through NAT and load balancers.
  */
 import { createServer, type Server } from 'node:https';
 import type { Logger } from 'pino';
@@ -19,6 +20,8 @@ export function createGatewayServer(deps: { tls: TlsFiles['serving']; pipeline: 
     headersTimeout: 60_000,
     keepAliveTimeout: 65_000,
     noDelay: true,
+    keepAlive: true,
+    keepAliveInitialDelay: 30_000,
   });
   server.timeout = 0;
   server.on('request', deps.pipeline.handleRequest);
