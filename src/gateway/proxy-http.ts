@@ -67,8 +67,11 @@ export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: 
         });
       });
 
-      upstreamReq.once('error', (err) => {
-        if (responding) return; // the response pipeline reports it
+      // `on`, not `once`: a second error event must not go unhandled and take the process down.
+      let failed = false;
+      upstreamReq.on('error', (err) => {
+        if (responding || failed) return; // the response pipeline reports it
+        failed = true;
         if (ctx.outcome.clientClosed) return resolve();
         const failure = upstreamFailure(err, facts);
         ctx.outcome.error = failure.code;

@@ -105,8 +105,9 @@ export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMod
         ctx.outcome.code = res.statusCode ?? 502;
         void relayRefusal(ctx, res).then(resolve);
       });
-      upstreamReq.once('error', (err) => {
+      upstreamReq.on('error', (err) => {
         if (answered || ctx.outcome.clientClosed) return;
+        answered = true;
         client.removeListener('close', onClientClose);
         reject(upstreamFailure(err, facts));
       });

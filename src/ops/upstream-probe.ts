@@ -47,7 +47,7 @@ export function createUpstreamProbe(deps: UpstreamProbeDeps): UpstreamProbe {
         res.once('end', () => clearTimeout(timer));
         resolve(res.statusCode ?? 0);
       });
-      req.once('error', (err) => {
+      req.on('error', (err) => {
         clearTimeout(timer);
         resolve(upstreamFailure(err, upstream).message);
       });
