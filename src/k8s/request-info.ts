@@ -9,7 +9,7 @@ export interface RequestInfo {
   /** False for discovery, /version, /healthz, /metrics, /openapi and anything outside /api and /apis. */
   isResourceRequest: boolean;
   path: string;
-  /** Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection, proxy; lower-cased method otherwise. */
+  /** Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection, proxy; empty for other methods on resources, the lower-cased method for non-resource requests. */
   verb: string;
   apiPrefix: string;
   apiGroup: string;
@@ -85,7 +85,7 @@ export function resolveRequestInfo(method: string, path: string, query: URLSearc
     info.verb = parts[0]!;
     parts = parts.slice(1);
   } else {
-    info.verb = METHOD_VERBS[method.toUpperCase()] ?? method.toLowerCase();
+    info.verb = METHOD_VERBS[method.toUpperCase()] ?? '';
   }
 
   if (parts[0] === 'namespaces') {
@@ -108,11 +108,18 @@ export function resolveRequestInfo(method: string, path: string, query: URLSearc
   return info;
 }
 
-/** `metadata.name=foo` (or `==`) as the only requirement of a field selector gives the name. */
+/**
+ * `metadata.name=foo` (or `==`) among the ANDed requirements of a field selector gives the name
+ * (fields.RequiresExactMatch); a selector that does not parse (a term without an operator) gives none,
+ * as the apiserver drops options it cannot decode.
+ */
 function exactNameFromFieldSelector(selector: string | null): string | undefined {
   if (!selector) return undefined;
-  const terms = selector.split(',').filter((t) => t.trim() !== '');
-  if (terms.length !== 1) return undefined;
-  const m = /^\s*metadata\.name\s*==?\s*(.*?)\s*$/.exec(terms[0]!);
-  return m ? m[1] : undefined;
+  let name: string | undefined;
+  for (const term of selector.split(',')) {
+    const m = /^\s*([^=!\s]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(term);
+    if (!m) return undefined;
+    if (m[1] === 'metadata.name' && m[2] !== '!=' && name === undefined) name = m[3];
+  }
+  return name;
 }

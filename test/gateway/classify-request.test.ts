@@ -50,6 +50,11 @@ const RESOURCE_ROWS: InfoRow[] = [
   ['GET', '/apis/group/version/resource?fieldSelector=foo=bar', 'list', 'group', 'version', '', 'resource', '', ''],
   ['GET', '/apis/group/version/resource?fieldSelector=metadata.name=name1,foo', 'list', 'group', 'version', '', 'resource', '', ''],
   ['GET', '/apis/group/version/resource?fieldSelector=metadata.name=name1,foo&watch=true', 'watch', 'group', 'version', '', 'resource', '', ''],
+  // metadata.name among other ANDed requirements still names the object (fields.RequiresExactMatch)
+  ['GET', '/api/v1/pods?fieldSelector=spec.nodeName=n1,metadata.name=p1', 'list', '', 'v1', '', 'pods', '', 'p1'],
+  ['GET', '/api/v1/pods?fieldSelector=metadata.name!=p1', 'list', '', 'v1', '', 'pods', '', ''],
+  // methods the apiserver has no verb for
+  ['OPTIONS', '/api/v1/namespaces/other/pods', '', '', 'v1', 'other', 'pods', '', ''],
 ];
 
 const NON_RESOURCE_PATHS = [
