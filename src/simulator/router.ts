@@ -55,7 +55,8 @@ function resolveDef(info: RequestInfo): ResourceDef | Status {
   const def = findResource(info.apiGroup, info.apiVersion, info.resource);
   if (!def) return resourceNotFound();
   // RequestInfo puts a namespace's own name in `namespace` too (/api/v1/namespaces/foo), as upstream does.
-  if (info.namespace && !def.namespaced && def.resource !== 'namespaces') return resourceNotFound();
+  const namespaceItself = def.resource === 'namespaces' && info.name === info.namespace;
+  if (info.namespace && !def.namespaced && !namespaceItself) return resourceNotFound();
   if (info.subresource && !def.subresources?.includes(info.subresource)) return resourceNotFound();
   const collectionOnly = ['list', 'watch', 'create', 'deletecollection'].includes(info.verb);
   if (def.namespaced && !info.namespace && !collectionOnly && info.name) return resourceNotFound();

@@ -50,7 +50,7 @@ export interface FetchOptions {
 /** One HTTPS request to the simulator (a fresh connection each time), resolving when the body is complete. */
 export function fetchSim(t: TestSimulator, path: string, opts: FetchOptions = {}): Promise<FetchResult> {
   const cert = opts.cert === undefined ? t.admin : opts.cert;
-  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' || Buffer.isBuffer(opts.body) ? opts.body : JSON.stringify(opts.body);
   const options: RequestOptions = {
     method: opts.method ?? 'GET',
     host: '127.0.0.1',
@@ -59,7 +59,7 @@ export function fetchSim(t: TestSimulator, path: string, opts: FetchOptions = {}
     ca: t.caPem,
     agent: false,
     headers: {
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}),
       ...opts.headers,
     },
     ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}),
