@@ -1,0 +1,114 @@
+/**
+ * The factors of the memory estimate, with their sources. Server memory for a LIST, per byte of its
+ * response, measured in ../shared/CALIBRATION.md on a 1.26 apiserver with etcd 3.4 (400 objects of ~1 MB,
+ * "Factors that follow": server memory per concurrent LIST ÷ response bytes):
+ *   JSON from etcd 4.5 (~4.2–4.7×; the watch-list KEP's "about 5× the etcd response"), JSON from the watch
+ *   cache 1.75 (~1.5–1.8×), protobuf from etcd 2.5 (~2.2–3.0×), protobuf from the cache 1.0 (~1×);
+ *   paginated: memory follows the page, not the collection.
+ * Newer servers change where a LIST is served from and how it is encoded, so the amplification and the
+ * serving rules form a profile per upstream minor version; configuration may override any profile or add
+ * one. Every number here is a default that `listgate calibrate` is meant to replace with a measurement.
+ */
+import type { Encoding } from '../k8s/media-type.js';
+
+export type ListSource = 'etcd' | 'cache';
+export type Amplification = Readonly<Record<Encoding, Readonly<Record<ListSource, number>>>>;
+
+export interface ServerProfile {
+  /** The first minor version the profile applies to, e.g. "1.31". */
+  readonly fromVersion: string;
+  /** Server bytes per response byte, by response encoding and by where the list is read from. */
+  readonly amplification: Amplification;
+  /** A consistent LIST (resourceVersion unset) without limit is served from the watch cache (KEP-2340). */
+  readonly consistentListFromCache: boolean;
+  /** LISTs with limit, continue or an exact resourceVersion are served from cache snapshots (KEP-4988). */
+  readonly paginatedListFromCache: boolean;
+  /** Where the numbers come from, shown to operators. */
+  readonly source: string;
+}
+
+/** Items of a Table or PartialObjectMetadata response, per byte of the full objects (cold start). */
+export interface ConversionRatio {
+  readonly Table: number;
+  readonly PartialObjectMetadata: number;
+}
+
+export interface Factors {
+  /** The upstream minor version the profile was chosen for ("1.29"), or undefined when unknown. */
+  readonly upstreamVersion: string | undefined;
+  readonly profile: ServerProfile;
+  /** Response bytes in each encoding per byte of the same objects in JSON. */
+  readonly encodingRatio: Readonly<Record<Encoding, number>>;
+  readonly conversionRatio: ConversionRatio;
+  /** Bytes of a list response around its items (kind, apiVersion, metadata). */
+  readonly listEnvelopeBytes: number;
+  /** What a plain watch holds: buffers and one event at a time. */
+  readonly watchBytes: number;
+  /** What a streaming list (watch with sendInitialEvents=true) holds beyond one object at a time. */
+  readonly streamingListBytes: number;
+  /** Server bytes per request-body byte of a write (decode, admission, encode, etcd transaction). */
+  readonly writeAmplification: number;
+  /** Average object size when nothing is known about a resource (JSON bytes). */
+  readonly defaultObjectBytes: number;
+}
+
+const CALIBRATED_1_26: Amplification = {
+  json: { etcd: 4.5, cache: 1.75 },
+  protobuf: { etcd: 2.5, cache: 1.0 },
+  // Not measured: YAML is encoded as JSON first and then converted, so one more copy of the response.
+  yaml: { etcd: 5.5, cache: 2.75 },
+  // Not measured: priced like JSON.
+  cbor: { etcd: 4.5, cache: 1.75 },
+};
+
+/** 1.33+: streaming collection encoders write items as they go, so the response is no longer held whole. */
+const STREAMING_ENCODERS: Amplification = {
+  json: { etcd: 3.0, cache: 0.5 },
+  protobuf: { etcd: 2.0, cache: 0.3 },
+  yaml: { etcd: 5.5, cache: 2.75 },
+  cbor: { etcd: 3.0, cache: 0.5 },
+};
+
+export const BUILT_IN_PROFILES: readonly ServerProfile[] = [
+  {
+    fromVersion: '1.0',
+    amplification: CALIBRATED_1_26,
+    consistentListFromCache: false,
+    paginatedListFromCache: false,
+    source: 'measured on a 1.26 apiserver with etcd 3.4 (CALIBRATION.md)',
+  },
+  {
+    fromVersion: '1.31',
+    amplification: CALIBRATED_1_26,
+    consistentListFromCache: true,
+    paginatedListFromCache: false,
+    source: 'CALIBRATION.md factors; ConsistentListFromCache beta and on by default since 1.31 (KEP-2340)',
+  },
+  {
+    fromVersion: '1.33',
+    amplification: STREAMING_ENCODERS,
+    consistentListFromCache: true,
+    paginatedListFromCache: false,
+    source: 'assumed, not measured: 1.33 streaming JSON/protobuf collection encoders; run listgate calibrate',
+  },
+  {
+    fromVersion: '1.34',
+    amplification: STREAMING_ENCODERS,
+    consistentListFromCache: true,
+    paginatedListFromCache: true,
+    source: 'assumed, not measured: streaming encoders and snapshottable cache (KEP-4988 beta in 1.34); run listgate calibrate',
+  },
+];
+
+export const DEFAULT_FACTORS: Omit<Factors, 'upstreamVersion' | 'profile'> = {
+  // Not measured: typical built-in objects are 50–75 % of their JSON in protobuf (1 MB secrets of
+  // CALIBRATION.md: ~100 %). 0.75 errs high on a cold start.
+  encodingRatio: { json: 1, yaml: 1, protobuf: 0.75, cbor: 0.9 },
+  // Not measured: rows and metadata are usually far smaller than the objects; 0.5 errs high.
+  conversionRatio: { Table: 0.5, PartialObjectMetadata: 0.5 },
+  listEnvelopeBytes: 128,
+  watchBytes: 64 * 1024,
+  streamingListBytes: 256 * 1024,
+  writeAmplification: 4,
+  defaultObjectBytes: 16 * 1024,
+};

@@ -1,0 +1,55 @@
+/**
+ * Where the apiserver reads a LIST from, and whether it honours `limit` there: the rules of the cacher's
+ * shouldDelegateList (k8s.io/apiserver/pkg/storage/cacher): a continue token, a limit (unless
+ * resourceVersion="0"), resourceVersionMatch=Exact, or a consistent read (resourceVersion unset) go to
+ * etcd; resourceVersion="0" is served from the watch cache, which ignores limit and returns everything;
+ * resourceVersion=X without limit is served from the cache. ConsistentListFromCache (1.31+) moves
+ * consistent reads without limit to the cache, and the snapshottable cache (KEP-4988, 1.34+) serves
+ * paginated and exact reads from it too. Pure.
+ */
+import type { ListOptions } from '../k8s/list-options.js';
+import type { ListSource, ServerProfile } from './factors.js';
+
+export interface ListServing {
+  source: ListSource;
+  /** False when the server returns the whole collection whatever `limit` says. */
+  limitHonoured: boolean;
+  reason: string;
+}
+
+export function resolveListServing(options: ListOptions, profile: ServerProfile): ListServing {
+  const rv = options.resourceVersion ?? '';
+  const limited = options.limit !== undefined;
+  const snapshot = profile.paginatedListFromCache;
+  if (options.continue !== undefined) {
+    return snapshot
+      ? { source: 'cache', limitHonoured: true, reason: 'continue token: served from a watch-cache snapshot (KEP-4988)' }
+      : { source: 'etcd', limitHonoured: true, reason: 'continue token: served from etcd (the watch cache cannot continue a list)' };
+  }
+  if (rv === '0') {
+    return {
+      source: 'cache',
+      limitHonoured: false,
+      reason: limited
+        ? 'resourceVersion=0: served from the watch cache, which ignores limit and returns the whole collection'
+        : 'resourceVersion=0: served from the watch cache',
+    };
+  }
+  if (options.resourceVersionMatch === 'Exact') {
+    return snapshot
+      ? { source: 'cache', limitHonoured: true, reason: 'resourceVersionMatch=Exact: served from a watch-cache snapshot (KEP-4988)' }
+      : { source: 'etcd', limitHonoured: true, reason: 'resourceVersionMatch=Exact: served from etcd' };
+  }
+  if (limited) {
+    if (snapshot) return { source: 'cache', limitHonoured: true, reason: 'limit: served page by page from the watch cache (KEP-4988)' };
+    return {
+      source: 'etcd',
+      limitHonoured: true,
+      reason: rv === '' ? 'limit with a consistent read: served from etcd, one page' : `limit with resourceVersion=${rv}: served from etcd, one page`,
+    };
+  }
+  if (rv !== '') return { source: 'cache', limitHonoured: true, reason: `resourceVersion=${rv} without limit: served from the watch cache` };
+  return profile.consistentListFromCache
+    ? { source: 'cache', limitHonoured: true, reason: 'consistent read without limit: served from the watch cache (ConsistentListFromCache)' }
+    : { source: 'etcd', limitHonoured: true, reason: 'consistent read without limit: the whole collection from etcd' };
+}
