@@ -1,0 +1,57 @@
+/**
+ * What `estimateRequest` reads and returns. The input is what classify produces (RequestInfo, ListOptions
+ * and the negotiated Representation from src/k8s); the dependencies are read-only views of the census,
+ * the size model and the learned selectivity, plus the completed factors.
+ */
+import type { ListOptions } from '../k8s/list-options.js';
+import type { Representation } from '../k8s/media-type.js';
+import type { RequestInfo } from '../k8s/request-info.js';
+import type { CensusView, CountSource } from './census.js';
+import type { Factors, ListSource } from './factors.js';
+import type { SelectivityView } from './selectivity-model.js';
+import type { SizeSource, SizeView } from './size-model.js';
+
+export interface EstimateInput {
+  info: RequestInfo;
+  options: ListOptions;
+  /** Undefined when nothing in Accept is servable (the apiserver answers 406). */
+  representation: Representation | undefined;
+  /** Content-Length of a write's body, when known. */
+  bodyBytes?: number;
+}
+
+export interface EstimateDeps {
+  census: CensusView;
+  sizes: SizeView;
+  selectivity?: SelectivityView;
+  factors: Factors;
+}
+
+/**
+ * list: a LIST (one page of it with limit); deletecollection: a LIST of the range plus deletes;
+ * streaming-list: a watch with sendInitialEvents=true; watch; get: one object; write: create, update,
+ * patch, delete; none: nothing the apiserver loads from storage (discovery, logs, exec, 406).
+ */
+export type EstimateClass = 'list' | 'deletecollection' | 'streaming-list' | 'watch' | 'get' | 'write' | 'none';
+
+export interface Estimate {
+  class: EstimateClass;
+  /** Where the read is served from; undefined for classes that don't read a collection or an object. */
+  source: ListSource | undefined;
+  /** Objects the apiserver loads (from etcd) or encodes (from the watch cache) for this request. */
+  objects: number;
+  /** JSON-equivalent bytes per full object. */
+  averageObjectBytes: number;
+  /** Expected decoded response bytes, in the response's encoding (what observe-response measures). */
+  responseBytes: number;
+  /** estimatedBytes ÷ responseBytes (0 when there is no response to speak of). */
+  factor: number;
+  /** Bytes the apiserver is expected to hold for the request. */
+  estimatedBytes: number;
+  /** Why, in an operator's words, one line per step. */
+  reasons: string[];
+  countSource: CountSource | 'unknown' | 'none';
+  /** Age of the count used; Infinity when unknown, undefined when no count was needed. */
+  countAgeSeconds: number | undefined;
+  sizeSource: SizeSource | 'body' | 'none';
+}
