@@ -1,0 +1,103 @@
+/**
+ * The memory a LIST makes the apiserver hold, in two parts calibrated separately:
+ *   load     = objects read from etcd × full object bytes × (amplification from etcd − from the cache)
+ *              (reading and decoding the range; zero from the watch cache, whose objects are decoded)
+ *   response = expected response bytes × amplification from the cache (encoding and holding the body)
+ * For a plain list from etcd the two add up to the measured etcd factor × the response. Table and
+ * PartialObjectMetadata responses are smaller than the objects the server loads; a label or field
+ * selector keeps only part of the range in the response while the whole range is read. Pure.
+ */
+import type { ConversionRatio } from './factors.js';
+import type { Estimate, EstimateDeps, EstimateInput } from './estimate-types.js';
+import { formatAge, formatBytes } from './format-bytes.js';
+import { resolveListServing } from './list-serving.js';
+import type { SizeEstimate } from './size-model.js';
+
+const SIZE_WORDS: Record<SizeEstimate['source'], string> = {
+  namespace: 'learned for this namespace',
+  resource: 'learned for the resource',
+  config: 'configured seed',
+  metrics: 'seeded from apiserver_resource_size_estimate_bytes',
+  default: 'default for an unknown resource',
+};
+
+function describeCount(c: ReturnType<EstimateDeps['census']['count']>, namespace: string): string {
+  if (c.source === 'unknown') return `census: count unknown; priced at the conservative ${c.count} objects`;
+  const where = `${c.source}, ${formatAge(c.ageSeconds)}`;
+  const stand = namespace && c.scope === 'cluster' ? ' (namespace count unknown: the cluster-wide count is an upper bound)' : '';
+  if (c.conservative) return `census: stale count (${where}) priced conservatively at ${c.count} objects${stand}`;
+  return `census: ${c.count} objects (${where})${stand}`;
+}
+
+export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCollection = false): Estimate {
+  const { info, options } = input;
+  const rep = input.representation ?? { encoding: 'json', as: 'object', mediaType: 'application/json' };
+  const { factors } = deps;
+  const gr = info.apiGroup ? `${info.apiGroup}/${info.resource}` : info.resource;
+  const reasons = [`${deleteCollection ? 'DELETECOLLECTION' : 'LIST'} ${gr}${info.namespace ? ` in namespace ${info.namespace}` : ' (all namespaces)'}`];
+
+  const serving = deleteCollection
+    ? { source: 'etcd' as const, limitHonoured: false, reason: 'deletecollection: lists the whole range from etcd, then deletes each object' }
+    : resolveListServing(options, factors.profile);
+  reasons.push(serving.reason);
+
+  const count = deps.census.count(info.apiGroup, info.resource, info.namespace || undefined);
+  reasons.push(describeCount(count, info.namespace));
+  const limit = serving.limitHonoured ? options.limit : undefined;
+  const selective = Boolean(options.labelSelector || options.fieldSelector);
+  let responseObjects = limit === undefined ? count.count : Math.min(limit, count.count);
+  if (limit !== undefined) reasons.push(`limit=${limit}: one page of ${responseObjects} objects (memory follows the page)`);
+  let loadObjects = responseObjects;
+  if (selective) {
+    const learned = deps.selectivity?.share(info.apiGroup, info.resource, options);
+    const share = learned?.share ?? 1;
+    const matched = Math.ceil(count.count * share);
+    responseObjects = limit === undefined ? matched : Math.min(limit, matched);
+    reasons.push(
+      learned
+        ? `selector: the server reads the range; learned share ${(share * 100).toPrecision(2)}% (${learned.samples} samples) → ${responseObjects} objects in the response`
+        : `selector: the server reads the range and the share kept is not learned yet; response priced as ${responseObjects} objects`,
+    );
+  }
+
+  const size = deps.sizes.averageBytes(info.apiGroup, info.resource, info.namespace || undefined);
+  reasons.push(`average object ${formatBytes(size.bytes)} as JSON (${SIZE_WORDS[size.source]}${size.samples ? `, ${size.samples} samples` : ''})`);
+  let itemBytes = size.bytes;
+  if (rep.as !== 'object') {
+    const as: keyof ConversionRatio = rep.as === 'Table' ? 'Table' : 'PartialObjectMetadata';
+    const converted = deps.sizes.convertedBytes(info.apiGroup, info.resource, as);
+    itemBytes = converted?.bytes ?? size.bytes * factors.conversionRatio[as];
+    reasons.push(
+      `as=${rep.as}: the server loads full objects; the response holds ~${formatBytes(itemBytes)} per item (${converted ? `learned, ${converted.samples} samples` : `${factors.conversionRatio[as]} × the object, configured`})`,
+    );
+  }
+  const encodingRatio = factors.encodingRatio[rep.encoding];
+  if (rep.encoding !== 'json') reasons.push(`${rep.encoding}: ${encodingRatio} × the JSON size`);
+
+  const envelope = deps.sizes.envelopeBytes(info.apiGroup, info.resource, rep.as) ?? factors.listEnvelopeBytes;
+  const responseBytes = Math.round((envelope + responseObjects * itemBytes) * encodingRatio);
+  const amp = factors.profile.amplification[rep.encoding];
+  const loadFactor = serving.source === 'etcd' ? Math.max(0, amp.etcd - amp.cache) : 0;
+  const loadBytes = loadObjects * size.bytes * encodingRatio * loadFactor;
+  const estimatedBytes = Math.ceil(loadBytes + responseBytes * amp.cache);
+  reasons.push(
+    serving.source === 'etcd'
+      ? `${rep.encoding} from etcd: ${amp.etcd}× (reading ${loadObjects} objects ${loadFactor}× + holding the response ${amp.cache}×; ${factors.profile.source})`
+      : `${rep.encoding} from the watch cache: ${amp.cache}× the response (${factors.profile.source})`,
+  );
+  reasons.push(`≈ ${formatBytes(estimatedBytes)} held by the apiserver for a ${formatBytes(responseBytes)} response`);
+  if (serving.source === 'cache') loadObjects = responseObjects;
+  return {
+    class: deleteCollection ? 'deletecollection' : 'list',
+    source: serving.source,
+    objects: loadObjects,
+    averageObjectBytes: size.bytes,
+    responseBytes,
+    factor: estimatedBytes / responseBytes,
+    estimatedBytes,
+    reasons,
+    countSource: count.source,
+    countAgeSeconds: count.ageSeconds,
+    sizeSource: size.source,
+  };
+}
