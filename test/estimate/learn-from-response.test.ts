@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { estimateRequest } from '../../src/estimate/estimate-list-memory.js';
+import { createEstimatorMetrics } from '../../src/estimate/estimator-metrics.js';
+import { learnFromResponse } from '../../src/estimate/learn-from-response.js';
+import type { ResponseObservation } from '../../src/estimate/observe-response.js';
+import { resolveFactors } from '../../src/estimate/resolve-factors.js';
+import { ACCEPT, createModels, inputOf } from './estimate-fixture.js';
+
+const observed = (o: Partial<ResponseObservation>): ResponseObservation => ({
+  wireBytes: 0, decodedBytes: 10_128, format: 'json', items: 10, itemBytes: 9_991, complete: true, ...o,
+});
+
+function setup() {
+  const m = createModels();
+  const registry = new Registry();
+  const metrics = createEstimatorMetrics(registry, { census: m.census, sizes: m.sizes });
+  const factors = resolveFactors();
+  const learn = (url: string, seen: ResponseObservation, status = 200, accept: string = ACCEPT.json) => {
+    const input = inputOf('GET', url, accept);
+    const estimate = estimateRequest(input, { ...m, factors });
+    return learnFromResponse({ input, estimate, status, observed: seen }, { ...m, metrics });
+  };
+  return { ...m, registry, metrics, learn };
+}
+
+describe('learnFromResponse', () => {
+  it('counts a complete list, learns the item size with its separators, and the envelope', () => {
+    const s = setup();
+    const learned = s.learn('/api/v1/namespaces/a/secrets', observed({}));
+    assert.deepEqual({ count: learned.count, itemBytes: learned.itemBytes }, { count: 10, itemBytes: 1000 });
+    assert.equal(s.census.count('', 'secrets', 'a').count, 10);
+    assert.equal(s.census.count('', 'secrets', 'a').source, 'response');
+    assert.equal(s.sizes.averageBytes('', 'secrets', 'a').bytes, 1000);
+    assert.equal(s.sizes.envelopeBytes('', 'secrets', 'object'), 128);
+  });
+
+  it('counts a first page from remainingItemCount, not a continued page', () => {
+    const s = setup();
+    assert.equal(s.learn('/api/v1/secrets?limit=10', observed({ continue: 'x', remainingItemCount: 90 })).count, 100);
+    assert.equal(s.learn('/api/v1/secrets?limit=10&continue=x', observed({ continue: 'y', remainingItemCount: 80 })).count, undefined);
+    assert.equal(s.census.count('', 'secrets').count, 100);
+  });
+
+  it('learns a selector share against a fresh count, and never a count from a selector answer', () => {
+    const s = setup();
+    s.census.observe({ group: '', resource: 'pods', namespace: 'a', count: 40, source: 'probe' });
+    const learned = s.learn('/api/v1/namespaces/a/pods?labelSelector=app%3Dweb', observed({}));
+    assert.equal(learned.share, 0.25);
+    assert.equal(learned.count, undefined);
+    assert.equal(s.census.count('', 'pods', 'a').count, 40);
+    s.learn('/api/v1/namespaces/a/pods?labelSelector=app%3Ddb', observed({}));
+    assert.equal(s.selectivity.share('', 'pods', { labelSelector: 'app=other' })?.share, 0.25);
+  });
+
+  it('learns Table rows apart from the objects', () => {
+    const s = setup();
+    s.learn('/api/v1/pods', observed({ itemBytes: 2991, decodedBytes: 4000 }), 200, ACCEPT.table);
+    assert.equal(s.sizes.convertedBytes('', 'pods', 'Table')?.bytes, 300);
+    assert.equal(s.sizes.averageBytes('', 'pods').source, 'default');
+  });
+
+  it('learns nothing from errors, broken streams, unread formats, or requests that are not LISTs', () => {
+    const s = setup();
+    assert.deepEqual(s.learn('/api/v1/secrets', observed({}), 500), {});
+    assert.deepEqual(s.learn('/api/v1/secrets', observed({ complete: false })), {});
+    assert.deepEqual(s.learn('/api/v1/secrets', observed({ format: 'other' })), {});
+    assert.deepEqual(s.learn('/api/v1/namespaces/a/secrets/one', observed({})), {});
+    assert.equal(s.census.count('', 'secrets').source, 'unknown');
+    assert.equal(s.sizes.averageBytes('', 'secrets').source, 'default');
+  });
+
+  it('records the error ratio and exposes the census and size model as metrics', async () => {
+    const s = setup();
+    s.census.observe({ group: 'apps', resource: 'deployments', count: 7, source: 'metrics' });
+    s.census.observe({ group: 'apps', resource: 'deployments', namespace: 'a', count: 2, source: 'probe' });
+    s.clock.advance(5000);
+    const learned = s.learn('/apis/apps/v1/deployments', observed({}));
+    s.metrics.countProbe('dropped');
+    const text = await s.registry.metrics();
+    assert.match(text, new RegExp(`listgate_estimate_error_ratio_sum\\{resource="deployments.apps"\\} ${learned.errorRatio}`));
+    assert.match(text, /listgate_estimate_error_ratio_count\{resource="deployments.apps"\} 1/);
+    assert.match(text, /listgate_census_age_seconds\{resource="deployments.apps",source="metrics"\} 5/);
+    assert.match(text, /listgate_census_objects\{resource="deployments.apps",source="response"\} 10/);
+    assert.doesNotMatch(text, /source="probe"/, 'namespaced counts are left out of the label set');
+    assert.match(text, /listgate_census_probes_total\{result="dropped"\} 1/);
+    assert.match(text, /listgate_size_model_bytes\{resource="deployments.apps",representation="object",source="resource"\} 1000/);
+  });
+});
