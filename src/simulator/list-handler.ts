@@ -134,5 +134,28 @@ export async function serveList(ctx: SimulatorContext, r: ResourceRequest): Prom
   r.res.once('finish', done);
   r.res.once('close', done);
   r.res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json', 'Content-Length': bodyRef.length });
-  r.res.end(bodyRef);
+  writeWithBackpressure(r.res, bodyRef);
+}
+
+const WRITE_SLICE_BYTES = 1024 * 1024;
+
+/**
+ * Writes the assembled body in slices as the socket drains. The whole Buffer stays referenced (that is the
+ * modeled cost); slicing only keeps TLS from encrypting a second full copy ahead of a slow reader.
+ */
+function writeWithBackpressure(res: ResourceRequest['res'], body: Buffer): void {
+  let offset = 0;
+  const pump = (): void => {
+    while (offset < body.length && !res.destroyed) {
+      const end = Math.min(offset + WRITE_SLICE_BYTES, body.length);
+      const more = res.write(body.subarray(offset, end));
+      offset = end;
+      if (!more) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!res.destroyed) res.end();
+  };
+  pump();
 }
