@@ -146,8 +146,12 @@ const WRITE_SLICE_BYTES = 1024 * 1024;
 function writeWithBackpressure(res: ResourceRequest['res'], body: Buffer): void {
   let offset = 0;
   const pump = (): void => {
-    while (offset < body.length && !res.destroyed) {
+    while (!res.destroyed) {
       const end = Math.min(offset + WRITE_SLICE_BYTES, body.length);
+      if (end === body.length) {
+        res.end(body.subarray(offset));
+        return;
+      }
       const more = res.write(body.subarray(offset, end));
       offset = end;
       if (!more) {
@@ -155,7 +159,6 @@ function writeWithBackpressure(res: ResourceRequest['res'], body: Buffer): void 
         return;
       }
     }
-    if (!res.destroyed) res.end();
   };
   pump();
 }

@@ -72,7 +72,7 @@ describe('memory model', () => {
     const etcd = await fetchSim(t, LIST);
     assert.equal(etcd.body.length, bodyBytes);
     assert.equal(t.sim.stats.peakInflightResponseBytes(), Math.ceil(bodyBytes * 4.5));
-    assert.equal(inflight(), 0);
+    await until('the completed write to release its bytes', () => inflight() === 0);
     const cache = holdList(t, `${LIST}?resourceVersion=0`);
     await cache.started;
     assert.equal(inflight(), Math.ceil(bodyBytes * 1.75));
@@ -88,6 +88,8 @@ describe('memory model', () => {
     held.destroy();
     await until('release after abort', () => inflight() === 0);
     await fetchSim(t, LIST);
+    await until('the completed write to release its bytes', () => inflight() === 0);
+    await new Promise((r) => setTimeout(r, 50));
     assert.equal(inflight(), 0, 'no double release drove the gauge negative');
   });
 
