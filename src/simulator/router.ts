@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { negotiateRepresentation } from '../k8s/media-type.js';
+import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
 import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
 import type { Status } from '../k8s/status.js';
 import { badRequest, internalError, methodNotAllowed, notAcceptable, resourceNotFound, unauthorized } from './api-errors.js';
@@ -30,6 +30,8 @@ export interface RouterDeps extends SimulatorContext {
   requestLog: RequestLog;
   exec: ExecServer;
 }
+
+const PLAIN_JSON: Representation = { encoding: 'json', as: 'object', mediaType: 'application/json' };
 
 /** apiserver_request_total's verb label (endpoints/metrics CleanVerb): LIST and WATCH, else the method. */
 function metricVerb(method: string, info: RequestInfo): string {
@@ -78,6 +80,7 @@ export function createRouter(deps: RouterDeps): {
       return pod ? streamPodLogs(r.req, r.res, pod.obj, r.query, { now: deps.now }) : sendStatus(r.res, notFound(r));
     }
     if (info.subresource === 'exec') return sendStatus(r.res, badRequest('Upgrade request required'));
+    if (info.subresource === 'status' && !['get', 'update', 'patch'].includes(info.verb)) return sendStatus(r.res, methodNotAllowed());
     switch (info.verb) {
       case 'get': return serveGet(deps, r);
       case 'list': return serveList(deps, r);
@@ -116,7 +119,8 @@ export function createRouter(deps: RouterDeps): {
     }
     const def = resolveDef(info);
     if ('code' in def) return sendStatus(res, def);
-    const rep = negotiateRepresentation(req.headers.accept, ['json']);
+    // Logs are text/plain whatever the client accepts; everything else is negotiated.
+    const rep = info.subresource === 'log' ? PLAIN_JSON : negotiateRepresentation(req.headers.accept, ['json']);
     if (!rep) return sendStatus(res, notAcceptable('only the following media types are accepted: application/json'));
     dispatch({ req, res, info, def, query: url.searchParams, identity, rep }).catch((err: unknown) => {
       deps.logger.error({ err, url: req.url }, 'simulator handler failed');
