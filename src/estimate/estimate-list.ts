@@ -7,19 +7,11 @@
  * PartialObjectMetadata responses are smaller than the objects the server loads; a label or field
  * selector keeps only part of the range in the response while the whole range is read. Pure.
  */
-import type { ConversionRatio } from './factors.js';
 import type { Estimate, EstimateDeps, EstimateInput } from './estimate-types.js';
 import { formatAge, formatBytes } from './format-bytes.js';
 import { resolveListServing } from './list-serving.js';
-import type { SizeEstimate } from './size-model.js';
-
-const SIZE_WORDS: Record<SizeEstimate['source'], string> = {
-  namespace: 'learned for this namespace',
-  resource: 'learned for the resource',
-  config: 'configured seed',
-  metrics: 'seeded from apiserver_resource_size_estimate_bytes',
-  default: 'default for an unknown resource',
-};
+import { pageShape } from './page-chains.js';
+import { resolveItemSizes } from './response-item-size.js';
 
 function describeCount(c: ReturnType<EstimateDeps['census']['count']>, namespace: string): string {
   if (c.source === 'unknown') return `census: count unknown; priced at the conservative ${c.count} objects`;
@@ -45,8 +37,14 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
   reasons.push(describeCount(count, info.namespace));
   const limit = serving.limitHonoured ? options.limit : undefined;
   const selective = Boolean(options.labelSelector || options.fieldSelector);
-  let responseObjects = limit === undefined ? count.count : Math.min(limit, count.count);
-  if (limit !== undefined) reasons.push(`limit=${limit}: one page of ${responseObjects} objects (memory follows the page)`);
+  const shape = pageShape({ group: info.apiGroup, resource: info.resource, namespace: info.namespace, ...options, encoding: rep.encoding, as: rep.as });
+  const position = limit !== undefined ? deps.pages?.pagePosition(shape, options.continue) : undefined;
+  let responseObjects = limit === undefined ? count.count : Math.min(limit, position?.remaining ?? count.count);
+  if (limit !== undefined) {
+    const left = position?.remaining !== undefined ? `, ${position.remaining} left in the list's snapshot` : '';
+    const which = position ? `page ${position.index + 1},` : 'one page of';
+    reasons.push(`limit=${limit}: ${which} ${responseObjects} objects${left} (memory follows the page)`);
+  }
   let loadObjects = responseObjects;
   if (selective) {
     const learned = deps.selectivity?.share(info.apiGroup, info.resource, options);
@@ -60,25 +58,26 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
     );
   }
 
-  const size = deps.sizes.averageBytes(info.apiGroup, info.resource, info.namespace || undefined);
-  reasons.push(`average object ${formatBytes(size.bytes)} as JSON (${SIZE_WORDS[size.source]}${size.samples ? `, ${size.samples} samples` : ''})`);
-  let itemBytes = size.bytes;
-  if (rep.as !== 'object') {
-    const as: keyof ConversionRatio = rep.as === 'Table' ? 'Table' : 'PartialObjectMetadata';
-    const converted = deps.sizes.convertedBytes(info.apiGroup, info.resource, as);
-    itemBytes = converted?.bytes ?? size.bytes * factors.conversionRatio[as];
-    reasons.push(
-      `as=${rep.as}: the server loads full objects; the response holds ~${formatBytes(itemBytes)} per item (${converted ? `learned, ${converted.samples} samples` : `${factors.conversionRatio[as]} × the object, configured`})`,
-    );
-  }
   const encodingRatio = factors.encodingRatio[rep.encoding];
+  const size = resolveItemSizes({
+    group: info.apiGroup,
+    resource: info.resource,
+    namespace: info.namespace || undefined,
+    rep,
+    position,
+    limit,
+    sizes: deps.sizes,
+    factors,
+  });
+  reasons.push(...size.reasons);
+  const itemBytes = size.itemBytes;
   if (rep.encoding !== 'json') reasons.push(`${rep.encoding}: ${encodingRatio} × the JSON size`);
 
   const envelope = deps.sizes.envelopeBytes(info.apiGroup, info.resource, rep.as) ?? factors.listEnvelopeBytes;
   const responseBytes = Math.round((envelope + responseObjects * itemBytes) * encodingRatio);
   const amp = factors.profile.amplification[rep.encoding];
   const loadFactor = serving.source === 'etcd' ? Math.max(0, amp.etcd - amp.cache) : 0;
-  const loadBytes = loadObjects * size.bytes * encodingRatio * loadFactor;
+  const loadBytes = loadObjects * size.objectBytes * encodingRatio * loadFactor;
   const estimatedBytes = Math.ceil(loadBytes + responseBytes * amp.cache);
   reasons.push(
     serving.source === 'etcd'
@@ -91,7 +90,7 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
     class: deleteCollection ? 'deletecollection' : 'list',
     source: serving.source,
     objects: loadObjects,
-    averageObjectBytes: size.bytes,
+    averageObjectBytes: size.objectBytes,
     responseBytes,
     factor: estimatedBytes / responseBytes,
     estimatedBytes,

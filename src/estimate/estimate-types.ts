@@ -8,6 +8,7 @@ import type { Representation } from '../k8s/media-type.js';
 import type { RequestInfo } from '../k8s/request-info.js';
 import type { CensusView, CountSource } from './census.js';
 import type { Factors, ListSource } from './factors.js';
+import type { PageView } from './page-chains.js';
 import type { SelectivityView } from './selectivity-model.js';
 import type { SizeSource, SizeView } from './size-model.js';
 
@@ -24,6 +25,8 @@ export interface EstimateDeps {
   census: CensusView;
   sizes: SizeView;
   selectivity?: SelectivityView;
+  /** Learned pages of paginated queries (page-chains.ts); without it pages are priced by the average. */
+  pages?: PageView;
   factors: Factors;
 }
 
@@ -53,5 +56,6 @@ export interface Estimate {
   countSource: CountSource | 'unknown' | 'none';
   /** Age of the count used; Infinity when unknown, undefined when no count was needed. */
   countAgeSeconds: number | undefined;
-  sizeSource: SizeSource | 'body' | 'none';
+  /** `page`: learned for this page of this query (page-chains.ts); `body`: a write's request body. */
+  sizeSource: SizeSource | 'page' | 'body' | 'none';
 }

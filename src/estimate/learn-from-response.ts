@@ -1,7 +1,8 @@
 /**
  * After each LIST: compare the estimated response bytes with the observed ones (the error-ratio metric)
  * and feed what the response tells into the models:
- * - the size model: item bytes ÷ items, in the response's encoding and conversion;
+ * - the size model: item bytes ÷ items, in the response's encoding and conversion, from whole answers
+ *   only: pages are summed along their continue tokens (page-chains.ts) and count once complete;
  * - the census: a complete selector-free answer counts the range (items, or items + remainingItemCount
  *   for a first page); continued pages and selector answers don't;
  * - the selectivity model: a complete selector answer ÷ a fresh count of its range.
@@ -10,6 +11,7 @@
 import type { Census } from './census.js';
 import type { Estimate, EstimateInput } from './estimate-types.js';
 import type { EstimatorMetrics } from './estimator-metrics.js';
+import { pageShape, type PageChains } from './page-chains.js';
 import type { ResponseObservation } from './observe-response.js';
 import type { SelectivityModel } from './selectivity-model.js';
 import type { SizeModel } from './size-model.js';
@@ -26,6 +28,8 @@ export interface LearnDeps {
   census: Pick<Census, 'observe' | 'count'>;
   selectivity?: Pick<SelectivityModel, 'observe'>;
   metrics?: Pick<EstimatorMetrics, 'observeError'>;
+  /** Without it, paginated answers teach the size model nothing (a page is a biased sample). */
+  pages?: PageChains;
 }
 
 export interface Learned {
@@ -48,17 +52,24 @@ export function learnFromResponse(outcome: ListOutcome, deps: LearnDeps): Learne
   // JSON items are separated by commas; protobuf item bytes already include their framing.
   const json = observed.format === 'json';
   const itemBytes = observed.itemBytes + (json ? Math.max(0, observed.items - 1) : 0);
-  deps.sizes.observe({
+  const observation = {
     group: info.apiGroup,
     resource: info.resource,
     namespace,
-    bytes: itemBytes,
-    items: observed.items,
-    envelopeBytes: Math.max(0, observed.decodedBytes - itemBytes),
-    encoding: json ? 'json' : 'protobuf',
+    encoding: json ? ('json' as const) : ('protobuf' as const),
     as: input.representation?.as ?? 'object',
-  });
-  if (observed.items > 0) learned.itemBytes = itemBytes / observed.items;
+  };
+  const paged = options.limit !== undefined || options.continue !== undefined;
+  const shape = pageShape({ ...observation, limit: options.limit, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, encoding: input.representation?.encoding ?? 'json' });
+  const chain = paged ? deps.pages?.add({ shape, requested: options.continue, next: observed.continue, remaining: observed.remainingItemCount, bytes: itemBytes, items: observed.items }) : undefined;
+  if (options.continue === undefined && !observed.continue) {
+    deps.sizes.observe({ ...observation, bytes: itemBytes, items: observed.items, envelopeBytes: Math.max(0, observed.decodedBytes - itemBytes) });
+    if (observed.items > 0) learned.itemBytes = itemBytes / observed.items;
+  } else if (chain) {
+    // The last page of a chain whose first page was seen: the whole collection, once.
+    deps.sizes.observe({ ...observation, bytes: chain.bytes, items: chain.items });
+    learned.itemBytes = chain.items > 0 ? chain.bytes / chain.items : undefined;
+  }
 
   const selective = Boolean(options.labelSelector || options.fieldSelector);
   const firstPage = options.continue === undefined;

@@ -9,6 +9,7 @@ import type { Census } from '../../src/estimate/census.js';
 import { estimateRequest, type Estimate } from '../../src/estimate/estimate-list-memory.js';
 import type { EstimatorMetrics } from '../../src/estimate/estimator-metrics.js';
 import type { Factors } from '../../src/estimate/factors.js';
+import type { PageChains } from '../../src/estimate/page-chains.js';
 import { learnFromResponse, type Learned } from '../../src/estimate/learn-from-response.js';
 import { observeResponse, type ResponseObservation } from '../../src/estimate/observe-response.js';
 import type { SelectivityModel } from '../../src/estimate/selectivity-model.js';
@@ -22,6 +23,7 @@ export interface LoopDeps {
   selectivity: SelectivityModel;
   factors: Factors;
   metrics?: EstimatorMetrics;
+  pages?: PageChains;
 }
 
 export interface LoopResult {

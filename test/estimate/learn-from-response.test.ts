@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { estimateRequest } from '../../src/estimate/estimate-list-memory.js';
 import { createEstimatorMetrics } from '../../src/estimate/estimator-metrics.js';
 import { learnFromResponse } from '../../src/estimate/learn-from-response.js';
+import { createPageChains } from '../../src/estimate/page-chains.js';
 import type { ResponseObservation } from '../../src/estimate/observe-response.js';
 import { resolveFactors } from '../../src/estimate/resolve-factors.js';
 import { ACCEPT, createModels, inputOf } from './estimate-fixture.js';
@@ -17,12 +18,14 @@ function setup() {
   const registry = new Registry();
   const metrics = createEstimatorMetrics(registry, { census: m.census, sizes: m.sizes });
   const factors = resolveFactors();
+  const pages = createPageChains({ now: m.clock.now });
+  const estimate = (url: string, accept: string = ACCEPT.json) => estimateRequest(inputOf('GET', url, accept), { ...m, pages, factors });
   const learn = (url: string, seen: ResponseObservation, status = 200, accept: string = ACCEPT.json) => {
     const input = inputOf('GET', url, accept);
-    const estimate = estimateRequest(input, { ...m, factors });
-    return learnFromResponse({ input, estimate, status, observed: seen }, { ...m, metrics });
+    const e = estimateRequest(input, { ...m, pages, factors });
+    return learnFromResponse({ input, estimate: e, status, observed: seen }, { ...m, pages, metrics });
   };
-  return { ...m, registry, metrics, learn };
+  return { ...m, registry, metrics, estimate, learn };
 }
 
 describe('learnFromResponse', () => {
@@ -41,6 +44,36 @@ describe('learnFromResponse', () => {
     assert.equal(s.learn('/api/v1/secrets?limit=10', observed({ continue: 'x', remainingItemCount: 90 })).count, 100);
     assert.equal(s.learn('/api/v1/secrets?limit=10&continue=x', observed({ continue: 'y', remainingItemCount: 80 })).count, undefined);
     assert.equal(s.census.count('', 'secrets').count, 100);
+  });
+
+  it('learns a paginated collection once its chain is complete, and prices pages from what the chain showed', () => {
+    const s = setup();
+    s.census.observe({ group: '', resource: 'secrets', count: 30, source: 'metrics' });
+    const page = (items: number, perItem: number, next?: string, remaining?: number) =>
+      observed({ items, itemBytes: items * perItem - (items - 1), decodedBytes: items * perItem + 200, ...(next ? { continue: next, remainingItemCount: remaining } : {}) });
+    const chain = () => {
+      const first = s.learn('/api/v1/secrets?limit=10', page(10, 1000, 'c1', 20));
+      const second = s.learn('/api/v1/secrets?limit=10&continue=c1', page(10, 1000, 'c2', 10));
+      const last = s.estimate('/api/v1/secrets?limit=10&continue=c2');
+      const lastLearned = s.learn('/api/v1/secrets?limit=10&continue=c2', page(10, 5000));
+      return { first, second, last, lastLearned };
+    };
+    const cold = chain();
+    assert.equal(cold.first.itemBytes, undefined, 'one page is not a sample of the collection');
+    assert.equal(cold.second.itemBytes, undefined);
+    assert.equal(cold.lastLearned.itemBytes, 70_000 / 30, 'the finished chain is');
+    assert.equal(s.sizes.averageBytes('', 'secrets').bytes, 70_000 / 30);
+    assert.ok(cold.last.reasons.some((r) => /page 3, 10 objects, 10 left in the list's snapshot/.test(r)), cold.last.reasons.join('\n'));
+
+    // Again: the first page is priced as it was seen, the last as the rest of the collection.
+    assert.equal(s.estimate('/api/v1/secrets?limit=10').responseBytes, 128 + 10 * 1000);
+    s.learn('/api/v1/secrets?limit=10', page(10, 1000, 'd1', 20));
+    s.learn('/api/v1/secrets?limit=10&continue=d1', page(10, 1000, 'd2', 10));
+    const last = s.estimate('/api/v1/secrets?limit=10&continue=d2');
+    assert.equal(last.responseBytes, 128 + 10 * 5000);
+    assert.equal(last.sizeSource, 'page');
+    assert.ok(last.reasons.some((r) => /the rest of the list: 10 items after 20/.test(r)), last.reasons.join('\n'));
+    assert.equal(s.estimate('/api/v1/secrets?limit=10&continue=unknown').sizeSource, 'resource', 'a chain never seen: the average');
   });
 
   it('learns a selector share against a fresh count, and never a count from a selector answer', () => {

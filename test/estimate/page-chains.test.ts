@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createPageChains, pageShape } from '../../src/estimate/page-chains.js';
+import { createClock } from './estimate-fixture.js';
+
+const SHAPE = pageShape({ group: '', resource: 'secrets', limit: 2, encoding: 'json', as: 'object' });
+
+describe('page chains', () => {
+  it('sums a chain along its tokens and reports it once, when the last page arrives', () => {
+    const pages = createPageChains({ now: createClock().now });
+    assert.equal(pages.add({ shape: SHAPE, next: 'a', remaining: 3, bytes: 200, items: 2 }), undefined);
+    assert.deepEqual(pages.pagePosition(SHAPE, 'a'), { index: 1, itemsBefore: 2, bytesBefore: 200, remaining: 3 });
+    assert.equal(pages.add({ shape: SHAPE, requested: 'a', next: 'b', remaining: 1, bytes: 300, items: 2 }), undefined);
+    assert.deepEqual(pages.add({ shape: SHAPE, requested: 'b', bytes: 50, items: 1 }), { bytes: 550, items: 5, pages: 3 });
+    assert.equal(pages.pagePosition(SHAPE, 'b'), undefined, 'a finished chain is gone');
+    assert.deepEqual(pages.pagePosition(SHAPE, undefined)?.learned, { bytes: 100, samples: 1 });
+  });
+
+  it('ignores chains whose first page it never saw, and tokens of another query', () => {
+    const pages = createPageChains({ now: createClock().now });
+    assert.equal(pages.add({ shape: SHAPE, requested: 'x', bytes: 1, items: 1 }), undefined);
+    pages.add({ shape: SHAPE, next: 'a', bytes: 1, items: 1 });
+    const other = pageShape({ group: '', resource: 'secrets', namespace: 'n', limit: 2, encoding: 'json', as: 'object' });
+    assert.equal(pages.pagePosition(other, 'a'), undefined);
+  });
+
+  it('forgets unfinished chains after their time to live and beyond its capacity', () => {
+    const clock = createClock();
+    const pages = createPageChains({ now: clock.now, ttlMs: 1000, maxChains: 2 });
+    pages.add({ shape: SHAPE, next: 'old', bytes: 1, items: 1 });
+    clock.advance(2000);
+    pages.add({ shape: SHAPE, next: 'b', bytes: 1, items: 1 });
+    assert.equal(pages.pagePosition(SHAPE, 'old'), undefined);
+    pages.add({ shape: SHAPE, next: 'c', bytes: 1, items: 1 });
+    pages.add({ shape: SHAPE, next: 'd', bytes: 1, items: 1 });
+    assert.equal(pages.pagePosition(SHAPE, 'b'), undefined);
+    assert.equal(pages.pagePosition(SHAPE, 'd')?.index, 1);
+  });
+});
