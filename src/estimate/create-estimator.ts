@@ -1,0 +1,148 @@
+/**
+ * The estimator assembled: factors for the upstream's version, the census (metrics scrape and rate-
+ * limited probes over the gateway's upstream connection), the size, selectivity and page models, and
+ * the metrics, behind the four calls the pipeline makes per request:
+ *   estimate(input) → Estimate                      (pure read of the models)
+ *   refreshCount(input)                             (background probe when the count is stale/unknown)
+ *   observe({ contentType, contentEncoding }, input) → ResponseObserver   (pipe the body through it)
+ *   learn(outcome)                                  (when the observer's result settles)
+ * `listgate estimate` and `listgate calibrate` use the same object. Settings are plain data, so the
+ * config file's `estimator` section maps onto them one to one.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { storageSizeSeeds } from './apiserver-metrics.js';
+import { createCensus, type Census, type CountSource, type ProbeResult } from './census.js';
+import { createProbeLimiter, type ProbeTarget } from './census-probe.js';
+import { estimateRequest } from './estimate-list-memory.js';
+import type { Estimate, EstimateInput } from './estimate-types.js';
+import { createEstimatorMetrics } from './estimator-metrics.js';
+import type { Factors } from './factors.js';
+import { learnFromResponse, type Learned, type ListOutcome } from './learn-from-response.js';
+import { observeResponse, type ResponseObserver } from './observe-response.js';
+import { createPageChains, type PageChains } from './page-chains.js';
+import { resolveFactors, type FactorSettings } from './resolve-factors.js';
+import { createSelectivityModel, type SelectivityModel } from './selectivity-model.js';
+import { createSizeModel, type SizeModel } from './size-model.js';
+import { createUpstreamFetch, type UpstreamRequester } from './upstream-fetch.js';
+
+export interface EstimatorSettings {
+  factors?: FactorSettings;
+  census?: {
+    sources?: CountSource[];
+    refreshIntervalMs?: number;
+    staleAfterMs?: number;
+    unknownCount?: number;
+    staleMultiplier?: number;
+    probes?: { maxConcurrent?: number; minTimeMs?: number; queueLimit?: number };
+    /** How apiserver_resource_size_estimate_bytes is encoded: `auto` = protobuf for built-in groups. */
+    storageEncoding?: 'auto' | 'json' | 'protobuf';
+  };
+  sizes?: {
+    /** Average JSON bytes per object, by group and resource (the operator's word beats the metric). */
+    seeds?: Array<{ group: string; resource: string; bytes: number }>;
+    alpha?: number;
+    minNamespaceSamples?: number;
+    materialDifference?: number;
+  };
+}
+
+export interface Estimator {
+  factors(): Factors;
+  readonly census: Census;
+  readonly sizes: SizeModel;
+  readonly selectivity: SelectivityModel;
+  readonly pages: PageChains;
+  estimate(input: EstimateInput): Estimate;
+  refreshCount(input: EstimateInput): Promise<void>;
+  observe(headers: { contentType?: string; contentEncoding?: string }, input: EstimateInput): ResponseObserver;
+  learn(outcome: ListOutcome): Learned;
+  /** Re-resolves the factors for the version the upstream reports (`/version`'s gitVersion). */
+  setUpstreamVersion(version: string | undefined): void;
+  /** Asks the upstream for /version and applies it; resolves to the version, undefined on failure. */
+  discoverUpstreamVersion(): Promise<string | undefined>;
+  start(): void;
+  stop(): void;
+}
+
+export interface EstimatorDeps {
+  settings?: EstimatorSettings;
+  /** The gateway's upstream connection; without it the census counts from responses only. */
+  upstream?: UpstreamRequester;
+  registry: Registry;
+  now: () => number;
+  logger?: Logger;
+  upstreamVersion?: string;
+}
+
+export function createEstimator(deps: EstimatorDeps): Estimator {
+  const s = deps.settings ?? {};
+  const c = s.census ?? {};
+  let factors = resolveFactors(s.factors, deps.upstreamVersion);
+  const fetch = deps.upstream ? createUpstreamFetch(deps.upstream) : undefined;
+  const sizes = createSizeModel({
+    now: deps.now,
+    encodingRatio: factors.encodingRatio,
+    defaultObjectBytes: factors.defaultObjectBytes,
+    alpha: s.sizes?.alpha,
+    minNamespaceSamples: s.sizes?.minNamespaceSamples,
+    materialDifference: s.sizes?.materialDifference,
+  });
+  sizes.seed((s.sizes?.seeds ?? []).map((seed) => ({ ...seed, source: 'config' as const })));
+  const census = createCensus({
+    sources: c.sources ?? (fetch ? ['metrics', 'probe', 'response'] : ['response']),
+    limiter: createProbeLimiter(c.probes),
+    ...(fetch ? { fetchJson: fetch.fetchJson, fetchText: fetch.fetchText } : {}),
+    now: deps.now,
+    refreshIntervalMs: c.refreshIntervalMs ?? 60_000,
+    staleAfterMs: c.staleAfterMs ?? 300_000,
+    conservative: { unknownCount: c.unknownCount ?? 1000, staleMultiplier: c.staleMultiplier ?? 2 },
+    onStorageSizes: (entries) => sizes.seed(storageSizeSeeds(entries, { encodingRatio: factors.encodingRatio, storageEncoding: c.storageEncoding })),
+    // Probes start only after the estimator is built, when `metrics` below exists.
+    onProbe: (result: ProbeResult) => metrics.countProbe(result),
+    onError: (err, what) => deps.logger?.warn({ err, what }, 'estimator: census read failed'),
+  });
+  const selectivity = createSelectivityModel();
+  const pages = createPageChains({ now: deps.now });
+  const metrics = createEstimatorMetrics(deps.registry, { census, sizes });
+  const models = () => ({ census, sizes, selectivity, pages, factors });
+
+  const targetOf = (input: EstimateInput): ProbeTarget => ({
+    group: input.info.apiGroup,
+    version: input.info.apiVersion,
+    resource: input.info.resource,
+    ...(input.info.namespace ? { namespace: input.info.namespace } : {}),
+  });
+
+  const estimator: Estimator = {
+    factors: () => factors,
+    census,
+    sizes,
+    selectivity,
+    pages,
+    estimate: (input) => estimateRequest(input, models()),
+    async refreshCount(input) {
+      if (input.info.verb !== 'list' && input.info.verb !== 'deletecollection') return;
+      await census.refresh(targetOf(input));
+    },
+    observe: (headers, input) => observeResponse({ ...headers, ...(input.representation ? { as: input.representation.as } : {}) }),
+    learn: (outcome) => learnFromResponse(outcome, { ...models(), metrics }),
+    setUpstreamVersion(version) {
+      factors = resolveFactors(s.factors, version);
+    },
+    async discoverUpstreamVersion() {
+      try {
+        const answer = (await fetch?.fetchJson('/version')) as { gitVersion?: unknown } | undefined;
+        const version = typeof answer?.gitVersion === 'string' ? answer.gitVersion : undefined;
+        if (version) estimator.setUpstreamVersion(version);
+        return version;
+      } catch (err) {
+        deps.logger?.warn({ err }, 'estimator: could not read the upstream version; using the oldest factors');
+        return undefined;
+      }
+    },
+    start: () => census.start(),
+    stop: () => census.stop(),
+  };
+  return estimator;
+}
