@@ -1,13 +1,15 @@
 /**
- * Authentication as the apiserver's union authenticator does it for the two methods we serve: an x509
- * client certificate verified against the client CA (CN = user, each O = group,
- * k8s.io/apiserver/pkg/authentication/request/x509/x509.go CommonNameUserConversion), then a static bearer
- * token (token file authenticator). Authenticated users get `system:authenticated`
- * (authentication/group/authenticated_group_adder.go). Impersonation headers are honoured the way
- * endpoints/filters/impersonation.go does (everyone is allowed to impersonate: no authorization yet).
+ * Authentication as the apiserver's union authenticator does it for the methods we serve, in its order:
+ * the front proxy's request headers (front-proxy.ts, when configured), an x509 client certificate issued
+ * by the client CA (CN = user, each O = group, k8s.io/apiserver/pkg/authentication/request/x509/x509.go
+ * CommonNameUserConversion), then a static bearer token (token file authenticator). Authenticated users
+ * get `system:authenticated` (authentication/group/authenticated_group_adder.go). Impersonation headers
+ * are read the way endpoints/filters/impersonation.go does; identify.ts checks who may use them.
  */
+import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { fromRequestHeaders, type FrontProxy } from './front-proxy.js';
 
 export interface Identity {
   user: string;
@@ -18,6 +20,13 @@ export interface Identity {
 
 export type TokenTable = Record<string, { user: string; groups: string[]; uid?: string }>;
 
+export interface AuthnDeps {
+  tokens: TokenTable;
+  /** The cluster client CA: a certificate must be issued by it to authenticate as its CN. */
+  clientCa: X509Certificate;
+  frontProxy?: FrontProxy;
+}
+
 const AUTHENTICATED = 'system:authenticated';
 
 function withAuthenticatedGroup(groups: string[], user: string): string[] {
@@ -25,10 +34,17 @@ function withAuthenticatedGroup(groups: string[], user: string): string[] {
   return [...groups, AUTHENTICATED];
 }
 
-function fromCertificate(req: IncomingMessage): Identity | undefined {
+/** The peer's verified leaf certificate (the TLS server checked it against the CAs it trusts). */
+function verifiedLeaf(req: IncomingMessage): X509Certificate | undefined {
   const socket = req.socket as TLSSocket;
-  if (!socket.authorized || typeof socket.getPeerCertificate !== 'function') return undefined;
-  const cert = socket.getPeerCertificate();
+  if (!socket.authorized || typeof socket.getPeerX509Certificate !== 'function') return undefined;
+  return socket.getPeerX509Certificate();
+}
+
+function fromCertificate(req: IncomingMessage, leaf: X509Certificate | undefined, clientCa: X509Certificate): Identity | undefined {
+  // The server also trusts the front-proxy CA: only the client CA's certificates name users.
+  if (!leaf || !leaf.checkIssued(clientCa) || !leaf.verify(clientCa.publicKey)) return undefined;
+  const cert = (req.socket as TLSSocket).getPeerCertificate();
   const subject = cert?.subject as unknown as Record<string, string | string[] | undefined> | undefined;
   const cn = subject?.['CN'];
   const user = Array.isArray(cn) ? cn[0] : cn;
@@ -52,10 +68,11 @@ export function lookupToken(tokens: TokenTable, token: string): Identity | undef
 }
 
 /** The authenticated identity, or undefined (401). */
-export function authenticate(req: IncomingMessage, tokens: TokenTable): Identity | undefined {
-  const found = fromCertificate(req) ?? (() => {
+export function authenticate(req: IncomingMessage, deps: AuthnDeps): Identity | undefined {
+  const leaf = verifiedLeaf(req);
+  const found = (deps.frontProxy ? fromRequestHeaders(req, leaf, deps.frontProxy) : undefined) ?? fromCertificate(req, leaf, deps.clientCa) ?? (() => {
     const token = bearerToken(req);
-    return token === undefined ? undefined : lookupToken(tokens, token);
+    return token === undefined ? undefined : lookupToken(deps.tokens, token);
   })();
   if (!found) return undefined;
   return { ...found, groups: withAuthenticatedGroup(found.groups, found.user) };

@@ -6,7 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Representation } from '../k8s/media-type.js';
 import type { RequestInfo } from '../k8s/request-info.js';
+import type { X509Certificate } from 'node:crypto';
 import type { Identity, TokenTable } from './authn.js';
+import type { SimulatorAuthorizer } from './authorizer.js';
+import type { FrontProxy } from './front-proxy.js';
 import type { MemoryModel } from './memory-model.js';
 import type { ResourceDef } from './resources.js';
 import type { Store } from './store.js';
@@ -18,6 +21,10 @@ export interface SimulatorContext {
   watchList: boolean;
   bookmarkIntervalMs: number;
   tokens: TokenTable;
+  /** The cluster client CA (x509 users) and the front proxy it trusts for request headers, if any. */
+  clientCa: X509Certificate;
+  frontProxy?: FrontProxy;
+  authorizer: SimulatorAuthorizer;
   logger: Logger;
 }
 

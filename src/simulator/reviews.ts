@@ -6,7 +6,8 @@
  *   (or the API audiences when none were asked for); an unknown token gives `status: {user: {}}`.
  * - SelfSubjectReview (pkg/registry/authentication/selfsubjectreview/rest.go): the caller's identity, what
  *   `kubectl auth whoami` prints.
- * - SubjectAccessReview: allowed, since the simulator authorizes everyone (no authorization yet).
+ * - SubjectAccessReview: answered by the simulator's authorizer (authorizer.ts): `impersonate` only for
+ *   system:masters and the configured impersonators, everything else allowed.
  */
 import { badRequest } from './api-errors.js';
 import { lookupToken, type Identity } from './authn.js';
@@ -52,6 +53,6 @@ export async function serveReview(ctx: SimulatorContext, r: ResourceRequest): Pr
     case 'selfsubjectreviews':
       return sendJson(r.res, 201, { ...head, status: { userInfo: userInfo(r.identity) } });
     default:
-      return sendJson(r.res, 201, { ...head, spec, status: { allowed: true, reason: 'the simulator authorizes every authenticated request' } });
+      return sendJson(r.res, 201, { ...head, spec, status: ctx.authorizer.review(spec) });
   }
 }

@@ -8,14 +8,15 @@ import type { Duplex } from 'node:stream';
 import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
 import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
 import type { Status } from '../k8s/status.js';
-import { badRequest, internalError, methodNotAllowed, notAcceptable, resourceNotFound, unauthorized } from './api-errors.js';
-import { authenticate, impersonate, type Identity } from './authn.js';
+import { badRequest, internalError, methodNotAllowed, notAcceptable, resourceNotFound } from './api-errors.js';
+import type { Identity } from './authn.js';
 import type { ResourceRequest, SimulatorContext } from './context.js';
 import { serveDelete, serveDeleteCollection } from './delete-handlers.js';
 import { serveNonResource } from './discovery.js';
 import type { ExecServer } from './exec.js';
 import { sendStatus } from './http-io.js';
 import { serveList } from './list-handler.js';
+import { identifyRequest } from './identify.js';
 import { streamPodLogs } from './logs.js';
 import type { SimulatorMetrics } from './metrics.js';
 import { notFound, requestKey, serveCreate, serveGet, serveUpdate } from './object-handlers.js';
@@ -96,16 +97,15 @@ export function createRouter(deps: RouterDeps): {
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'https://simulator.invalid');
-    const authenticated = authenticate(req, deps.tokens);
-    const identity = authenticated ? impersonate(req, authenticated) : undefined;
-    const entry = deps.requestLog.add(seen(req, identity && !('error' in identity) ? identity : authenticated));
+    const who = identifyRequest(req, deps);
+    const entry = deps.requestLog.add(seen(req, who.ok ? who.identity : who.recorded));
     const info = resolveRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     res.once('close', () => {
       entry.code = res.statusCode;
       deps.metrics.countRequest(metricVerb(req.method ?? 'GET', info), info.resource, res.statusCode);
     });
-    if (!identity) return sendStatus(res, unauthorized());
-    if ('error' in identity) return sendStatus(res, internalError(identity.error));
+    if (!who.ok) return sendStatus(res, who.status);
+    const { identity } = who;
     if (url.pathname === '/metrics') {
       void deps.metrics.registry.metrics().then((text) => {
         res.writeHead(200, { 'Content-Type': deps.metrics.registry.contentType });
@@ -138,17 +138,15 @@ export function createRouter(deps: RouterDeps): {
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'https://simulator.invalid');
-    const authenticated = authenticate(req, deps.tokens);
-    const identity = authenticated ? impersonate(req, authenticated) : undefined;
-    const entry = deps.requestLog.add(seen(req, identity && !('error' in identity) ? identity : authenticated));
+    const who = identifyRequest(req, deps);
+    const entry = deps.requestLog.add(seen(req, who.ok ? who.identity : who.recorded));
     const info = resolveRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     const reject = (status: Status): void => {
       entry.code = status.code;
       deps.metrics.countRequest('CONNECT', info.resource, status.code);
       rejectRaw(socket, status);
     };
-    if (!identity) return reject(unauthorized());
-    if ('error' in identity) return reject(internalError(identity.error));
+    if (!who.ok) return reject(who.status);
     const def = info.isResourceRequest ? resolveDef(info) : resourceNotFound();
     if ('code' in def) return reject(def);
     if (def.resource !== 'pods' || info.subresource !== 'exec') return reject(badRequest('this resource does not support upgrades'));

@@ -1,18 +1,22 @@
 /**
- * The kube-apiserver simulator: HTTPS (HTTP/1.1, keep-alive) with client-certificate and static-token
- * authentication, an in-memory etcd with history (store.ts), LIST/WATCH with upstream semantics, and a
- * memory model that kills the "process" when in-flight LIST responses pass `oomLimitBytes`: every open
- * connection (watches and exec sessions included) is destroyed, the listener closes, the in-flight gauge
+ * The kube-apiserver simulator: HTTPS (HTTP/1.1, keep-alive) with client-certificate, static-token and
+ * front-proxy request-header authentication, impersonation checked by a minimal authorizer, an
+ * in-memory etcd with history (store.ts), LIST/WATCH with upstream semantics, and a memory model that
+ * kills the "process" when in-flight LIST responses pass `oomLimitBytes`: every open connection
+ * (watches and exec sessions included) is destroyed, the listener closes, the in-flight gauge
  * resets, and after `restartDelayMs` it listens again on the same port with the same store (etcd
  * survives an apiserver restart; the watch cache does not, so watches must resume from a fresh list).
  * etcd compaction runs every 5 minutes like the apiserver's (--etcd-compaction-interval), compacting to the
  * revision seen at the previous run (storage/etcd3/compact.go).
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { TokenTable } from './authn.js';
+import { createSimulatorAuthorizer } from './authorizer.js';
 import { createExecServer } from './exec.js';
+import { FRONT_PROXY_DEFAULTS, type FrontProxy, type FrontProxyOptions } from './front-proxy.js';
 import { createMemoryModel } from './memory-model.js';
 import { createSimulatorMetrics } from './metrics.js';
 import { createRequestLog, type SeenRequest } from './request-log.js';
@@ -22,10 +26,15 @@ import { createStore } from './store.js';
 
 export type { SeedOptions } from './seed.js';
 export type { SeenRequest } from './request-log.js';
+export type { FrontProxyOptions } from './front-proxy.js';
 
 export interface SimulatorOptions {
   tls: { certPem: string; keyPem: string; clientCaPem: string };
   tokens?: TokenTable;
+  /** Trust a front proxy's X-Remote-* headers (the apiserver's --requestheader-* flags). */
+  frontProxy?: FrontProxyOptions;
+  /** User names allowed to impersonate, besides members of system:masters. */
+  impersonators?: string[];
   seed?: SeedOptions;
   oomLimitBytes?: number;
   restartDelayMs?: number;
@@ -71,6 +80,15 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true });
   const requestLog = createRequestLog();
   const exec = createExecServer();
+  const fp = opts.frontProxy;
+  const frontProxy: FrontProxy | undefined = fp && {
+    ca: new X509Certificate(fp.caPem),
+    allowedNames: fp.allowedNames ?? [],
+    usernameHeaders: fp.usernameHeaders ?? FRONT_PROXY_DEFAULTS.usernameHeaders,
+    groupHeaders: fp.groupHeaders ?? FRONT_PROXY_DEFAULTS.groupHeaders,
+    uidHeaders: fp.uidHeaders ?? FRONT_PROXY_DEFAULTS.uidHeaders,
+    extraHeaderPrefixes: fp.extraHeaderPrefixes ?? FRONT_PROXY_DEFAULTS.extraHeaderPrefixes,
+  };
   const router = createRouter({
     store,
     memory,
@@ -78,6 +96,9 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     watchList: opts.watchList ?? true,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     tokens: opts.tokens ?? {},
+    clientCa: new X509Certificate(opts.tls.clientCaPem),
+    ...(frontProxy ? { frontProxy } : {}),
+    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [] }),
     logger,
     metrics,
     requestLog,
@@ -88,7 +109,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const s = createServer({
       cert: opts.tls.certPem,
       key: opts.tls.keyPem,
-      ca: opts.tls.clientCaPem,
+      ca: fp ? [opts.tls.clientCaPem, fp.caPem] : opts.tls.clientCaPem,
       requestCert: true,
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
