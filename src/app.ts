@@ -6,6 +6,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createAuthentication } from './auth/create-authentication.js';
 import type { Config } from './config/parse-config.js';
 import { readTlsFiles } from './config/read-tls-files.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
@@ -44,13 +45,18 @@ export function createApp(deps: AppDeps): GatewayApp {
 
   const files = readTlsFiles(config);
   const upstream = createUpstreamClient({ upstream: config.upstream, files: files.upstream });
+  const auth = createAuthentication({ config, files, registry });
+  // Forwarded requests present the mode's credentials (front-proxy certificate, none, or the gateway's own).
+  const forwarding = auth.forwardingFiles === files.upstream ? upstream : createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles });
   const pipeline = createPipeline({
-    upstream,
+    upstream: forwarding,
     identityMode: config.identity.mode,
+    authenticate: auth.authenticate,
+    isIdentityHeader: auth.isIdentityHeader,
     logger,
     metrics: createGatewayMetrics(registry),
   });
-  const server = createGatewayServer({ tls: files.serving, pipeline, logger });
+  const server = createGatewayServer({ tls: files.serving, clientCAs: auth.clientCAPems, pipeline, logger });
   const ops = createOpsServer({ registry, probe: createUpstreamProbe({ upstream }) });
 
   if (config.identity.mode === 'insecure') {
@@ -67,6 +73,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       pipeline.close();
       await Promise.all([closeServer(server), closeServer(ops)]);
       upstream.close();
+      forwarding.close();
     },
   };
 }

@@ -22,6 +22,12 @@ export const ERROR_CATALOGUE = {
   upstream_tls_handshake: { status: 503, reason: 'ServiceUnavailable', message: 'the TLS handshake with the Kubernetes API server at {server} failed ({detail}); check upstream.caFile, upstream.clientCertFile and upstream.clientKeyFile' },
   upstream_failed: { status: 503, reason: 'ServiceUnavailable', message: 'the request to the Kubernetes API server at {server} failed ({detail})' },
   upstream_aborted: { status: 502, reason: 'InternalError', message: 'the Kubernetes API server at {server} broke off the response ({detail})' },
+  unauthorized: { status: 401, reason: 'Unauthorized', message: 'Unauthorized: listgate could not authenticate the request: {why}' },
+  authentication_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot verify the bearer token now: {detail} at {server}; listgate refuses rather than guess, retry shortly' },
+  impersonation_invalid: { status: 400, reason: 'BadRequest', message: 'requested impersonation of groups, a uid or extra attributes without impersonating a user; add Impersonate-User (kubectl --as)' },
+  impersonation_forbidden: { status: 403, reason: 'Forbidden', message: '{target} is forbidden: User {user} cannot impersonate resource {resource} in API group {group} {scope}; ask for RBAC permission to impersonate it' },
+  impersonation_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot check the impersonation now: {detail} at {server}; retry shortly' },
+  identity_unsendable: { status: 400, reason: 'BadRequest', message: 'the identity cannot be forwarded: a user name, group, uid or extra value holds a control character' },
   internal: { status: 500, reason: 'InternalError', message: 'internal error in listgate; look for request {requestId} in its log' },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -1,7 +1,10 @@
 /**
- * The demo's stack, reusable by the tests: a fresh development PKI, the simulator, the gateway in
- * insecure-forwarding mode in front of it, and the files an operator uses (kubeconfigs, listgate.yaml).
+ * The demo's stack, reusable by the tests: a fresh development PKI, the simulator (trusting the demo's
+ * front-proxy CA, with one bearer-token user), the gateway in front of it in requestHeader mode (client
+ * certificates of the cluster CA and TokenReview for tokens), and the files an operator uses
+ * (kubeconfigs, listgate.yaml).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -31,22 +34,31 @@ export interface DemoStack {
   gatewayUrl: string;
   upstreamUrl: string;
   opsUrl: string;
-  /** DIR/kubeconfig: the ordinary user, through the gateway. */
+  /** DIR/kubeconfig: the ordinary user (client certificate), through the gateway. */
   kubeconfig: string;
+  /** DIR/token.kubeconfig: DEMO_TOKEN_USER (bearer token), through the gateway. */
+  tokenKubeconfig: string;
   /** DIR/upstream.kubeconfig: admin, straight to the simulator. */
   upstreamKubeconfig: string;
   configPath: string;
   close(): Promise<void>;
 }
 
+/** The demo's bearer-token user, known to the simulator's token table (its TokenReview). */
+export const DEMO_TOKEN_USER = { name: 'ci-bot', groups: ['ci'], uid: 'uid-ci-bot' } as const;
+
 export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack> {
   const dir = resolve(opts.dir);
   await mkdir(dir, { recursive: true });
   const pki = createDevPki();
   await writeDevPki(join(dir, 'pki'), pki);
+  const token = randomBytes(24).toString('base64url');
 
   const sim = createSimulator({
     tls: { certPem: pki.apiserver.certPem, keyPem: pki.apiserver.keyPem, clientCaPem: pki.ca.certPem },
+    // Like kube-apiserver's --requestheader-client-ca-file and --requestheader-allowed-names.
+    frontProxy: { caPem: pki.frontProxyCa.certPem, allowedNames: ['front-proxy-client'] },
+    tokens: { [token]: { user: DEMO_TOKEN_USER.name, groups: [...DEMO_TOKEN_USER.groups], uid: DEMO_TOKEN_USER.uid } },
     seed: opts.seed,
     oomLimitBytes: opts.oomLimitBytes,
     watchList: opts.watchList,
@@ -67,7 +79,11 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
       clientCertFile: rel('gatewayUpstream').cert,
       clientKeyFile: rel('gatewayUpstream').key,
     },
-    identity: { mode: 'insecure' },
+    authentication: { clientCAFiles: [rel('ca').cert], tokenReview: { enabled: true } },
+    identity: {
+      mode: 'requestHeader',
+      requestHeader: { clientCertFile: rel('frontProxyClient').cert, clientKeyFile: rel('frontProxyClient').key },
+    },
     ops: { address: '127.0.0.1', port: opts.opsPort },
     logging: { level: opts.logLevel },
   };
@@ -82,6 +98,8 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
   const gatewayUrl = `https://127.0.0.1:${gateway.port}`;
   const kubeconfig = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfig, { name: 'listgate-demo', server: gatewayUrl, caPem: pki.ca.certPem, user: pki.user });
+  const tokenKubeconfig = join(dir, 'token.kubeconfig');
+  await writeKubeconfig(tokenKubeconfig, { name: 'listgate-demo-token', server: gatewayUrl, caPem: pki.ca.certPem, user: { token } });
 
   return {
     dir,
@@ -91,6 +109,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     upstreamUrl,
     opsUrl: `http://127.0.0.1:${gateway.opsPort}`,
     kubeconfig,
+    tokenKubeconfig,
     upstreamKubeconfig,
     configPath,
     async close() {

@@ -1,14 +1,15 @@
 /**
  * `listgate demo`: the embedded default. Starts the simulator and the gateway on loopback, writes
- * DIR/kubeconfig (an ordinary user of the gateway), DIR/upstream.kubeconfig (admin, straight to the
- * simulator) and DIR/listgate.yaml (the gateway config), prints `ready` and the commands to try, and
- * runs until SIGINT/SIGTERM.
+ * DIR/kubeconfig (an ordinary user of the gateway, client certificate), DIR/token.kubeconfig (a
+ * bearer-token user of the gateway), DIR/upstream.kubeconfig (admin, straight to the simulator) and
+ * DIR/listgate.yaml (the gateway config, requestHeader forwarding), prints `ready` and the commands to
+ * try, and runs until SIGINT/SIGTERM.
  */
 import { resolve } from 'node:path';
 import { DEV_USER } from '../certs/dev-pki.js';
 import { createLogger } from '../log.js';
 import { intFlag, parseFlags } from './args.js';
-import { startDemoStack } from './demo-stack.js';
+import { DEMO_TOKEN_USER, startDemoStack } from './demo-stack.js';
 import { untilSignal } from './lifecycle.js';
 import { SIMULATE_DATA_FLAGS, simulateSettings } from './simulate.js';
 
@@ -18,7 +19,8 @@ Starts the apiserver simulator and the gateway in front of it on loopback, write
 until interrupted.
 
 Flags:
-  --dir DIR              where to write kubeconfig, upstream.kubeconfig, listgate.yaml and pki/ (default .demo)
+  --dir DIR              where to write kubeconfig, token.kubeconfig, upstream.kubeconfig, listgate.yaml
+                         and pki/ (default .demo)
   --port P               gateway port (default 8443; 0 picks a free one)
   --upstream-port P      simulator port (default 6443; 0 picks a free one)
   --ops-port P           gateway health/metrics port (default 8081; 0 picks a free one)
@@ -63,10 +65,13 @@ export async function runDemo(argv: string[]): Promise<void> {
   process.stdout.write(
     [
       `listgate demo ready: gateway ${gatewayUrl} (metrics ${stack.opsUrl}/metrics) -> simulator ${upstreamUrl}`,
-      `  user kubeconfig (${DEV_USER.name}, through the gateway): ${kc}`,
-      `  admin kubeconfig (straight to the simulator):   ${stack.upstreamKubeconfig}`,
+      `  user kubeconfig (${DEV_USER.name}, client certificate, through the gateway): ${kc}`,
+      `  token kubeconfig (${DEMO_TOKEN_USER.name}, bearer token, through the gateway): ${stack.tokenKubeconfig}`,
+      `  admin kubeconfig (straight to the simulator): ${stack.upstreamKubeconfig}`,
       '',
       'Try:',
+      `  kubectl --kubeconfig ${kc} auth whoami`,
+      `  kubectl --kubeconfig ${stack.tokenKubeconfig} auth whoami`,
       `  kubectl --kubeconfig ${kc} get namespaces`,
       `  kubectl --kubeconfig ${kc} get secrets -A --chunk-size=50`,
       `  kubectl --kubeconfig ${kc} get --raw '/api/v1/secrets?limit=1'`,

@@ -4,6 +4,7 @@
  * each with its key path; relative file paths resolve against the config file's folder.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { authCrossFieldIssues, completeAuthentication, completeIdentity, type AuthenticationConfig, type IdentityConfig } from './complete-auth.js';
 import { ConfigError, formatIssuePath, type ConfigIssue } from './config-error.js';
 import { parseDuration } from './duration.js';
 import { configDocumentSchema, configErrorMap, type ConfigDocument, type IDENTITY_MODES, type LOG_LEVELS } from './schema.js';
@@ -35,8 +36,10 @@ export interface Config {
   readonly listen: Endpoint;
   readonly tls: { readonly certFile: string; readonly keyFile: string };
   readonly upstream: UpstreamConfig;
+  /** Who the caller is: client certificates, TokenReview, anonymous (complete-auth.ts). */
+  readonly authentication: AuthenticationConfig;
   /** How the caller's identity reaches the apiserver. `insecure`: it does not (dev only). */
-  readonly identity: { readonly mode: IdentityMode };
+  readonly identity: IdentityConfig;
   readonly ops: Endpoint;
   readonly logging: { readonly level: LogLevel };
 }
@@ -91,7 +94,8 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
       maxSockets: doc.upstream.maxSockets,
       connectTimeoutMs: parseDuration(doc.upstream.connectTimeout)!,
     },
-    identity: { mode: doc.identity.mode },
+    authentication: completeAuthentication(doc.authentication, file),
+    identity: completeIdentity(doc.identity, file),
     ops: { ...doc.ops },
     logging: { level: doc.logging.level },
   });
@@ -108,7 +112,7 @@ export function parseConfig(doc: unknown, opts: { baseDir: string }): Config {
       issues.push({ path: formatIssuePath(issue.path), message: issue.message });
     }
   }
-  issues.push(...crossFieldIssues(doc));
+  issues.push(...crossFieldIssues(doc), ...authCrossFieldIssues(doc));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   return complete(parsed.data, opts.baseDir);
 }

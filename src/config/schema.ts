@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { authenticationSchema, identitySchema } from './schema-auth.js';
 
+export { IDENTITY_MODES } from './schema-auth.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const IDENTITY_MODES = ['insecure'] as const;
 
 const address = z.string().min(1);
 const port = z.number().int().min(0).max(65535);
@@ -52,7 +53,8 @@ export const configDocumentSchema = z.strictObject({
       connectTimeout: positiveDuration.default('10s'),
     }),
   ),
-  identity: section(z.strictObject({ mode: z.enum(IDENTITY_MODES) })),
+  authentication: authenticationSchema,
+  identity: identitySchema,
   ops: endpoint(8081),
   logging: section(z.strictObject({ level: z.enum(LOG_LEVELS).default('info') })),
 });

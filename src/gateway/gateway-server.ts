@@ -6,16 +6,20 @@
  *   closed under it; it only applies between requests, never during a watch;
  * - no socket timeout (`timeout` 0), so a quiet watch is never closed for inactivity; TCP keepalive
  *   instead notices peers that vanished, and keeps idle watches alive through NAT and load balancers.
+ * With client CAs, the handshake asks for a certificate without requiring one (token callers still
+ * connect) and accepts any: the authenticate step verifies it, so a bad one gets a 401 Status, not a TLS alert.
  */
 import { createServer, type Server } from 'node:https';
 import type { Logger } from 'pino';
 import type { TlsFiles } from '../config/read-tls-files.js';
 import type { Pipeline } from './pipeline.js';
 
-export function createGatewayServer(deps: { tls: TlsFiles['serving']; pipeline: Pipeline; logger: Logger }): Server {
+export function createGatewayServer(deps: { tls: TlsFiles['serving']; clientCAs?: readonly string[]; pipeline: Pipeline; logger: Logger }): Server {
+  const askForCertificate = deps.clientCAs !== undefined && deps.clientCAs.length > 0;
   const server = createServer({
     cert: deps.tls.cert,
     key: deps.tls.key,
+    ...(askForCertificate ? { ca: [...deps.clientCAs!], requestCert: true, rejectUnauthorized: false } : {}),
     requestTimeout: 0,
     headersTimeout: 60_000,
     keepAliveTimeout: 65_000,

@@ -15,14 +15,14 @@ export function isIdentityHeader(name: string): boolean {
   return IDENTITY_HEADER_NAMES.includes(lower) || IDENTITY_HEADER_PREFIXES.some((p) => lower.startsWith(p));
 }
 
-/** The raw header list without identity headers. */
-export function stripIdentityHeaders(raw: RawHeaders): string[] {
-  return filterHeaders(raw, (name) => !isIdentityHeader(name));
+/** The raw header list without identity headers (`isIdentity`: the authentication step's wider rule). */
+export function stripIdentityHeaders(raw: RawHeaders, isIdentity: (name: string) => boolean = isIdentityHeader): string[] {
+  return filterHeaders(raw, (name) => !isIdentity(name));
 }
 
 /** Removes identity headers from Node's parsed header object too, so no later code can read them. */
-export function scrubIdentityHeaders(headers: IncomingHttpHeaders): void {
+export function scrubIdentityHeaders(headers: IncomingHttpHeaders, isIdentity: (name: string) => boolean = isIdentityHeader): void {
   for (const name of Object.keys(headers)) {
-    if (isIdentityHeader(name)) delete headers[name];
+    if (isIdentity(name)) delete headers[name];
   }
 }

@@ -4,12 +4,13 @@
  *   begin (strip identity headers, id, logger) → authenticate → classify → estimate → admit → proxy
  *
  * Ordinary requests and protocol upgrades run the same chain and differ only in the last step.
- * authenticate, estimate and admit arrive with their issues; each is one line in `run` below, taking
- * the context and returning it extended with its own field (see request-context.ts).
+ * Each step is one line in `run` below, taking the context and returning it extended with its own
+ * field (see request-context.ts); estimate and admit arrive with their issues.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { AuthenticateStep } from '../auth/authenticate-step.js';
 import type { IdentityMode } from '../config/parse-config.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
@@ -37,6 +38,10 @@ export interface Pipeline {
 export interface PipelineDeps {
   upstream: UpstreamClient;
   identityMode: IdentityMode;
+  /** Step 1 (src/auth/create-authentication.ts). */
+  authenticate: AuthenticateStep;
+  /** The incoming headers stripped in step 0, per forwarding mode (src/auth/identity-header-policy.ts). */
+  isIdentityHeader: (name: string) => boolean;
   logger: Logger;
   metrics: GatewayMetrics;
   /** Milliseconds; injectable so tests control durations. */
@@ -49,12 +54,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const proxyUpgrade = createUpgradeProxy(deps);
 
   async function run<E extends Exchange>(exchange: E, proxy: (ctx: ClassifiedContext<E>) => Promise<void>): Promise<void> {
-    const ctx = beginRequest(exchange, { logger: deps.logger, now });
+    const ctx = beginRequest(exchange, { logger: deps.logger, now, isIdentityHeader: deps.isIdentityHeader });
     const clientClosed = closedPromise(exchange);
     let latest: FinishedContext = ctx;
     try {
-      // 1. authenticate: `const authenticated = await authenticate(ctx)` (authentication issue).
-      const classified = withClassification(ctx);
+      const authenticated = await deps.authenticate(ctx);
+      const classified = withClassification(authenticated);
       latest = classified;
       // 3. estimate (LIST only) and 4. admit: `estimate(classified)`, `await admit(estimated)` (later issues).
       await proxy(classified);

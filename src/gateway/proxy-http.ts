@@ -32,6 +32,7 @@ export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: 
         upstreamHost: upstream.hostHeader,
         clientAddress: ctx.clientAddress,
         requestId: ctx.id,
+        identityHeaders: ctx.upstreamIdentity.headers,
         upgrade: false,
       });
       const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers });

@@ -80,6 +80,7 @@ export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMod
         upstreamHost: upstream.hostHeader,
         clientAddress: ctx.clientAddress,
         requestId: ctx.id,
+        identityHeaders: ctx.upstreamIdentity.headers,
         upgrade: true,
       });
       const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers });

@@ -2,7 +2,7 @@
  * The typed per-request context that flows one way through the pipeline. `beginRequest` writes the base
  * (id, logger, headers with identity headers already stripped); each later step takes any context and
  * returns it extended with exactly its own field:
- *   authenticate → `user`   (authentication issue)
+ *   authenticate → `user`, `upstreamIdentity` (src/auth/authenticate-step.ts)
  *   classify     → `classification`
  *   estimate     → `estimate` (LIST only; estimator issue)
  *   admit        → `lease`    (admission issue)
@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { UpstreamIdentity } from '../auth/authenticate-step.js';
+import type { UserInfo } from '../auth/user-info.js';
 import type { ErrorCode } from '../errors.js';
 import { classifyRequest, type Classification } from './classify-request.js';
 import { scrubIdentityHeaders, stripIdentityHeaders } from './identity-headers.js';
@@ -68,10 +70,17 @@ export const REDACTED_LOG_PATHS = [
   'headers["set-cookie"]',
 ];
 
-/** Step 0, before anything else: strip identity headers, give the request its id and logger. */
-export function beginRequest<E extends Exchange>(exchange: E, deps: { logger: Logger; now: () => number }): RequestContext<E> {
+/**
+ * Step 0, before anything else: strip identity headers (`isIdentityHeader`: the forwarding mode's rule,
+ * src/auth/identity-header-policy.ts), give the request its id and logger. `req.rawHeaders` keeps the
+ * original for the authentication step alone (impersonate mode reads the caller's Impersonate-* there).
+ */
+export function beginRequest<E extends Exchange>(
+  exchange: E,
+  deps: { logger: Logger; now: () => number; isIdentityHeader?: (name: string) => boolean },
+): RequestContext<E> {
   const { req } = exchange;
-  scrubIdentityHeaders(req.headers);
+  scrubIdentityHeaders(req.headers, deps.isIdentityHeader);
   const id = randomUUID();
   const log = deps.logger.child({ requestId: id }, { redact: REDACTED_LOG_PATHS });
   log.debug({ method: req.method, url: req.url, headers: req.headers }, 'request received');
@@ -80,7 +89,7 @@ export function beginRequest<E extends Exchange>(exchange: E, deps: { logger: Lo
     exchange,
     method: req.method ?? 'GET',
     url: req.url ?? '/',
-    headers: stripIdentityHeaders(req.rawHeaders),
+    headers: stripIdentityHeaders(req.rawHeaders, deps.isIdentityHeader),
     clientAddress: req.socket.remoteAddress ?? '',
     startedAt: deps.now(),
     log,
@@ -93,4 +102,10 @@ export function withClassification<C extends RequestContext>(ctx: C): C & { read
   return { ...ctx, classification: classifyRequest(ctx.method, ctx.url, ctx.exchange.req.headers) };
 }
 
-export type ClassifiedContext<E extends Exchange = Exchange> = RequestContext<E> & { readonly classification: Classification };
+/** After step 1, authenticate: who the caller is, and the identity headers the upstream gets for it. */
+export type AuthenticatedContext<E extends Exchange = Exchange> = RequestContext<E> & {
+  readonly user: UserInfo;
+  readonly upstreamIdentity: UpstreamIdentity;
+};
+
+export type ClassifiedContext<E extends Exchange = Exchange> = AuthenticatedContext<E> & { readonly classification: Classification };

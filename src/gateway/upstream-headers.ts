@@ -2,8 +2,10 @@
  * The headers sent upstream for a request whose incoming identity headers are already gone: hop-by-hop
  * headers removed, Host set to the apiserver, `X-Forwarded-*` describing the client hop, our request id
  * as `Audit-ID` (the apiserver then logs and returns the same id), and the credentials the identity
- * mode calls for. `insecure` drops the caller's Authorization and sends only the gateway's own.
- * The authentication issue adds the requestHeader, impersonate and passthrough modes here. Pure.
+ * mode calls for: the caller's Authorization never goes upstream as sent; the authentication step's
+ * identity headers do (X-Remote-* in requestHeader mode, Impersonate-* in impersonate mode, the caller's
+ * authenticated bearer token in passthrough mode, none in insecure mode), then the gateway's own token
+ * when the upstream client authenticates with one. Pure.
  */
 import type { IdentityMode } from '../config/parse-config.js';
 import { removeHopByHopHeaders } from './hop-by-hop.js';
@@ -18,6 +20,8 @@ export interface UpstreamHeaderOptions {
   /** The client's address as the gateway saw it. */
   clientAddress: string;
   requestId: string;
+  /** The authentication step's headers carrying the caller's identity (src/auth/forward-identity.ts). */
+  identityHeaders?: RawHeaders;
   /** Keep `Upgrade` and `Connection: Upgrade` (WebSocket / SPDY tunnels). */
   upgrade: boolean;
 }
@@ -27,8 +31,7 @@ const REPLACED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-for
 
 export function buildUpstreamHeaders(incoming: RawHeaders, opts: UpstreamHeaderOptions): string[] {
   const endToEnd = removeHopByHopHeaders(incoming, { keepUpgrade: opts.upgrade });
-  const dropCallerCredentials = opts.identityMode === 'insecure';
-  const kept = filterHeaders(endToEnd, (name) => !REPLACED.has(name) && !(dropCallerCredentials && name === 'authorization'));
+  const kept = filterHeaders(endToEnd, (name) => !REPLACED.has(name) && name !== 'authorization');
 
   const priorFor = headerValue(incoming, 'x-forwarded-for');
   const forwardedFor = priorFor ? `${priorFor}, ${opts.clientAddress}` : opts.clientAddress;
@@ -41,6 +44,7 @@ export function buildUpstreamHeaders(incoming: RawHeaders, opts: UpstreamHeaderO
   ];
   const originalHost = headerValue(incoming, 'host');
   if (originalHost !== undefined) out.push('X-Forwarded-Host', originalHost);
+  if (opts.identityHeaders) out.push(...opts.identityHeaders);
   if (opts.token !== undefined) out.push('Authorization', `Bearer ${opts.token}`);
   return out;
 }

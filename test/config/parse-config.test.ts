@@ -40,7 +40,7 @@ describe('parseConfig: errors', () => {
       { path: 'upstream.server', message: 'must be an https URL' },
       { path: 'upstream.maxSockets', message: 'must be at least 1' },
       { path: 'upstream.connectTimeout', message: 'must be a positive duration such as 10s, 500ms or 1m30s' },
-      { path: 'identity.mode', message: 'required (one of: insecure)' },
+      { path: 'identity.mode', message: 'required (one of: requestHeader, impersonate, passthrough, insecure)' },
       { path: 'ops.port', message: 'must be a number' },
       { path: 'logging.level', message: 'must be one of: fatal, error, warn, info, debug, trace, silent' },
       { path: 'upstream.clientKeyFile', message: 'required when upstream.clientCertFile is set' },
@@ -67,9 +67,9 @@ describe('parseConfig: errors', () => {
 
   it('refuses a missing identity mode, whether the section is absent or empty', () => {
     const { identity: _identity, ...noIdentity } = VALID;
-    assert.deepEqual(issuesOf(noIdentity), [{ path: 'identity.mode', message: 'required (one of: insecure)' }]);
-    assert.deepEqual(issuesOf({ ...VALID, identity: {} }), [{ path: 'identity.mode', message: 'required (one of: insecure)' }]);
-    assert.deepEqual(issuesOf({ ...VALID, identity: { mode: 'trusting' } }), [{ path: 'identity.mode', message: 'must be one of: insecure' }]);
+    assert.deepEqual(issuesOf(noIdentity), [{ path: 'identity.mode', message: 'required (one of: requestHeader, impersonate, passthrough, insecure)' }]);
+    assert.deepEqual(issuesOf({ ...VALID, identity: {} }), [{ path: 'identity.mode', message: 'required (one of: requestHeader, impersonate, passthrough, insecure)' }]);
+    assert.deepEqual(issuesOf({ ...VALID, identity: { mode: 'trusting' } }), [{ path: 'identity.mode', message: 'must be one of: requestHeader, impersonate, passthrough, insecure' }]);
   });
 
   it('requires the gateway credentials upstream, in pairs', () => {
@@ -118,7 +118,20 @@ describe('parseConfig: completion', () => {
         maxSockets: 256,
         connectTimeoutMs: 10_000,
       },
-      identity: { mode: 'insecure' },
+      authentication: {
+        clientCAFiles: [],
+        tokenReview: { enabled: true, audiences: [], cacheTtlMs: 120_000, negativeCacheTtlMs: 10_000, cacheSize: 10_000, timeoutMs: 10_000 },
+        anonymous: { enabled: false },
+      },
+      identity: {
+        mode: 'insecure',
+        requestHeader: {
+          usernameHeaders: ['X-Remote-User'],
+          groupHeaders: ['X-Remote-Group'],
+          uidHeaders: ['X-Remote-Uid'],
+          extraHeaderPrefixes: ['X-Remote-Extra-'],
+        },
+      },
       ops: { address: '127.0.0.1', port: 8081 },
       logging: { level: 'info' },
     });

@@ -21,6 +21,8 @@ export interface TestGatewayOptions {
   upstreamUrl: string;
   /** Replaces keys of the upstream section (e.g. tokenFile instead of the client certificate). */
   upstream?: Record<string, unknown>;
+  /** The authentication section; default: anonymous callers allowed, no TokenReview (proxy tests). */
+  authentication?: Record<string, unknown>;
   logLevel?: string;
 }
 
@@ -49,6 +51,7 @@ export function testConfigDocument(opts: TestGatewayOptions): Record<string, unk
     listen: { address: '127.0.0.1', port: 0 },
     tls: { certFile: files.gatewayCert, keyFile: files.gatewayKey },
     upstream,
+    authentication: opts.authentication ?? { tokenReview: { enabled: false }, anonymous: { enabled: true } },
     identity: { mode: 'insecure' },
     ops: { address: '127.0.0.1', port: 0 },
     logging: { level: opts.logLevel ?? 'info' },

@@ -1,0 +1,42 @@
+/**
+ * Authentication metrics on the injected Registry:
+ * - listgate_authentications_total{method,result}: method x509 | token | anonymous | none (no credentials),
+ *   result success | failure (credentials refused) | error (could not be checked: TokenReview unavailable);
+ * - listgate_tokenreview_cache_total{result}: hit | miss, one per bearer-token lookup.
+ * A Registry that already holds them (the app rebuilt on a config reload) gets the same counters back.
+ */
+import { Counter, type Registry } from 'prom-client';
+
+export type AuthMetricMethod = 'x509' | 'token' | 'anonymous' | 'none';
+export type AuthMetricResult = 'success' | 'failure' | 'error';
+
+export interface AuthMetrics {
+  observeAuthentication(method: AuthMetricMethod, result: AuthMetricResult): void;
+  observeTokenCache(result: 'hit' | 'miss'): void;
+}
+
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  const existing = registry.getSingleMetric(name);
+  if (existing instanceof Counter) return existing as Counter<L>;
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+export function createAuthMetrics(registry: Registry): AuthMetrics {
+  const authentications = counter(
+    registry,
+    'listgate_authentications_total',
+    'Requests authenticated by the gateway, by method (x509, token, anonymous, none) and result (success, failure, error).',
+    ['method', 'result'] as const,
+  );
+  const cache = counter(registry, 'listgate_tokenreview_cache_total', 'Bearer-token lookups answered from the TokenReview cache (hit) or by a TokenReview (miss).', [
+    'result',
+  ] as const);
+  return {
+    observeAuthentication(method, result) {
+      authentications.inc({ method, result });
+    },
+    observeTokenCache(result) {
+      cache.inc({ result });
+    },
+  };
+}
