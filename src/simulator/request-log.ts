@@ -11,6 +11,8 @@ export interface SeenRequest {
   uid?: string;
   extra?: Record<string, string[]>;
   code?: number;
+  /** The request headers as received (raw name/value list), when the simulator records them. */
+  headers?: string[];
 }
 
 export interface RequestLog {

@@ -29,6 +29,8 @@ import { serveWatch } from './watch-handler.js';
 export interface RouterDeps extends SimulatorContext {
   metrics: SimulatorMetrics;
   requestLog: RequestLog;
+  /** Keep each request's raw headers in the request log (tests of what a proxy forwards). */
+  recordHeaders: boolean;
   exec: ExecServer;
 }
 
@@ -42,8 +44,9 @@ function metricVerb(method: string, info: RequestInfo): string {
   return method.toUpperCase();
 }
 
-function seen(req: IncomingMessage, identity: Identity | undefined): SeenRequest {
+function seen(req: IncomingMessage, identity: Identity | undefined, recordHeaders: boolean): SeenRequest {
   return {
+    ...(recordHeaders ? { headers: [...req.rawHeaders] } : {}),
     method: req.method ?? 'GET',
     path: req.url ?? '/',
     user: identity?.user ?? '',
@@ -98,7 +101,7 @@ export function createRouter(deps: RouterDeps): {
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'https://simulator.invalid');
     const who = identifyRequest(req, deps);
-    const entry = deps.requestLog.add(seen(req, who.ok ? who.identity : who.recorded));
+    const entry = deps.requestLog.add(seen(req, who.ok ? who.identity : who.recorded, deps.recordHeaders));
     const info = resolveRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     res.once('close', () => {
       entry.code = res.statusCode;
@@ -139,7 +142,7 @@ export function createRouter(deps: RouterDeps): {
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'https://simulator.invalid');
     const who = identifyRequest(req, deps);
-    const entry = deps.requestLog.add(seen(req, who.ok ? who.identity : who.recorded));
+    const entry = deps.requestLog.add(seen(req, who.ok ? who.identity : who.recorded, deps.recordHeaders));
     const info = resolveRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     const reject = (status: Status): void => {
       entry.code = status.code;

@@ -35,6 +35,8 @@ export interface SimulatorOptions {
   frontProxy?: FrontProxyOptions;
   /** User names allowed to impersonate, besides members of system:masters. */
   impersonators?: string[];
+  /** Keep every request's raw headers in `stats.requests()` (off by default: memory). */
+  recordHeaders?: boolean;
   seed?: SeedOptions;
   oomLimitBytes?: number;
   restartDelayMs?: number;
@@ -102,6 +104,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     logger,
     metrics,
     requestLog,
+    recordHeaders: opts.recordHeaders ?? false,
     exec,
   });
 
