@@ -42,6 +42,8 @@ export interface Config {
   readonly identity: IdentityConfig;
   readonly ops: Endpoint;
   readonly logging: { readonly level: LogLevel };
+  /** On SIGTERM: how long readiness fails before the listener closes, then how long requests may drain. */
+  readonly shutdown: { readonly readinessGracePeriodMs: number; readonly drainTimeoutMs: number };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -98,6 +100,10 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
     identity: completeIdentity(doc.identity, file),
     ops: { ...doc.ops },
     logging: { level: doc.logging.level },
+    shutdown: {
+      readinessGracePeriodMs: parseDuration(doc.shutdown.readinessGracePeriod)!,
+      drainTimeoutMs: parseDuration(doc.shutdown.drainTimeout)!,
+    },
   });
 }
 

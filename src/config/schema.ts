@@ -16,6 +16,7 @@ const file = z.string().min(1);
 const positiveDuration = z
   .string()
   .refine((s) => (parseDuration(s) ?? 0) > 0, 'must be a positive duration such as 10s, 500ms or 1m30s');
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, 'must be a duration such as 5s, 500ms or 1m30s (0 allowed)');
 
 /** An https origin: scheme, host and optional port; no path, query, fragment or user info. */
 const httpsOrigin = z.string().superRefine((value, ctx) => {
@@ -57,6 +58,8 @@ export const configDocumentSchema = z.strictObject({
   identity: identitySchema,
   ops: endpoint(8081),
   logging: section(z.strictObject({ level: z.enum(LOG_LEVELS).default('info') })),
+  /** SIGTERM: readiness fails for readinessGracePeriod, then requests in flight get drainTimeout (src/ops/shutdown.ts). */
+  shutdown: section(z.strictObject({ readinessGracePeriod: duration.default('5s'), drainTimeout: duration.default('20s') })),
 });
 
 export type ConfigDocument = z.output<typeof configDocumentSchema>;

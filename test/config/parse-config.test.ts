@@ -134,6 +134,7 @@ describe('parseConfig: completion', () => {
       },
       ops: { address: '127.0.0.1', port: 8081 },
       logging: { level: 'info' },
+      shutdown: { readinessGracePeriodMs: 5000, drainTimeoutMs: 20_000 },
     });
     assert.equal(config.upstream.caFile, undefined);
     assert.equal(config.upstream.tokenFile, undefined);
@@ -177,6 +178,14 @@ describe('parseDuration', () => {
   it('refuses a zero connect timeout', () => {
     assert.deepEqual(issuesOf(withUpstream({ connectTimeout: '0s' })), [
       { path: 'upstream.connectTimeout', message: 'must be a positive duration such as 10s, 500ms or 1m30s' },
+    ]);
+  });
+  it('takes shutdown durations, zero included, and refuses what is not a duration', () => {
+    const config = parseConfig({ ...VALID, shutdown: { readinessGracePeriod: '0', drainTimeout: '1m' } }, { baseDir: '/' });
+    assert.deepEqual(config.shutdown, { readinessGracePeriodMs: 0, drainTimeoutMs: 60_000 });
+    assert.deepEqual(issuesOf({ ...VALID, shutdown: { drainTimeout: 'forever', grace: '1s' } }), [
+      { path: 'shutdown.drainTimeout', message: 'must be a duration such as 5s, 500ms or 1m30s (0 allowed)' },
+      { path: 'shutdown.grace', message: 'unknown key' },
     ]);
   });
 });
