@@ -4,6 +4,7 @@
  */
 import { CliError, parseFlags } from './cli/args.js';
 import { CERTS_HELP, runCerts } from './cli/certs.js';
+import { CHECK_CONFIG_HELP, runCheckConfig } from './cli/check-config.js';
 import { DEMO_HELP, runDemo } from './cli/demo.js';
 import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
 import { runGateway } from './main.js';
@@ -18,10 +19,11 @@ const HELP = `listgate — an authenticating gateway that keeps LIST storms from
 Usage: listgate <command> [flags]
 
 Commands:
-  serve      run the gateway (listgate serve --config FILE)
-  demo       run the simulator and the gateway in front of it on loopback, with kubeconfigs (npm start)
-  simulate   run the kube-apiserver simulator alone
-  certs      create a development PKI and client certificates (certs init, certs client)
+  serve         run the gateway (listgate serve --config FILE)
+  check-config  validate a configuration file without starting (listgate check-config FILE)
+  demo          run the simulator and the gateway in front of it on loopback, with kubeconfigs (npm start)
+  simulate      run the kube-apiserver simulator alone
+  certs         create a development PKI and client certificates (certs init, certs client)
 
 Run 'listgate <command> --help' for the flags of a command.
 `;
@@ -41,6 +43,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   demo: { run: runDemo, help: DEMO_HELP },
   simulate: { run: runSimulate, help: SIMULATE_HELP },
   certs: { run: runCerts, help: CERTS_HELP },
+  'check-config': { run: runCheckConfig, help: CHECK_CONFIG_HELP },
 };
 
 export async function runCli(argv: string[]): Promise<number> {
