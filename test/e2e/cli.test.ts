@@ -95,13 +95,19 @@ describe('listgate CLI', () => {
     const dir = await tempDir();
     const { child } = await startUntilReady(['demo', '--dir', dir, '--port', '0', '--upstream-port', '0', '--ops-port', '0', '--json-logs', '--secrets', '12', '--log-level', 'warn']);
     try {
-      for (const f of ['kubeconfig', 'upstream.kubeconfig', 'listgate.yaml']) await access(join(dir, f));
+      for (const f of ['kubeconfig', 'token.kubeconfig', 'upstream.kubeconfig', 'listgate.yaml']) await access(join(dir, f));
       const viaGateway = await kubectl(join(dir, 'kubeconfig'), ['get', 'secrets', '-A', '--no-headers'], dir);
       assert.equal(viaGateway.code, 0, viaGateway.stderr);
       assert.equal(viaGateway.stdout.trim().split('\n').length, 12);
       const kubeconfig = await readFile(join(dir, 'kubeconfig'), 'utf8');
       const cert = Buffer.from(/client-certificate-data: (\S+)/.exec(kubeconfig)![1]!, 'base64').toString();
       assert.equal(identityFromCertificate(cert).groups.includes('system:masters'), false, 'the demo user is not an admin');
+      // The gateway forwards the caller's identity (requestHeader mode): the upstream sees the user, not the gateway.
+      const whoami = await kubectl(join(dir, 'kubeconfig'), ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], dir);
+      assert.equal(whoami.stdout, identityFromCertificate(cert).user, whoami.stderr);
+      const tokenWhoami = await kubectl(join(dir, 'token.kubeconfig'), ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], dir);
+      assert.equal(tokenWhoami.stdout, 'ci-bot', tokenWhoami.stderr);
+      assert.match(await readFile(join(dir, 'listgate.yaml'), 'utf8'), /mode: requestHeader/);
     } finally {
       child.kill('SIGTERM');
     }
