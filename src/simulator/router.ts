@@ -110,10 +110,13 @@ export function createRouter(deps: RouterDeps): {
     if (!who.ok) return sendStatus(res, who.status);
     const { identity } = who;
     if (url.pathname === '/metrics') {
-      void deps.metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'Content-Type': deps.metrics.registry.contentType });
-        res.end(text);
-      });
+      deps.metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': deps.metrics.registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => sendStatus(res, internalError(`collecting metrics: ${(err as Error).message}`)),
+      );
       return;
     }
     if (!info.isResourceRequest) {

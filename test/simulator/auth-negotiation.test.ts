@@ -19,7 +19,7 @@ interface Review {
   status: { authenticated?: boolean; user?: Record<string, unknown>; audiences?: string[]; userInfo?: Record<string, unknown> };
 }
 
-describe('authentication, reviews and negotiation', () => {
+describe('authentication, reviews and negotiation', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     t = await startTestSimulator({ tokens: TOKENS, seed: { namespaces: 0, secrets: 3, secretSize: 8, configmaps: 0, pods: 0, deployments: 0 } });

@@ -9,7 +9,7 @@ import { fetchSim, startTestSimulator, type TestSimulator } from '../support/sim
 const FIVE_MINUTES = 5 * 60 * 1000;
 const CM = '/api/v1/namespaces/default/configmaps';
 
-describe('periodic compaction', () => {
+describe('periodic compaction', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     mock.timers.enable({ apis: ['setInterval'] });

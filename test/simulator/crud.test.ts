@@ -25,7 +25,7 @@ interface StatusBody {
 
 const CM = '/api/v1/namespaces/default/configmaps';
 
-describe('CRUD', () => {
+describe('CRUD', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     t = await startTestSimulator({ seed: { namespaces: 1, secrets: 2, secretSize: 8, configmaps: 0, pods: 1, deployments: 1 } });

@@ -27,7 +27,7 @@ async function createSecret(t: TestSimulator, ns: string, name: string): Promise
   assert.equal(r.status, 201, r.text);
 }
 
-describe('LIST pagination', () => {
+describe('LIST pagination', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     t = await startTestSimulator({ seed: { namespaces: 1, secrets: 10, secretSize: 16, configmaps: 0, pods: 0, deployments: 0 } });

@@ -19,7 +19,7 @@ interface StatusBody {
   details?: { group?: string; kind?: string; name?: string; causes?: { reason: string; message: string; field: string }[]; retryAfterSeconds?: number };
 }
 
-describe('LIST resourceVersion semantics', () => {
+describe('LIST resourceVersion semantics', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     t = await startTestSimulator({ seed: { namespaces: 0, secrets: 6, secretSize: 8, configmaps: 0, pods: 0, deployments: 0 } });

@@ -54,7 +54,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 5000): Prom
   }
 }
 
-describe('memory model', () => {
+describe('memory model', { timeout: 60_000 }, () => {
   let bodyBytes = 0;
   let t: TestSimulator;
   before(async () => {

@@ -25,7 +25,7 @@ function eventually<T>(read: () => T | undefined, what: string, timeoutMs = 5000
   });
 }
 
-describe('real clients', () => {
+describe('real clients', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   let dir: string;
   let kubeconfig: string;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fetchSim, startTestSimulator, type TestSimulator } from '../support/simulator-fixture.js';
 
-describe('selectors', () => {
+describe('selectors', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     t = await startTestSimulator({ seed: { namespaces: 1, secrets: 0, configmaps: 0, pods: 3, deployments: 0 } });

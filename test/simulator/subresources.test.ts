@@ -30,7 +30,7 @@ function rawUpgrade(t: TestSimulator, path: string, withCert: boolean): Promise<
   });
 }
 
-describe('subresources and upgrades', () => {
+describe('subresources and upgrades', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   let dir: string;
   let kubeconfig: string;

@@ -18,7 +18,7 @@ interface StatusBody {
   details?: { group?: string; kind?: string; name?: string; causes?: { reason: string; message: string; field: string }[] };
 }
 
-describe('streaming list (watch-list)', () => {
+describe('streaming list (watch-list)', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     t = await startTestSimulator({ seed: SEED });
@@ -84,7 +84,7 @@ describe('streaming list (watch-list)', () => {
   });
 });
 
-describe('streaming list with the WatchList feature gate off', () => {
+describe('streaming list with the WatchList feature gate off', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     t = await startTestSimulator({ seed: SEED, watchList: false });

@@ -9,7 +9,7 @@ import { fetchSim, openWatch, startTestSimulator, type TestSimulator } from '../
 
 const MERGE = { 'Content-Type': 'application/merge-patch+json' };
 
-describe('WATCH', () => {
+describe('WATCH', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
     t = await startTestSimulator({

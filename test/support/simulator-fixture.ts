@@ -83,6 +83,7 @@ export function fetchSim(t: TestSimulator, path: string, opts: FetchOptions = {}
       });
     });
     req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error(`no answer to ${options.method} ${path} within 30 s`)));
     req.end(body);
   });
 }
