@@ -26,7 +26,6 @@ export const ERROR_CATALOGUE = {
   authentication_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot verify the bearer token now: {detail} at {server}; listgate refuses rather than guess, retry shortly' },
   impersonation_invalid: { status: 400, reason: 'BadRequest', message: 'requested impersonation of groups, a uid or extra attributes without impersonating a user; add Impersonate-User (kubectl --as)' },
   impersonation_forbidden: { status: 403, reason: 'Forbidden', message: '{target} is forbidden: User {user} cannot impersonate resource {resource} in API group {group} {scope}; ask for RBAC permission to impersonate it' },
-  impersonation_unsupported: { status: 403, reason: 'Forbidden', message: 'impersonation (kubectl --as) is not available through this gateway: identity.mode is insecure, so it would impersonate with its own privileges' },
   impersonation_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot check the impersonation now: {detail} at {server}; retry shortly' },
   identity_unsendable: { status: 400, reason: 'BadRequest', message: 'the identity cannot be forwarded: a user name, group, uid or extra value holds a control character' },
   internal: { status: 500, reason: 'InternalError', message: 'internal error in listgate; look for request {requestId} in its log' },

@@ -1,8 +1,8 @@
 /**
  * Pipeline step 1, authenticate: who is calling (authenticate-request.ts), what it may ask to act as
- * (impersonate mode: its own Impersonate-* checked by SubjectAccessReview; insecure mode: refused, the
- * gateway would lend its own privileges; the other modes leave it to the apiserver), and the headers
- * that carry the resulting identity upstream (forward-identity.ts). Adds `user` and `upstreamIdentity`
+ * (impersonate mode: its own Impersonate-* checked by SubjectAccessReview; requestHeader and passthrough
+ * leave it to the apiserver; insecure mode stripped them in step 0), and the headers that carry the
+ * resulting identity upstream (forward-identity.ts). Adds `user` and `upstreamIdentity`
  * to the context, or throws a GatewayError the pipeline answers as a Status:
  * 401 (no or refused credentials), 403 (impersonation denied), 400, or 503 when TokenReview or
  * SubjectAccessReview cannot be made (fail closed). The log line says why, never with a secret.
@@ -72,10 +72,6 @@ export function createAuthenticateStep(deps: AuthenticateStepDeps): Authenticate
     ctx.log.debug({ method: result.method, ...describeUser(user) }, 'authenticated');
 
     let actingAs: UserInfo | undefined;
-    if (deps.mode === 'insecure' && readImpersonationRequest(ctx.exchange.req.rawHeaders).kind !== 'none') {
-      ctx.log.warn(describeUser(user), 'impersonation refused: identity.mode is insecure');
-      throw new GatewayError('impersonation_unsupported');
-    }
     if (deps.mode === 'impersonate') {
       const asked = readImpersonationRequest(ctx.exchange.req.rawHeaders);
       if (asked.kind === 'invalid') throw new GatewayError('impersonation_invalid');
