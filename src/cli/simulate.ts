@@ -11,7 +11,8 @@ import { untilSignal } from './lifecycle.js';
 
 export const SIMULATE_HELP = `Usage: listgate simulate [flags]
 
-Runs the kube-apiserver simulator over HTTPS.
+Runs the kube-apiserver simulator over HTTPS. It authenticates client certificates of the PKI's CA and
+trusts X-Remote-* request headers from its front-proxy client certificate (requestHeader mode).
 
 Flags:
   --port P               port to listen on (default 6443; 0 picks a free one)
@@ -85,6 +86,8 @@ export async function runSimulate(argv: string[]): Promise<void> {
 
   const sim = createSimulator({
     tls: { certPem: pki.apiserver.certPem, keyPem: pki.apiserver.keyPem, clientCaPem: pki.ca.certPem },
+    // Trusts the PKI's front proxy, so a gateway in requestHeader mode can forward identities to it.
+    frontProxy: { caPem: pki.frontProxyCa.certPem, allowedNames: ['front-proxy-client'] },
     seed: settings.seed,
     oomLimitBytes: settings.oomLimitBytes,
     watchList: settings.watchList,
