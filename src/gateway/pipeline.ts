@@ -46,6 +46,8 @@ export interface PipelineDeps {
   metrics: GatewayMetrics;
   /** Milliseconds; injectable so tests control durations. */
   now?: () => number;
+  /** Aborted on shutdown: watches in flight end cleanly at their next event boundary. */
+  stopping?: AbortSignal;
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {

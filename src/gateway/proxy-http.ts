@@ -6,7 +6,9 @@
  * - the upstream breaks off mid-response → the client's response is destroyed (it sees a truncated,
  *   failed response, never a clean end);
  * - the client goes away → the upstream request is destroyed at once, so the apiserver stops and frees
- *   what it holds for it.
+ *   what it holds for it;
+ * - the gateway shuts down (`stopping` aborts) → a watch ends cleanly after the event in progress
+ *   (watch-end.ts) and its upstream request is dropped, so the client re-watches elsewhere.
  */
 import { pipeline } from 'node:stream';
 import type { IdentityMode } from '../config/parse-config.js';
@@ -16,10 +18,11 @@ import type { ClassifiedContext, HttpExchange } from './request-context.js';
 import type { UpstreamClient } from './upstream-client.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { buildResponseHeaders, buildUpstreamHeaders } from './upstream-headers.js';
+import { watchEndFor } from './watch-end.js';
 
 export type HttpProxy = (ctx: ClassifiedContext<HttpExchange>) => Promise<void>;
 
-export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: IdentityMode }): HttpProxy {
+export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: IdentityMode; stopping?: AbortSignal }): HttpProxy {
   const { upstream } = deps;
   const facts = { server: upstream.server, connectTimeoutMs: upstream.connectTimeoutMs };
 
@@ -59,13 +62,20 @@ export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: 
         // Streaming answers (watch, chunked LIST) get their headers now, not with the first event.
         if (upstreamRes.headers['content-length'] === undefined) res.flushHeaders();
         const bodyOut = new ByteCounter((n) => (ctx.outcome.bytesToClient += n));
-        pipeline(upstreamRes, bodyOut, res, (err) => {
-          if (err && !ctx.outcome.clientClosed) {
+        const watchEnd = watchEndFor(ctx.classification.kind, upstreamRes.headers, deps.stopping);
+        const done = (err: Error | null) => {
+          if (err && !ctx.outcome.clientClosed && !watchEnd?.stopped) {
             ctx.outcome.error = 'upstream_aborted';
             ctx.log.warn({ err }, 'upstream broke off the response; client response destroyed');
           }
           resolve();
+        };
+        if (!watchEnd) return void pipeline(upstreamRes, bodyOut, res, done);
+        // Ended for shutdown: once the client has the whole (terminated) response, drop the upstream watch.
+        res.once('finish', () => {
+          if (watchEnd.stopped) upstreamReq.destroy();
         });
+        pipeline(upstreamRes, watchEnd, bodyOut, res, done);
       });
 
       // `on`, not `once`: a second error event must not go unhandled and take the process down.
