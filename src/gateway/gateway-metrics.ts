@@ -6,8 +6,8 @@
 import { Counter, type Registry } from 'prom-client';
 
 export interface GatewayMetrics {
-  /** Counts one finished request. */
-  observeRequest(labels: { verb: string; resource: string; code: number }): void;
+  /** Counts one finished request; `decision` is admission's, or `none`. */
+  observeRequest(labels: { verb: string; resource: string; decision: string; code: number }): void;
   /** Counts one failure talking to the upstream, by catalogue code. */
   observeUpstreamError(reason: string): void;
 }
@@ -16,8 +16,8 @@ export function createGatewayMetrics(registry: Registry, opts: { maxResources?: 
   const maxResources = opts.maxResources ?? 200;
   const requests = new Counter({
     name: 'listgate_requests_total',
-    help: 'Requests handled by the gateway, by Kubernetes verb, resource and HTTP status code sent to the client.',
-    labelNames: ['verb', 'resource', 'code'] as const,
+    help: 'Requests handled by the gateway, by Kubernetes verb, resource, admission decision (none when not admitted) and HTTP status code sent to the client.',
+    labelNames: ['verb', 'resource', 'decision', 'code'] as const,
     registers: [registry],
   });
   const upstreamErrors = new Counter({
@@ -34,8 +34,8 @@ export function createGatewayMetrics(registry: Registry, opts: { maxResources?: 
     return resource;
   };
   return {
-    observeRequest({ verb, resource, code }) {
-      requests.inc({ verb, resource: boundedResource(resource), code: String(code) });
+    observeRequest({ verb, resource, decision, code }) {
+      requests.inc({ verb, resource: boundedResource(resource), decision, code: String(code) });
     },
     observeUpstreamError(reason) {
       upstreamErrors.inc({ reason });

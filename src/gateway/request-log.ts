@@ -1,12 +1,25 @@
 /**
- * The end of every request: one info line (verb, resource, namespace, code, bytes, duration) on the
- * request's logger, and the request and upstream-error counters. Called exactly once per request.
+ * The end of every request: one info line (user, verb, resource, namespace, estimate, decision, code,
+ * bytes, duration; the request id comes with the request's logger) and the request and upstream-error
+ * counters. Called exactly once per request, with the context as far as the request got: a request
+ * refused by authentication has no user, one that was never admitted has no decision.
  */
+import type { UserInfo } from '../auth/user-info.js';
 import type { Classification } from './classify-request.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { RequestContext } from './request-context.js';
 
-export type FinishedContext = RequestContext & { readonly classification?: Classification };
+/** What admission decided (the admission issue writes it); `none` in logs and metrics when it did not. */
+export type AdmissionDecision = 'admitted' | 'queued' | 'rejected' | 'exempt';
+
+export type FinishedContext = RequestContext & {
+  readonly user?: UserInfo;
+  readonly classification?: Classification;
+  /** Step 3, estimate: the bytes the apiserver is expected to hold for the request. */
+  readonly estimate?: { readonly estimatedBytes: number };
+  /** Step 4, admit. */
+  readonly decision?: AdmissionDecision;
+};
 
 export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetrics; now: () => number }): void {
   const info = ctx.classification?.info;
@@ -15,7 +28,9 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
   const { outcome } = ctx;
   // 499 (nginx's convention): the client closed the connection before any response was sent.
   const code = outcome.code === 0 && outcome.clientClosed ? 499 : outcome.code;
+  const decision = ctx.decision ?? 'none';
   const line = {
+    user: ctx.user?.username,
     verb,
     resource,
     subresource: info?.subresource || undefined,
@@ -23,6 +38,8 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
     name: info?.name || undefined,
     path: info && !info.isResourceRequest ? info.path : undefined,
     kind: ctx.classification?.kind,
+    estimatedBytes: ctx.estimate?.estimatedBytes,
+    decision,
     code,
     bytes: outcome.bytesToClient,
     bytesIn: outcome.bytesFromClient,
@@ -31,6 +48,6 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
     clientClosed: outcome.clientClosed,
   };
   ctx.log.info(line, 'request completed');
-  deps.metrics.observeRequest({ verb, resource, code });
+  deps.metrics.observeRequest({ verb, resource, decision, code });
   if (outcome.error?.startsWith('upstream_')) deps.metrics.observeUpstreamError(outcome.error);
 }

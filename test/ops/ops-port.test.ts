@@ -66,7 +66,7 @@ describe('ops port', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
     const text = await res.text();
     assert.match(text, /^process_resident_memory_bytes \d+/m);
-    assert.match(text, /^listgate_requests_total\{verb="list",resource="configmaps",code="200"\} 1$/m);
+    assert.match(text, /^listgate_requests_total\{verb="list",resource="configmaps",decision="none",code="200"\} 1$/m);
     assert.match(text, /^# HELP listgate_upstream_errors_total /m);
   });
 });
