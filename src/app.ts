@@ -1,24 +1,44 @@
 /**
- * Builds the gateway from a Config: the request pipeline behind an HTTPS server, and the ops server.
- * It never listens (tests and `serve.ts` do), and everything it creates is released by `close()`.
+ * Builds the gateway from a Config: the request path (authentication, pipeline and upstream clients,
+ * rebuilt as a new generation when their settings change) behind an HTTPS server, the ops server with
+ * readiness and metrics, the reloadable config source, and the graceful shutdown. It never listens
+ * (tests and `serve.ts` do), and everything it creates is released by `close()`.
  */
+import { setMaxListeners } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthentication } from './auth/create-authentication.js';
+import { createConfigSource, type ConfigSource } from './config/config-source.js';
+import { readSnapshotFiles } from './config/load-config-file.js';
 import type { Config } from './config/parse-config.js';
-import { readTlsFiles } from './config/read-tls-files.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
 import { createPipeline } from './gateway/pipeline.js';
 import { createUpstreamClient } from './gateway/upstream-client.js';
+import { createSnapshotApplier } from './ops/apply-snapshot.js';
+import { trackConnections } from './ops/connection-drain.js';
 import { createOpsServer } from './ops/ops-server.js';
-import { createUpstreamProbe } from './ops/upstream-probe.js';
+import { createReadiness, type Readiness } from './ops/readiness.js';
+import { createReloadMetrics, type ReloadMetrics } from './ops/reload-metrics.js';
+import { createRequestPath, type BuildGeneration } from './ops/request-path.js';
+import { createShutdownHooks, shutDownGracefully, type ShutdownHooks, type ShutdownResult } from './ops/shutdown.js';
+import { createUpstreamMetrics } from './ops/upstream-metrics.js';
 
 export interface GatewayApp {
   server: HttpsServer;
   ops: HttpServer;
+  /** The configuration in effect; the reloader publishes new snapshots to it. */
+  config: ConfigSource;
+  /** Named checks ANDed by /readyz; components add their own. */
+  readiness: Readiness;
+  /** Run on shutdown after the drain (admission releases its leases here). */
+  shutdownHooks: ShutdownHooks;
+  reloadMetrics: ReloadMetrics;
+  /** SIGTERM: the graceful sequence of src/ops/shutdown.ts with the shutdown settings in effect. */
+  shutdown(): Promise<ShutdownResult>;
+  /** Cuts everything at once. */
   close(): Promise<void>;
 }
 
@@ -31,49 +51,88 @@ export interface AppDeps {
 
 function closeServer(server: HttpServer | HttpsServer): Promise<void> {
   return new Promise((resolve) => {
+    server.closeAllConnections();
     if (!server.listening) return resolve();
     server.close(() => resolve());
-    server.closeAllConnections();
   });
 }
 
 export function createApp(deps: AppDeps): GatewayApp {
-  const { config } = deps;
   const logger = deps.logger;
   const registry = deps.registry ?? new Registry();
   if (registry.getSingleMetric('process_resident_memory_bytes') === undefined) collectDefaultMetrics({ register: registry });
+  const metrics = createGatewayMetrics(registry);
+  // Every watch in flight listens for the shutdown: no listener-count warning for thousands of them.
+  const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal);
 
-  const files = readTlsFiles(config);
-  const upstream = createUpstreamClient({ upstream: config.upstream, files: files.upstream });
-  const auth = createAuthentication({ config, files, registry });
-  // Forwarded requests present the mode's credentials (front-proxy certificate, none, or the gateway's own).
-  const forwarding = auth.forwardingFiles === files.upstream ? upstream : createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles });
-  const pipeline = createPipeline({
-    upstream: forwarding,
-    identityMode: config.identity.mode,
-    authenticate: auth.authenticate,
-    isIdentityHeader: auth.isIdentityHeader,
-    logger,
-    metrics: createGatewayMetrics(registry),
+  const build: BuildGeneration = ({ config, files }, track) => {
+    const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream }));
+    const auth = createAuthentication({ config, files, registry });
+    // Forwarded requests present the mode's credentials (front-proxy certificate, none, or the gateway's own).
+    const forwarding =
+      auth.forwardingFiles === files.upstream ? upstream : track(createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles }));
+    const pipeline = createPipeline({
+      upstream: forwarding,
+      identityMode: config.identity.mode,
+      authenticate: auth.authenticate,
+      isIdentityHeader: auth.isIdentityHeader,
+      logger,
+      metrics,
+      stopping: stopping.signal,
+    });
+    return { pipeline, probeUpstream: upstream };
+  };
+
+  const initial = readSnapshotFiles(deps.config);
+  const source = createConfigSource(initial);
+  const requestPath = createRequestPath(initial, build, { metrics: createUpstreamMetrics(registry) });
+  const server = createGatewayServer({ tls: initial.files.serving, clientCAs: initial.auth.clientCAPems, pipeline: requestPath, logger });
+  const drain = trackConnections(server);
+  source.subscribe(createSnapshotApplier({ server, requestPath, logger }));
+
+  const readiness = createReadiness();
+  readiness.add('upstream', async () => {
+    const result = await requestPath.current().probe.check();
+    return { ok: result.ready, detail: result.detail };
   });
-  const server = createGatewayServer({ tls: files.serving, clientCAs: auth.clientCAPems, pipeline, logger });
-  const ops = createOpsServer({ registry, probe: createUpstreamProbe({ upstream }) });
+  const ops = createOpsServer({ registry, readiness });
+  const reloadMetrics = createReloadMetrics(registry);
+  reloadMetrics.succeeded(Date.now(), { initial: true });
+  const shutdownHooks = createShutdownHooks();
 
-  if (config.identity.mode === 'insecure') {
+  if (deps.config.identity.mode === 'insecure') {
     logger.warn(
       { identityMode: 'insecure' },
       "identity.mode is insecure: every request reaches the apiserver with the gateway's own credentials; use it for development only",
     );
   }
 
+  const close = async () => {
+    stopping.abort();
+    requestPath.close();
+    await Promise.all([closeServer(server), closeServer(ops)]);
+  };
   return {
     server,
     ops,
-    async close() {
-      pipeline.close();
-      await Promise.all([closeServer(server), closeServer(ops)]);
-      upstream.close();
-      forwarding.close();
-    },
+    config: source,
+    readiness,
+    shutdownHooks,
+    reloadMetrics,
+    shutdown: () =>
+      shutDownGracefully(
+        {
+          readiness,
+          drain,
+          stopAccepting: () => server.close(),
+          endWatches: () => stopping.abort(),
+          hooks: shutdownHooks,
+          close,
+          logger,
+        },
+        source.current().shutdown,
+      ),
+    close,
   };
 }

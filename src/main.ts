@@ -1,5 +1,7 @@
 /**
- * The gateway process: load config → build dependencies → listen → drain on SIGTERM. Wiring only.
+ * The gateway process: load config → build dependencies → listen (and watch the config) → on SIGTERM or
+ * SIGINT, shut down gracefully and return (the CLI exits 0). A second signal during the drain cuts
+ * everything at once.
  */
 import { untilSignal } from './cli/lifecycle.js';
 import { loadConfigFile } from './config/config.js';
@@ -9,9 +11,14 @@ import { startGateway } from './serve.js';
 export async function runGateway(opts: { configPath: string; pretty?: boolean }): Promise<void> {
   const config = await loadConfigFile(opts.configPath);
   const logger = createLogger({ level: config.logging.level, pretty: opts.pretty ?? false });
-  const gateway = await startGateway({ config, logger });
+  const gateway = await startGateway({ config, logger, configPath: opts.configPath });
   logger.info({ port: gateway.port, opsPort: gateway.opsPort, upstream: config.upstream.server }, 'listgate serving');
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
-  await gateway.close();
+  const shutdown = gateway.shutdown();
+  void untilSignal().then(async (again) => {
+    logger.warn({ signal: again }, 'second signal: cutting every connection now');
+    await gateway.close();
+  });
+  await shutdown;
 }

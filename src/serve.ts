@@ -1,16 +1,36 @@
 /**
- * Listens: the gateway on config.listen, the ops server on config.ops (port 0 picks a free port), and
- * returns the ports actually bound.
+ * Runs the gateway: builds the app, listens — the gateway on config.listen, the ops server on config.ops
+ * (port 0 picks a free port) — and, given the config file's path, reloads it (and the files it names) when
+ * they change. Returns the ports actually bound, the graceful shutdown and the immediate close.
  */
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
-import { createApp } from './app.js';
+import type { Registry } from 'prom-client';
+import { createApp, type GatewayApp } from './app.js';
 import type { Config, Endpoint } from './config/parse-config.js';
+import { createConfigReloader, type ConfigReloader } from './ops/config-reloader.js';
+import type { ShutdownResult } from './ops/shutdown.js';
 
 export interface RunningGateway {
   port: number;
   opsPort: number;
+  app: GatewayApp;
+  /** Present when started with `configPath`. */
+  reloader: ConfigReloader | undefined;
+  /** Graceful (SIGTERM): readiness fails, the listener closes after the grace period, requests drain. */
+  shutdown(): Promise<ShutdownResult>;
+  /** Immediate: cuts every connection. */
   close(): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  config: Config;
+  logger: Logger;
+  /** The file `config` was loaded from: watched and reloaded while running. */
+  configPath?: string;
+  /** File-watch tuning (tests); see src/ops/watch-files.ts. */
+  watch?: { debounceMs?: number; pollIntervalMs?: number };
+  registry?: Registry;
 }
 
 function listen(server: Server, endpoint: Endpoint): Promise<number> {
@@ -25,9 +45,9 @@ function listen(server: Server, endpoint: Endpoint): Promise<number> {
   });
 }
 
-export async function startGateway(deps: { config: Config; logger: Logger }): Promise<RunningGateway> {
-  const { config, logger } = deps;
-  const app = createApp({ config, logger });
+export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
+  const { config, logger } = opts;
+  const app = createApp({ config, logger, ...(opts.registry ? { registry: opts.registry } : {}) });
   // Settle both before deciding: closing while the other listen is still in flight would leak it.
   const [gateway, ops] = await Promise.allSettled([listen(app.server, config.listen), listen(app.ops, config.ops)]);
   if (gateway.status === 'rejected' || ops.status === 'rejected') {
@@ -35,9 +55,34 @@ export async function startGateway(deps: { config: Config; logger: Logger }): Pr
     throw gateway.status === 'rejected' ? gateway.reason : (ops as PromiseRejectedResult).reason;
   }
   const [port, opsPort] = [gateway.value, ops.value];
+  const reloader =
+    opts.configPath === undefined
+      ? undefined
+      : createConfigReloader({
+          path: opts.configPath,
+          source: app.config,
+          metrics: app.reloadMetrics,
+          logger,
+          ...(opts.watch ? { watch: opts.watch } : {}),
+        });
   logger.info(
-    { listen: `${config.listen.address}:${port}`, ops: `${config.ops.address}:${opsPort}`, upstream: config.upstream.server },
+    { listen: `${config.listen.address}:${port}`, ops: `${config.ops.address}:${opsPort}`, upstream: config.upstream.server, reload: reloader !== undefined },
     'listgate gateway listening',
   );
-  return { port, opsPort, close: () => app.close() };
+  let shuttingDown: Promise<ShutdownResult> | undefined;
+  return {
+    port,
+    opsPort,
+    app,
+    reloader,
+    shutdown() {
+      reloader?.close();
+      shuttingDown ??= app.shutdown();
+      return shuttingDown;
+    },
+    async close() {
+      reloader?.close();
+      await app.close();
+    },
+  };
 }

@@ -1,13 +1,19 @@
 /**
  * The ops port (plain HTTP, its own listener): liveness, readiness and Prometheus metrics. Express lives
- * here and nowhere in the request path.
+ * here and nowhere in the request path. Liveness says only that the process serves HTTP; readiness is
+ * the AND of the named checks (readiness.ts), with `?verbose` listing each.
  */
 import { createServer, type Server } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
-import type { UpstreamProbe } from './upstream-probe.js';
+import { formatReadiness, type Readiness } from './readiness.js';
 
-export function createOpsApp(deps: { registry: Registry; probe: UpstreamProbe }): express.Express {
+export interface OpsDeps {
+  registry: Registry;
+  readiness: Readiness;
+}
+
+export function createOpsApp(deps: OpsDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const alive: express.RequestHandler = (_req, res) => {
@@ -15,9 +21,10 @@ export function createOpsApp(deps: { registry: Registry; probe: UpstreamProbe })
   };
   app.get('/healthz', alive);
   app.get('/livez', alive);
-  app.get('/readyz', async (_req, res) => {
-    const readiness = await deps.probe.check();
-    res.status(readiness.ready ? 200 : 503).type('text/plain').send(readiness.ready ? 'ok' : readiness.detail);
+  app.get('/readyz', async (req, res) => {
+    const report = await deps.readiness.check();
+    const verbose = req.query.verbose !== undefined;
+    res.status(report.ready ? 200 : 503).type('text/plain').send(formatReadiness(report, verbose));
   });
   app.get('/metrics', async (_req, res) => {
     const body = await deps.registry.metrics();
@@ -26,7 +33,7 @@ export function createOpsApp(deps: { registry: Registry; probe: UpstreamProbe })
   return app;
 }
 
-export function createOpsServer(deps: { registry: Registry; probe: UpstreamProbe }): Server {
+export function createOpsServer(deps: OpsDeps): Server {
   const server = createServer(createOpsApp(deps));
   server.keepAliveTimeout = 5_000;
   return server;

@@ -1,0 +1,58 @@
+/**
+ * Tracks what is in flight on the gateway's listener (requests until their response closes, and
+ * upgraded tunnels until their socket closes) and drains it on shutdown: once `closeAfterResponse()` is
+ * called, every response that has not sent its headers yet carries `Connection: close`, and connections
+ * that fall idle are closed, so keep-alive clients move to another replica without a failed request.
+ */
+import type { Server } from 'node:https';
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export interface ConnectionDrain {
+  /** Requests and tunnels in flight. */
+  readonly inFlight: number;
+  /** From now on: `Connection: close` on every response, idle connections closed. */
+  closeAfterResponse(): void;
+  /** Resolves true once nothing is in flight, false when `timeoutMs` passes first. */
+  idle(timeoutMs: number): Promise<boolean>;
+}
+
+export function trackConnections(server: Server, opts: { pollMs?: number } = {}): ConnectionDrain {
+  const pollMs = opts.pollMs ?? 50;
+  const responses = new Set<ServerResponse>();
+  const tunnels = new Set<Duplex>();
+  let closing = false;
+
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (closing) res.shouldKeepAlive = false;
+    responses.add(res);
+    res.once('close', () => responses.delete(res));
+  });
+  server.prependListener('upgrade', (_req, socket: Duplex) => {
+    tunnels.add(socket);
+    socket.once('close', () => tunnels.delete(socket));
+  });
+
+  return {
+    get inFlight() {
+      return responses.size + tunnels.size;
+    },
+    closeAfterResponse() {
+      closing = true;
+      for (const res of responses) if (!res.headersSent) res.shouldKeepAlive = false;
+      server.closeIdleConnections();
+    },
+    idle(timeoutMs) {
+      return new Promise((resolve) => {
+        const deadline = performance.now() + timeoutMs;
+        const check = () => {
+          if (closing) server.closeIdleConnections();
+          if (responses.size + tunnels.size === 0) return resolve(true);
+          if (performance.now() >= deadline) return resolve(false);
+          setTimeout(check, Math.min(pollMs, Math.max(1, deadline - performance.now())));
+        };
+        check();
+      });
+    },
+  };
+}
