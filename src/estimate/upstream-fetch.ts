@@ -35,32 +35,38 @@ export function createUpstreamFetch(upstream: UpstreamRequester, opts: { timeout
 
   const get = (path: string, accept: string): Promise<string> =>
     new Promise((resolve, reject) => {
+      // Settles exactly once, whatever order (or absence) of events a broken connection produces.
+      let settled = false;
+      const settle = (err: Error | undefined, text?: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) {
+          req.destroy();
+          reject(err);
+        } else resolve(text!);
+      };
       const headers = ['Host', upstream.hostHeader, 'Accept', accept, 'User-Agent', 'listgate-census'];
       if (upstream.token) headers.push('Authorization', `Bearer ${upstream.token}`);
       const req = upstream.request({ method: 'GET', path, headers });
-      const timer = setTimeout(() => req.destroy(new UpstreamFetchError(`GET ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
-      req.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err instanceof UpstreamFetchError ? err : new UpstreamFetchError(`GET ${path}: ${err.message}`, undefined, { cause: err }));
-      });
+      const timer = setTimeout(() => settle(new UpstreamFetchError(`GET ${path}: no complete answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on('error', (err) => settle(err instanceof UpstreamFetchError ? err : new UpstreamFetchError(`GET ${path}: ${err.message}`, undefined, { cause: err })));
+      req.on('close', () => settle(new UpstreamFetchError(`GET ${path}: the connection closed before an answer`)));
       req.on('response', (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
-        res.on('error', (err) => {
-          clearTimeout(timer);
-          reject(new UpstreamFetchError(`GET ${path}: ${err.message}`, res.statusCode, { cause: err }));
-        });
+        const status = res.statusCode ?? 0;
+        res.on('error', (err) => settle(new UpstreamFetchError(`GET ${path}: ${err.message}`, status, { cause: err })));
+        res.on('close', () => settle(new UpstreamFetchError(`GET ${path}: the answer was cut short`, status)));
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > maxBytes) req.destroy(new UpstreamFetchError(`GET ${path}: answer larger than ${maxBytes} bytes`));
+          if (size > maxBytes) settle(new UpstreamFetchError(`GET ${path}: answer larger than ${maxBytes} bytes`, status));
           else chunks.push(c);
         });
         res.on('end', () => {
-          clearTimeout(timer);
           const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve(text);
-          else reject(new UpstreamFetchError(`GET ${path}: ${status} ${text.slice(0, 200)}`, status));
+          if (status >= 200 && status < 300) settle(undefined, text);
+          else settle(new UpstreamFetchError(`GET ${path}: ${status} ${text.slice(0, 200)}`, status));
         });
       });
       req.end();
