@@ -52,6 +52,35 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((done) => child.on('exit', (code) => done(code)));
 }
 
+/** Splits a printed command line into words, honouring single quotes (what a shell would do). */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+function kubectlRaw(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile('kubectl', args, { env: { ...process.env, HOME: home }, timeout: 30_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a long-running kubectl (get -w, logs -f) until it prints its first output, then stops it. */
+function firstOutput(args: string[], home: string): Promise<string> {
+  const child = spawn('kubectl', args, { env: { ...process.env, HOME: home } });
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      fail(new Error(`kubectl ${args.join(' ')} printed nothing in 15 s`));
+    }, 15_000);
+    child.stdout.once('data', (d: Buffer) => {
+      clearTimeout(timer);
+      child.kill();
+      done(d.toString());
+    });
+  });
+}
+
 describe('listgate CLI', () => {
   const dirs: string[] = [];
   const tempDir = async (): Promise<string> => {
@@ -108,6 +137,31 @@ describe('listgate CLI', () => {
       const tokenWhoami = await kubectl(join(dir, 'token.kubeconfig'), ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], dir);
       assert.equal(tokenWhoami.stdout, 'ci-bot', tokenWhoami.stderr);
       assert.match(await readFile(join(dir, 'listgate.yaml'), 'utf8'), /mode: requestHeader/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exitCode(child), 0);
+  });
+
+  it('every kubectl command the demo prints works as printed', async () => {
+    const dir = await tempDir();
+    const { child, output } = await startUntilReady(['demo', '--dir', dir, '--port', '0', '--upstream-port', '0', '--ops-port', '0', '--json-logs', '--secrets', '12', '--log-level', 'warn']);
+    try {
+      const commands = output()
+        .split('\n')
+        .filter((line) => /^\s+kubectl /.test(line))
+        .map((line) => shellWords(line.trim()).slice(1));
+      assert.ok(commands.length >= 8, `the demo prints its commands:\n${output()}`);
+      for (const args of commands) {
+        const streaming = args.includes('-w') || args.includes('-f');
+        if (streaming) {
+          const got = await firstOutput(args, dir);
+          assert.ok(got.length > 0, `kubectl ${args.join(' ')} printed something`);
+        } else {
+          const r = await kubectlRaw(args, dir);
+          assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+        }
+      }
     } finally {
       child.kill('SIGTERM');
     }
