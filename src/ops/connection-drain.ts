@@ -1,8 +1,9 @@
 /**
  * Tracks what is in flight on the gateway's listener (requests until their response closes, and
  * upgraded tunnels until their socket closes) and drains it on shutdown: once `closeAfterResponse()` is
- * called, every response that has not sent its headers yet carries `Connection: close`, and connections
- * that fall idle are closed, so keep-alive clients move to another replica without a failed request.
+ * called, every response that has not sent its headers yet carries `Connection: close`, so keep-alive
+ * clients move to another replica without a failed request; while `idle()` waits, connections that
+ * are idle are closed.
  */
 import type { Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
@@ -11,7 +12,7 @@ import type { Duplex } from 'node:stream';
 export interface ConnectionDrain {
   /** Requests and tunnels in flight. */
   readonly inFlight: number;
-  /** From now on: `Connection: close` on every response, idle connections closed. */
+  /** From now on: `Connection: close` on every response. */
   closeAfterResponse(): void;
   /** Resolves true once nothing is in flight, false when `timeoutMs` passes first. */
   idle(timeoutMs: number): Promise<boolean>;
@@ -38,9 +39,10 @@ export function trackConnections(server: Server, opts: { pollMs?: number } = {})
       return responses.size + tunnels.size;
     },
     closeAfterResponse() {
+      // Idle keep-alive connections are left open here: a client may be sending on one right now, and
+      // its next response says `Connection: close` anyway. They are closed while draining (`idle`).
       closing = true;
       for (const res of responses) if (!res.headersSent) res.shouldKeepAlive = false;
-      server.closeIdleConnections();
     },
     idle(timeoutMs) {
       return new Promise((resolve) => {
