@@ -1,0 +1,113 @@
+/**
+ * `npm run bench [-- --quick] [-- --only NAME[,NAME…]] [-- --results DIR] [-- --list]`
+ *
+ * Runs every benchmark module found next to this file (`bench/<name>.ts` exporting `benchmark`, see
+ * lib/benchmark.ts) one after the other, prints each one's figures (ratios against its own baseline
+ * from the same run) and writes them to `<results>/<name>.json` (default bench/results/).
+ * `--quick` is the CI size (seconds per benchmark); the default is the full size the docs quote, whose
+ * pictures go to docs/. Exit status 1 when a benchmark breaks (throws); a missed performance goal is
+ * printed, never a failure.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { currentLoad, isBenchmark, type BenchReport, type BenchResultFile, type Benchmark } from './lib/benchmark.js';
+
+/** Baselines first: the decision cost is compared with the overhead benchmark's round trip. */
+const ORDER = ['overhead', 'decision-cost', 'streaming', 'storm', 'estimator-accuracy'];
+
+export async function discoverBenchmarks(dir: string): Promise<Benchmark[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.js') && f !== 'run.js');
+  const found: Benchmark[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { benchmark?: unknown };
+    if (!isBenchmark(mod.benchmark)) {
+      throw new Error(`bench/${basename(file, '.js')}.ts does not export \`benchmark\` (see bench/lib/benchmark.ts)`);
+    }
+    found.push(mod.benchmark);
+  }
+  const rank = (b: Benchmark): number => (ORDER.includes(b.name) ? ORDER.indexOf(b.name) : ORDER.length);
+  return found.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+}
+
+function formatGoals(report: BenchReport): string[] {
+  return report.goals.map((g) => `  ${g.met ? 'met   ' : 'MISSED'} ${g.name}: ${g.value} (goal ${g.target})`);
+}
+
+export async function runBenchmarks(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      results: { type: 'string' },
+      list: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/bench/run.js → the repository root is two levels up.
+  const root = resolve(here, '..', '..');
+  const all = await discoverBenchmarks(here);
+  if (values.list) {
+    for (const b of all) process.stdout.write(`${b.name.padEnd(20)} ${(b as Benchmark).description}\n`);
+    return 0;
+  }
+  const wanted = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted?.filter((w) => !all.some((b) => b.name === w)) ?? [];
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')} (have: ${all.map((b) => b.name).join(', ')})\n`);
+    return 2;
+  }
+  const selected = wanted ? all.filter((b) => wanted.includes(b.name)) : all;
+  const resultsDir = resolve(values.results ?? join(root, 'bench', 'results'));
+  await mkdir(resultsDir, { recursive: true });
+  const quick = values.quick ?? false;
+  const earlier = new Map<string, BenchReport>();
+  let failures = 0;
+
+  for (const b of selected) {
+    process.stdout.write(`\n== ${b.name} (${quick ? 'quick' : 'full'}) — ${b.description}\n`);
+    const loadBefore = currentLoad();
+    const started = Date.now();
+    try {
+      const report = await b.run({
+        quick,
+        resultsDir,
+        docsDir: quick ? undefined : join(root, 'docs'),
+        earlier,
+        log: (line) => process.stderr.write(`[${b.name}] ${line}\n`),
+      });
+      const file: BenchResultFile = {
+        name: b.name,
+        mode: quick ? 'quick' : 'full',
+        startedAt: new Date(started).toISOString(),
+        durationMs: Date.now() - started,
+        machine: { cpus: cpus().length, totalMemoryBytes: totalmem(), node: process.version, loadBefore, loadAfter: currentLoad() },
+        ...report,
+      };
+      await writeFile(join(resultsDir, `${b.name}.json`), `${JSON.stringify(file, null, 2)}\n`);
+      earlier.set(b.name, report);
+      for (const line of [...report.summary, ...formatGoals(report)]) process.stdout.write(`${line}\n`);
+      process.stdout.write(`  → ${join(resultsDir, `${b.name}.json`)} (${((Date.now() - started) / 1000).toFixed(1)} s, load ${loadBefore} → ${file.machine.loadAfter})\n`);
+    } catch (err) {
+      failures += 1;
+      process.stdout.write(`  BROKEN: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runBenchmarks(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
