@@ -6,7 +6,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { authCrossFieldIssues, completeAuthentication, completeIdentity, type AuthenticationConfig, type IdentityConfig } from './complete-auth.js';
 import { ConfigError, formatIssuePath, type ConfigIssue } from './config-error.js';
+import type { EstimatorSettings } from '../estimate/create-estimator.js';
 import { parseDuration } from './duration.js';
+import { completeEstimator } from './schema-estimator.js';
 import { configDocumentSchema, configErrorMap, type ConfigDocument, type IDENTITY_MODES, type LOG_LEVELS } from './schema.js';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -44,6 +46,8 @@ export interface Config {
   readonly logging: { readonly level: LogLevel };
   /** On SIGTERM: how long readiness fails before the listener closes, then how long requests may drain. */
   readonly shutdown: { readonly readinessGracePeriodMs: number; readonly drainTimeoutMs: number };
+  /** The estimator's settings, defaults applied (schema-estimator.ts); read when the gateway starts. */
+  readonly estimator: EstimatorSettings;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -104,6 +108,7 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
       readinessGracePeriodMs: parseDuration(doc.shutdown.readinessGracePeriod)!,
       drainTimeoutMs: parseDuration(doc.shutdown.drainTimeout)!,
     },
+    estimator: completeEstimator(doc.estimator),
   });
 }
 

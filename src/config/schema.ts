@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { authenticationSchema, identitySchema } from './schema-auth.js';
+import { estimatorSchema } from './schema-estimator.js';
 
 export { IDENTITY_MODES } from './schema-auth.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -60,6 +61,8 @@ export const configDocumentSchema = z.strictObject({
   logging: section(z.strictObject({ level: z.enum(LOG_LEVELS).default('info') })),
   /** SIGTERM: readiness fails for readinessGracePeriod, then requests in flight get drainTimeout (src/ops/shutdown.ts). */
   shutdown: section(z.strictObject({ readinessGracePeriod: duration.default('5s'), drainTimeout: duration.default('20s') })),
+  /** The memory estimate of each request: factors, census, size model (schema-estimator.ts). */
+  estimator: estimatorSchema,
 });
 
 export type ConfigDocument = z.output<typeof configDocumentSchema>;

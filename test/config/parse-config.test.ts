@@ -135,6 +135,28 @@ describe('parseConfig: completion', () => {
       ops: { address: '127.0.0.1', port: 8081 },
       logging: { level: 'info' },
       shutdown: { readinessGracePeriodMs: 5000, drainTimeoutMs: 20_000 },
+      estimator: {
+        factors: {
+          versions: {},
+          encodingRatio: { json: 1, yaml: 1, protobuf: 0.75, cbor: 0.9 },
+          conversionRatio: { Table: 0.5, PartialObjectMetadata: 0.5 },
+          listEnvelopeBytes: 128,
+          watchBytes: 65_536,
+          streamingListBytes: 262_144,
+          writeAmplification: 4,
+          defaultObjectBytes: 16_384,
+        },
+        census: {
+          sources: ['metrics', 'probe', 'response'],
+          refreshIntervalMs: 60_000,
+          staleAfterMs: 300_000,
+          unknownCount: 1000,
+          staleMultiplier: 2,
+          probes: { maxConcurrent: 2, minTimeMs: 100, queueLimit: 100 },
+          storageEncoding: 'auto',
+        },
+        sizes: { seeds: [], alpha: 0.3, minNamespaceSamples: 3, materialDifference: 0.25 },
+      },
     });
     assert.equal(config.upstream.caFile, undefined);
     assert.equal(config.upstream.tokenFile, undefined);
