@@ -128,6 +128,10 @@ export function createApp(deps: AppDeps): GatewayApp {
           stopAccepting: () => server.close(),
           endWatches: () => stopping.abort(),
           hooks: shutdownHooks,
+          cut: () => {
+            server.closeAllConnections();
+            requestPath.close();
+          },
           close,
           logger,
         },

@@ -5,8 +5,8 @@
  *   2. after `readinessGracePeriod`, the listener closes (new connections are refused) and watches are
  *      ended cleanly at an event boundary (a terminated chunked body: clients re-watch elsewhere);
  *   3. other requests in flight get up to `drainTimeout` to finish; what is left is then cut;
- *   4. the shutdown hooks run — admission registers the release of its leases here — and finally
- *      everything is closed (`close`).
+ *   4. the shutdown hooks run — admission registers the release of its leases here, after every
+ *      request has ended — and finally everything is closed (`close`).
  * A component that must act before exit registers a hook: `hooks.add('leases', () => budget.releaseAll())`.
  */
 import type { Logger } from 'pino';
@@ -52,7 +52,9 @@ export interface ShutdownDeps {
   /** Ends every watch at its next event boundary. */
   endWatches(): void;
   hooks: ShutdownHooks;
-  /** Closes everything that is left (connections, tunnels, upstream clients, the ops port). */
+  /** Destroys what is still in flight after the drain timeout (connections and tunnels). */
+  cut(): void;
+  /** Closes everything that is left (upstream clients, the ops port). */
   close(): Promise<void>;
   logger: Logger;
   sleep?: (ms: number) => Promise<void>;
@@ -83,7 +85,10 @@ export async function shutDownGracefully(deps: ShutdownDeps, settings: ShutdownS
   logger.info({ inFlight: drain.inFlight }, 'listener closed and watches ended; draining requests in flight');
   const drained = await drain.idle(settings.drainTimeoutMs);
   const cut = drain.inFlight;
-  if (!drained) logger.warn({ cut, drainTimeoutMs: settings.drainTimeoutMs }, 'drain timeout reached; cutting what is still in flight');
+  if (!drained) {
+    logger.warn({ cut, drainTimeoutMs: settings.drainTimeoutMs }, 'drain timeout reached; cutting what is still in flight');
+    deps.cut();
+  }
 
   await deps.hooks.run(logger);
   await deps.close();
