@@ -3,7 +3,8 @@
  * whole snapshot again. A valid one is published to the ConfigSource (components apply it, see
  * config-source.ts) and logged with the keys that changed; keys that only a restart can apply (the listen
  * addresses) are logged as such. An invalid one is refused with every issue logged, the last good
- * configuration stays, and `listgate_config_reloads_total{result="failure"}` counts it.
+ * configuration stays, and `listgate_config_reloads_total{result="failure"}` counts it. So is a valid one
+ * that a component fails to apply: the last good snapshot is published again.
  * Reloads never overlap: a change during a reload triggers one more reload after it.
  */
 import type { Logger } from 'pino';
@@ -65,13 +66,20 @@ export function createConfigReloader(deps: ConfigReloaderDeps): ConfigReloader {
       log.error({ file: deps.path, issues }, 'configuration reload refused; the last good configuration stays in effect');
       return { applied: false, issues };
     }
-    const changed = describeChanges(deps.source.snapshot(), next);
+    const previous = deps.source.snapshot();
+    const changed = describeChanges(previous, next);
     const restart = restartRequired(changed);
-    const failures = deps.source.publish(next);
     watcher?.update(watchedPaths(next));
-    for (const err of failures) log.error({ err }, 'a component failed to apply the reloaded configuration');
-    if (failures.length > 0) deps.metrics.failed();
-    else deps.metrics.succeeded(now());
+    const failures = deps.source.publish(next);
+    if (failures.length > 0) {
+      // A component could not apply it (building the new request path failed): put the last good one back.
+      for (const err of [...failures, ...deps.source.publish(previous)]) log.error({ err }, 'a component failed to apply the reloaded configuration');
+      log.error({ file: deps.path, changed }, 'configuration reload refused; the last good configuration stays in effect');
+      deps.metrics.failed();
+      const issues = failures.map((err) => ({ path: '<apply>', message: err instanceof Error ? err.message : String(err) }));
+      return { applied: false, issues };
+    }
+    deps.metrics.succeeded(now());
     log.info({ file: deps.path, changed }, changed.length > 0 ? 'configuration reloaded' : 'configuration reloaded (no changes)');
     for (const key of restart) log.warn({ key }, `${key} changed in the configuration; it takes effect only after a restart`);
     return { applied: true, changed, restartRequired: restart };

@@ -107,6 +107,25 @@ describe('config reloader', () => {
     assert.equal(await metric('listgate_config_last_reload_successful'), 1);
   });
 
+  it('puts the last good config back when a component fails to apply a valid one', async () => {
+    const unsubscribe = source.subscribe((next) => {
+      if (next.config.logging.level === 'warn') throw new Error('cannot build the request path');
+    });
+    try {
+      const failuresBefore = (await metric('listgate_config_reloads_total', '{result="failure"}'))!;
+      volume.write({ 'listgate.yaml': yaml(pki, { level: 'warn', port: 9443 }) });
+      const outcome = await reloader.reload();
+      assert.deepEqual(outcome, { applied: false, issues: [{ path: '<apply>', message: 'cannot build the request path' }] });
+      assert.equal(source.current().logging.level, 'debug', 'the last good config is back');
+      assert.equal(await metric('listgate_config_reloads_total', '{result="failure"}'), failuresBefore + 1);
+      assert.equal(await metric('listgate_config_last_reload_successful'), 0);
+    } finally {
+      unsubscribe();
+    }
+    volume.write({ 'listgate.yaml': yaml(pki, { level: 'debug', port: 9443 }) });
+    await reloader.reload();
+  });
+
   it('picks up a rotated serving certificate while the config file stays the same', async () => {
     const rotated = issueServingCert(pki.gatewayCa);
     writeFileSync(join(pki.dir, pki.files.gatewayKey), rotated.keyPem);
