@@ -1,0 +1,95 @@
+/**
+ * The servers under measurement run as child processes (their memory and CPU are their own), logging to
+ * files in the run's directory, started and stopped by a process group that also kills whatever is left
+ * should the benchmark process exit early.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface SpawnServerOptions {
+  name: string;
+  command: string;
+  args: string[];
+  dir: string;
+  env?: NodeJS.ProcessEnv;
+  /** Resolves true once the server answers. */
+  ready: () => Promise<boolean>;
+  timeoutMs?: number;
+}
+
+export interface ProcessGroup {
+  spawn(opts: SpawnServerOptions): Promise<ServerProcess>;
+  stopAll(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A loopback port that was free a moment ago, for configs that must name their port. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export function createProcessGroup(): ProcessGroup {
+  const live = new Set<ServerProcess>();
+  const killAll = (): void => {
+    for (const p of live) p.child.kill('SIGKILL');
+  };
+  process.on('exit', killAll);
+
+  async function spawnServer(opts: SpawnServerOptions): Promise<ServerProcess> {
+    const logFile = join(opts.dir, `${opts.name}.log`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(opts.command, opts.args, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env });
+    closeSync(fd);
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
+    const proc: ServerProcess = {
+      name: opts.name,
+      pid: child.pid ?? -1,
+      child,
+      logFile,
+      exited,
+      async stop(graceMs = 5000) {
+        live.delete(proc);
+        if (exitCode !== undefined) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+    live.add(proc);
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) throw new Error(`${opts.name} exited with ${exitCode} before it was ready (log: ${logFile})`);
+      if (await opts.ready().catch(() => false)) return proc;
+      await sleep(100);
+    }
+    await proc.stop(1000);
+    throw new Error(`${opts.name} was not ready within ${opts.timeoutMs ?? 60_000} ms (log: ${logFile})`);
+  }
+
+  return {
+    spawn: spawnServer,
+    async stopAll() {
+      await Promise.all([...live].map((p) => p.stop()));
+      process.off('exit', killAll);
+    },
+  };
+}
