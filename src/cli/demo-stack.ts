@@ -90,7 +90,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
   await writeFile(configPath, `# listgate demo configuration (written by 'listgate demo')\n${stringify(configDoc)}`);
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gateway = await startGateway({ config: await loadConfigFile(configPath), logger: opts.logger.child({ component: 'gateway' }) });
+    gateway = await startGateway({ config: await loadConfigFile(configPath), configPath, logger: opts.logger.child({ component: 'gateway' }) });
   } catch (err) {
     await sim.close();
     throw err;
