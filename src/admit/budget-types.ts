@@ -1,0 +1,88 @@
+/**
+ * The budget's public types: requests, outcomes, leases, the per-level view that metrics, the 429 body
+ * and the dry-run read, and the hooks metrics listen on.
+ */
+import type { PriorityLevelSettings } from './admission-settings.js';
+
+export type RejectReason = 'too_large' | 'queue_full' | 'wait_exceeded' | 'timeout' | 'shutting_down';
+
+export interface Lease {
+  readonly bytes: number;
+  readonly level: string;
+  readonly released: boolean;
+  /** Gives the bytes back; true the first time, false (and nothing happens) after that. */
+  release(): boolean;
+}
+
+export interface LevelView {
+  readonly name: string;
+  readonly exempt: boolean;
+  readonly guaranteedBytes: number;
+  /** The most the level may hold with the current effective budget. */
+  readonly ceilingBytes: number;
+  /** The most it could ever hold: with the configured budget. */
+  readonly maxCeilingBytes: number;
+  readonly inUseBytes: number;
+  readonly heldBytes: number;
+  readonly freeBytes: number;
+  readonly queuedBytes: number;
+  readonly queuedRequests: number;
+  readonly leases: number;
+}
+
+export type BudgetOutcome =
+  | { decision: 'admitted' | 'queued' | 'exempt'; lease: Lease; waitedMs: number; returning: boolean }
+  | { decision: 'rejected'; reason: RejectReason; retryAfterSeconds: number | undefined; waitedMs: number; view: LevelView }
+  | { decision: 'aborted'; waitedMs: number };
+
+export interface BudgetRequest {
+  readonly level: string;
+  readonly flow: string;
+  readonly bytes: number;
+  /** Who asked for what (user, method, target): a client returning at its Retry-After time is known by it. */
+  readonly key: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface BudgetPreview {
+  decision: 'admitted' | 'queued' | 'rejected' | 'exempt';
+  reason?: RejectReason;
+  projectedWaitMs?: number;
+  view: LevelView;
+}
+
+export interface BudgetSettings {
+  readonly budgetBytes: number;
+  readonly levels: readonly PriorityLevelSettings[];
+  readonly maxRetryAfterSeconds: number;
+  readonly initialHoldTimeMs: number;
+}
+
+export interface BudgetEvents {
+  granted?(e: { level: string; decision: 'admitted' | 'queued' | 'exempt'; bytes: number; waitedMs: number }): void;
+  released?(e: { level: string; bytes: number; heldMs: number }): void;
+  rejected?(e: { level: string; reason: RejectReason; waitedMs: number }): void;
+}
+
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export interface Budget {
+  admit(req: BudgetRequest): Promise<BudgetOutcome>;
+  /** What `admit` would decide now, taking nothing. */
+  preview(req: Omit<BudgetRequest, 'signal'>): BudgetPreview;
+  /** New settings in place: leases and queued requests stay (a removed level drains, then goes). */
+  reconfigure(settings: BudgetSettings): void;
+  /** The adaptive budget's setting, never above the configured budget. */
+  setEffectiveBudget(bytes: number): void;
+  effectiveBudget(): number;
+  configuredBudget(): number;
+  inUseBytes(): number;
+  levels(): LevelView[];
+  level(name: string): LevelView | undefined;
+  meanHoldMs(): number;
+  /** Shutdown: rejects what waits, releases every lease; returns how many leases it released. */
+  releaseAll(): number;
+}

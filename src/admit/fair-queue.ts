@@ -1,0 +1,155 @@
+/**
+ * One priority level's queue, fair across flows by bytes: self-clocked fair queuing (Golestani 1994),
+ * the idea API Priority and Fairness's fair queuing also builds on, with a request's estimated bytes as
+ * its size. Each request gets a virtual start tag S = max(V, the finish tag of its flow's previous
+ * request) and finish tag F = S + bytes; the queue serves the smallest F among flow heads and V follows
+ * the start tag of what was served. Requests served without waiting are charged too (`charge`), so a
+ * flow that has just had a large lease starts behind flows that had little, and one tenant's relist
+ * storm only ever delays its own flow.
+ *
+ * Clients returning at the time their 429 told them (`returning`) go first, in the order they were given
+ * their times; they are charged like everyone else. A request that leaves unserved (timeout, client gone)
+ * is refunded: its flow's later requests move up by its bytes. Pure data structure, no timers.
+ */
+
+export interface QueueEntry<T> {
+  readonly item: T;
+  readonly flow: string;
+  readonly bytes: number;
+  readonly returning: boolean;
+  start: number;
+  finish: number;
+  readonly seq: number;
+}
+
+export interface FairQueue<T> {
+  readonly length: number;
+  readonly bytes: number;
+  /** Requests a flow has waiting. */
+  flowLength(flow: string): number;
+  /** Bytes waiting in the returning lane (what a returning client would wait behind). */
+  readonly returningBytes: number;
+  /** Charges a flow for bytes it was given without waiting. */
+  charge(flow: string, bytes: number): void;
+  push(flow: string, bytes: number, item: T, opts?: { returning?: boolean }): QueueEntry<T>;
+  /** The entry served next, without removing it. */
+  peek(): QueueEntry<T> | undefined;
+  /** Removes and returns the entry served next. */
+  shift(): QueueEntry<T> | undefined;
+  /** Takes out an entry that leaves unserved; false when it was not queued. */
+  remove(entry: QueueEntry<T>): boolean;
+  /** Removes everything (shutdown). */
+  clear(): T[];
+}
+
+export function createFairQueue<T>(): FairQueue<T> {
+  let virtualTime = 0;
+  let seq = 0;
+  let length = 0;
+  let bytes = 0;
+  let returningBytes = 0;
+  const lastFinish = new Map<string, number>();
+  const flows = new Map<string, QueueEntry<T>[]>();
+  const returning: QueueEntry<T>[] = [];
+
+  const tag = (flow: string, size: number): { start: number; finish: number } => {
+    const start = Math.max(virtualTime, lastFinish.get(flow) ?? 0);
+    lastFinish.set(flow, start + size);
+    return { start, finish: start + size };
+  };
+
+  const forgetIdleFlows = () => {
+    for (const [flow, finish] of lastFinish) {
+      if (finish <= virtualTime && !flows.has(flow)) lastFinish.delete(flow);
+    }
+  };
+
+  const peek = (): QueueEntry<T> | undefined => {
+    if (returning.length > 0) return returning[0];
+    let best: QueueEntry<T> | undefined;
+    for (const queue of flows.values()) {
+      const head = queue[0]!;
+      if (best === undefined || head.finish < best.finish || (head.finish === best.finish && head.seq < best.seq)) best = head;
+    }
+    return best;
+  };
+
+  const take = (entry: QueueEntry<T>): boolean => {
+    if (entry.returning) {
+      const i = returning.indexOf(entry);
+      if (i === -1) return false;
+      returning.splice(i, 1);
+      returningBytes -= entry.bytes;
+    } else {
+      const queue = flows.get(entry.flow);
+      const i = queue?.indexOf(entry) ?? -1;
+      if (queue === undefined || i === -1) return false;
+      queue.splice(i, 1);
+      if (queue.length === 0) flows.delete(entry.flow);
+    }
+    length -= 1;
+    bytes -= entry.bytes;
+    return true;
+  };
+
+  return {
+    get length() {
+      return length;
+    },
+    get bytes() {
+      return bytes;
+    },
+    get returningBytes() {
+      return returningBytes;
+    },
+    flowLength: (flow) => (flows.get(flow)?.length ?? 0) + returning.filter((e) => e.flow === flow).length,
+    charge(flow, size) {
+      const { start } = tag(flow, size);
+      virtualTime = Math.max(virtualTime, start);
+    },
+    push(flow, size, item, opts = {}) {
+      const entry: QueueEntry<T> = { item, flow, bytes: size, returning: opts.returning === true, ...tag(flow, size), seq: seq++ };
+      if (entry.returning) {
+        returning.push(entry);
+        returningBytes += size;
+      } else {
+        const queue = flows.get(flow);
+        if (queue) queue.push(entry);
+        else flows.set(flow, [entry]);
+      }
+      length += 1;
+      bytes += size;
+      return entry;
+    },
+    peek,
+    shift() {
+      const entry = peek();
+      if (entry === undefined) return undefined;
+      take(entry);
+      virtualTime = Math.max(virtualTime, entry.start);
+      forgetIdleFlows();
+      return entry;
+    },
+    remove(entry) {
+      if (!take(entry)) return false;
+      // Refund: the flow's requests after this one move up by its bytes.
+      const later = [...(flows.get(entry.flow) ?? []), ...returning.filter((e) => e.flow === entry.flow)].filter((e) => e.seq > entry.seq);
+      for (const e of later) {
+        e.start -= entry.bytes;
+        e.finish -= entry.bytes;
+      }
+      const last = lastFinish.get(entry.flow);
+      if (last !== undefined) lastFinish.set(entry.flow, last - entry.bytes);
+      return true;
+    },
+    clear() {
+      const items = [...returning, ...[...flows.values()].flat()].map((e) => e.item);
+      returning.length = 0;
+      flows.clear();
+      length = 0;
+      bytes = 0;
+      returningBytes = 0;
+      return items;
+    },
+  };
+}

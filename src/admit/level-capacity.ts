@@ -1,0 +1,38 @@
+/**
+ * How many bytes a priority level can take right now, from the usage of every level. With E the
+ * effective budget:
+ *   - the whole budget is never exceeded: Σ (in use + held back) over all levels ≤ E;
+ *   - every other level's unused guarantee stays available to it: share × E − its usage is reserved;
+ *   - a level never holds more than its ceiling: min(limit, share + pool) × E.
+ * "Held back" is capacity promised to clients returning at their Retry-After time (retry-calendar.ts).
+ * Exempt levels take without asking but their usage counts; retired levels (removed by a reload) keep
+ * counting until their leases end and reserve nothing. Pure.
+ */
+
+export interface LevelUsage {
+  readonly name: string;
+  readonly exempt: boolean;
+  readonly retired: boolean;
+  readonly share: number;
+  /** min(limit, share + pool), as a fraction of the budget. */
+  readonly ceilingFraction: number;
+  readonly inUse: number;
+  readonly held: number;
+}
+
+export function reservedForOthers(level: string, levels: readonly LevelUsage[], effectiveBudget: number): number {
+  let reserved = 0;
+  for (const other of levels) {
+    if (other.name === level || other.exempt || other.retired) continue;
+    reserved += Math.max(0, other.share * effectiveBudget - other.inUse - other.held);
+  }
+  return reserved;
+}
+
+/** Bytes the level could be given now (negative when it is over what it may hold). */
+export function freeBytes(level: LevelUsage, levels: readonly LevelUsage[], effectiveBudget: number): number {
+  const used = levels.reduce((sum, l) => sum + l.inUse + l.held, 0);
+  const globalFree = effectiveBudget - used - reservedForOthers(level.name, levels, effectiveBudget);
+  const levelFree = level.ceilingFraction * effectiveBudget - level.inUse - level.held;
+  return Math.min(globalFree, levelFree);
+}

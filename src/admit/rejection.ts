@@ -1,0 +1,79 @@
+/**
+ * The 429 a rejected request gets, as the apiserver's own (APF's) rejection looks to clients:
+ *   - status 429 with a Kubernetes Status body: reason TooManyRequests, details.retryAfterSeconds, and a
+ *     cause (`EstimatedMemoryOverBudget`) stating the estimate and the budget in bytes;
+ *   - `Retry-After` in whole seconds: client-go's rest client parses it with strconv.Atoi (a fraction
+ *     would not be retried), sleeps that long, and retries up to 10 times before the reflector backs off;
+ *   - a `Warning: 299 - "…"` header with the hint (list-hints.ts).
+ * A LIST that can never fit its level gets neither Retry-After nor details.retryAfterSeconds, so clients
+ * do not spin on it, and a message that says exactly how to paginate or stream. Pure.
+ */
+import { failureStatus, type Status, type StatusDetails } from '../k8s/status.js';
+import { formatBytes } from '../k8s/quantity.js';
+import type { LevelView, RejectReason } from './budget-types.js';
+import { fittingLimit, listHint, paginationHint, safeName, STREAMING_HINT, warningValue, type HintEstimate } from './list-hints.js';
+
+export interface RejectionInput {
+  readonly reason: RejectReason;
+  readonly retryAfterSeconds: number | undefined;
+  readonly estimate: HintEstimate & { readonly class: string };
+  readonly target: { readonly resource: string; readonly apiGroup: string };
+  readonly level: LevelView;
+  readonly budgetBytes: number;
+  readonly effectiveBudgetBytes: number;
+  /** The upstream serves streaming lists (watch-list). */
+  readonly streaming: boolean;
+}
+
+export interface Rejection {
+  readonly status: Status;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const WHY: Record<RejectReason, string> = {
+  too_large: 'is more than the priority level can ever hold',
+  queue_full: 'does not fit now and the queue is full',
+  wait_exceeded: 'would wait longer than the queue allows',
+  timeout: 'waited the longest the queue allows',
+  shutting_down: 'arrived while this gateway shuts down',
+};
+
+const bytesText = (n: number) => `${Math.round(n)} bytes (${formatBytes(n)})`;
+
+function budgetCause(input: RejectionInput): string {
+  const { estimate, level } = input;
+  const budget = input.effectiveBudgetBytes < input.budgetBytes ? `${bytesText(input.budgetBytes)}, lowered to ${bytesText(input.effectiveBudgetBytes)}` : bytesText(input.budgetBytes);
+  return [
+    `estimated apiserver memory ${bytesText(estimate.estimatedBytes)} for ${estimate.objects} objects`,
+    `budget ${budget}`,
+    `priority level ${safeName(level.name)} may hold ${bytesText(level.ceilingBytes)} (at most ${bytesText(level.maxCeilingBytes)}), in use ${bytesText(level.inUseBytes)}, ${level.queuedRequests} queued (${formatBytes(level.queuedBytes)})`,
+  ].join('; ');
+}
+
+export function buildRejection(input: RejectionInput): Rejection {
+  const { estimate, level } = input;
+  const isList = estimate.class === 'list';
+  const what = isList ? `this LIST of ${safeName(input.target.resource)}` : 'this request';
+  const limit = fittingLimit(estimate, Math.max(level.freeBytes, level.maxCeilingBytes / 4));
+  const hint = isList ? listHint({ streaming: input.streaming, limit }) : undefined;
+  const retry = input.retryAfterSeconds;
+
+  let message: string;
+  if (input.reason === 'too_large') {
+    const ways = isList ? [input.streaming ? STREAMING_HINT : undefined, paginationHint(limit)].filter((w) => w !== undefined).join('; or ') : 'split it into smaller requests';
+    message = `${what} is estimated to hold ${formatBytes(estimate.estimatedBytes)} of apiserver memory, more than priority level ${safeName(level.name)} can ever hold (${formatBytes(level.maxCeilingBytes)}); it will never be admitted as it is: ${ways}`;
+  } else {
+    const after = retry === undefined ? '' : `; retry after ${retry}s`;
+    message = `Too many requests: ${what} (estimated ${formatBytes(estimate.estimatedBytes)} of apiserver memory) ${WHY[input.reason]} (priority level ${safeName(level.name)})${after}${hint ? `, or ${hint}` : ''}`;
+  }
+
+  const details: StatusDetails = { causes: [{ reason: 'EstimatedMemoryOverBudget', message: budgetCause(input) }] };
+  if (input.target.resource !== '') details.kind = safeName(input.target.resource);
+  if (input.target.apiGroup !== '') details.group = safeName(input.target.apiGroup);
+  if (retry !== undefined) details.retryAfterSeconds = retry;
+
+  const headers: Record<string, string> = {};
+  if (retry !== undefined) headers['Retry-After'] = String(retry);
+  if (hint) headers.Warning = warningValue(`listgate: ${hint}`);
+  return { status: failureStatus(429, 'TooManyRequests', message, details), headers };
+}
