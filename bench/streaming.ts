@@ -1,0 +1,125 @@
+/**
+ * Streaming: one LIST of about 1 GiB and one high-rate watch (a streaming list of many small configmaps,
+ * events back to back), straight to the simulator, through the gateway and through nginx, in interleaved
+ * rounds. Reported: throughput as a ratio to the direct read of the same round, and the proxies' peak
+ * RSS growth over their RSS just before the read (sampled from /proc every 50 ms; the gateway must stream,
+ * never buffer). The client asks as an admin (system:masters), which admission exempts, so this measures
+ * the relay itself.
+ */
+import type { Agent } from 'node:https';
+import { admissionSections } from './lib/admission-section.js';
+import { startGatewayProcess, startSimulatorProcess, writeBenchPki } from './lib/bench-stack.js';
+import { goal, type BenchContext, type BenchReport, type Benchmark, type Goal } from './lib/benchmark.js';
+import { createClientAgent, type Target } from './lib/https-client.js';
+import { median, round } from './lib/latency.js';
+import { startNginx } from './lib/nginx.js';
+import { watchProcesses } from './lib/proc-stats.js';
+import { withScratch } from './lib/scratch.js';
+import { readInitialEvents, readList, type ReadResult } from './lib/stream-reads.js';
+
+const MIB = 2 ** 20;
+const LIST_PATH = '/api/v1/secrets?resourceVersion=0';
+const WATCH_PATH = '/api/v1/configmaps?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan';
+
+interface Measured {
+  target: Target;
+  agent: Agent;
+  pids: () => number[];
+}
+
+interface RoundFigures {
+  seconds: number;
+  mibPerSecond: number;
+  eventsPerSecond: number;
+  rssGrowthMiB: number;
+  cpuSeconds: number;
+}
+
+async function measureRead(m: Measured, read: () => Promise<ReadResult>): Promise<RoundFigures> {
+  const watch = watchProcesses(m.pids, 50);
+  const r = await read();
+  const mem = watch.stop();
+  return {
+    seconds: round(r.seconds),
+    mibPerSecond: round(r.bytesPerSecond / MIB, 1),
+    eventsPerSecond: Math.round(r.eventsPerSecond),
+    rssGrowthMiB: round((mem.peakRssBytes - mem.startRssBytes) / MIB, 1),
+    cpuSeconds: round(mem.cpuSeconds),
+  };
+}
+
+export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
+  // ~1 GiB: 1024 secrets of 768 KiB (1 MiB of base64 each); quick: 64 MiB.
+  const secrets = ctx.quick ? 64 : 1024;
+  const configmaps = ctx.quick ? 10_000 : 100_000;
+  const rounds = ctx.quick ? 1 : 3;
+  return withScratch(ctx, 'streaming', async ({ dir, group }) => {
+    const pki = await writeBenchPki(dir);
+    const sim = await startSimulatorProcess(group, {
+      dir,
+      pki,
+      seed: { secrets, secretSize: 768 * 1024, namespaces: 4, configmaps, pods: 5 },
+      heapMb: 8192,
+    });
+    const gateway = await startGatewayProcess(group, { dir, pki, upstream: sim, sections: admissionSections(64 * 2 ** 30) });
+    const nginx = await startNginx(group, { dir, pki, upstream: sim });
+    const agent = (): Agent => createClientAgent(pki.admin, { maxSockets: 1 });
+    const targets: Measured[] = [
+      { target: sim.target, agent: agent(), pids: () => [sim.proc.pid] },
+      { target: gateway.target, agent: agent(), pids: () => [gateway.proc.pid] },
+      { target: nginx.target, agent: agent(), pids: nginx.pids },
+    ];
+    // Warm every path (connections, the gateway's census) with a small read of each kind.
+    for (const t of targets) {
+      await readList(t.target, t.agent, '/api/v1/namespaces/ns-0/configmaps?limit=10');
+    }
+
+    const listBytes = (await readList(sim.target, targets[0]!.agent, LIST_PATH)).bytes;
+    ctx.log(`LIST body ${round(listBytes / MIB, 1)} MiB, watch of ${configmaps} configmaps`);
+    const results: Record<'list' | 'watch', Record<string, RoundFigures[]>> = { list: {}, watch: {} };
+    for (let r = 0; r < rounds; r++) {
+      const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
+      for (const t of order) {
+        const list = await measureRead(t, () => readList(t.target, t.agent, LIST_PATH));
+        const watch = await measureRead(t, () => readInitialEvents(t.target, t.agent, WATCH_PATH, configmaps));
+        (results.list[t.target.name] ??= []).push(list);
+        (results.watch[t.target.name] ??= []).push(watch);
+        ctx.log(`round ${r + 1} ${t.target.name}: LIST ${list.mibPerSecond} MiB/s (+${list.rssGrowthMiB} MiB RSS), watch ${watch.eventsPerSecond} events/s (+${watch.rssGrowthMiB} MiB RSS)`);
+      }
+    }
+    for (const t of targets) t.agent.destroy();
+
+    const med = (kind: 'list' | 'watch', name: string, field: keyof RoundFigures): number => median(results[kind][name]!.map((f) => f[field]));
+    const peak = (kind: 'list' | 'watch', name: string): number => Math.max(...results[kind][name]!.map((f) => f.rssGrowthMiB));
+    const ratios: Record<string, number> = {
+      listThroughputListgateVsDirect: round(med('list', 'listgate', 'mibPerSecond') / med('list', 'direct', 'mibPerSecond')),
+      listThroughputNginxVsDirect: round(med('list', 'nginx', 'mibPerSecond') / med('list', 'direct', 'mibPerSecond')),
+      watchThroughputListgateVsDirect: round(med('watch', 'listgate', 'eventsPerSecond') / med('watch', 'direct', 'eventsPerSecond')),
+      watchThroughputNginxVsDirect: round(med('watch', 'nginx', 'eventsPerSecond') / med('watch', 'direct', 'eventsPerSecond')),
+    };
+    const gwPeak = Math.max(peak('list', 'listgate'), peak('watch', 'listgate'));
+    const goals: Goal[] = [
+      goal('LIST throughput vs direct', '≥ 0.9×', ratios.listThroughputListgateVsDirect!, ratios.listThroughputListgateVsDirect! >= 0.9),
+      goal('watch throughput vs direct', '≥ 0.9×', ratios.watchThroughputListgateVsDirect!, ratios.watchThroughputListgateVsDirect! >= 0.9),
+      goal('gateway RSS growth (MiB)', '≤ 64 MiB', gwPeak, gwPeak <= 64, 1),
+    ];
+    const summary = [
+      `LIST of ${round(listBytes / MIB, 1)} MiB: listgate ${ratios.listThroughputListgateVsDirect}× direct (nginx ${ratios.listThroughputNginxVsDirect}×); ` +
+        `direct ${med('list', 'direct', 'mibPerSecond')} MiB/s; gateway RSS +${peak('list', 'listgate')} MiB (nginx +${peak('list', 'nginx')} MiB)`,
+      `watch of ${configmaps} events: listgate ${ratios.watchThroughputListgateVsDirect}× direct (nginx ${ratios.watchThroughputNginxVsDirect}×); ` +
+        `direct ${med('watch', 'direct', 'eventsPerSecond')} events/s; gateway RSS +${peak('watch', 'listgate')} MiB`,
+    ];
+    return {
+      figures: { listBytes, listPath: LIST_PATH, watchPath: WATCH_PATH, watchEvents: configmaps, rounds, results, nginxVersion: nginx.version },
+      ratios,
+      goals,
+      summary,
+    };
+  });
+}
+
+export const benchmark: Benchmark = {
+  name: 'streaming',
+  description: 'a ~1 GiB LIST and a high-rate watch: direct vs through listgate (and nginx), throughput ratio and the gateway RSS growth',
+  run: runStreaming,
+};
