@@ -4,6 +4,8 @@
  * each with its key path; relative file paths resolve against the config file's folder.
  */
 import { isAbsolute, resolve } from 'node:path';
+import type { AdmissionSettings } from '../admit/admission-settings.js';
+import { admissionCrossFieldIssues, completeAdmission } from './complete-admission.js';
 import { authCrossFieldIssues, completeAuthentication, completeIdentity, type AuthenticationConfig, type IdentityConfig } from './complete-auth.js';
 import { ConfigError, formatIssuePath, type ConfigIssue } from './config-error.js';
 import type { EstimatorSettings } from '../estimate/create-estimator.js';
@@ -48,6 +50,8 @@ export interface Config {
   readonly shutdown: { readonly readinessGracePeriodMs: number; readonly drainTimeoutMs: number };
   /** The estimator's settings, defaults applied (schema-estimator.ts); read when the gateway starts. */
   readonly estimator: EstimatorSettings;
+  /** Leases on the byte budget: priority levels, flow schemas, queues, the adaptive budget (complete-admission.ts). */
+  readonly admission: AdmissionSettings;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -109,6 +113,7 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
       drainTimeoutMs: parseDuration(doc.shutdown.drainTimeout)!,
     },
     estimator: completeEstimator(doc.estimator),
+    admission: completeAdmission(doc.admission),
   });
 }
 
@@ -123,7 +128,7 @@ export function parseConfig(doc: unknown, opts: { baseDir: string }): Config {
       issues.push({ path: formatIssuePath(issue.path), message: issue.message });
     }
   }
-  issues.push(...crossFieldIssues(doc), ...authCrossFieldIssues(doc));
+  issues.push(...crossFieldIssues(doc), ...authCrossFieldIssues(doc), ...admissionCrossFieldIssues(doc));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   return complete(parsed.data, opts.baseDir);
 }

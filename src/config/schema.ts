@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { admissionSchema } from './schema-admission.js';
 import { authenticationSchema, identitySchema } from './schema-auth.js';
 import { estimatorSchema } from './schema-estimator.js';
 
@@ -63,6 +64,8 @@ export const configDocumentSchema = z.strictObject({
   shutdown: section(z.strictObject({ readinessGracePeriod: duration.default('5s'), drainTimeout: duration.default('20s') })),
   /** The memory estimate of each request: factors, census, size model (schema-estimator.ts). */
   estimator: estimatorSchema,
+  /** Leases on a byte budget, priority levels and flow schemas (schema-admission.ts). */
+  admission: admissionSchema,
 });
 
 export type ConfigDocument = z.output<typeof configDocumentSchema>;

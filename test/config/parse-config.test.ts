@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_ADMISSION } from '../../src/admit/admission-settings.js';
 import { ConfigError, parseConfig, parseDuration, type ConfigIssue } from '../../src/config/config.js';
 
 const VALID = {
@@ -157,6 +158,7 @@ describe('parseConfig: completion', () => {
         },
         sizes: { seeds: [], alpha: 0.3, minNamespaceSamples: 3, materialDifference: 0.25 },
       },
+      admission: JSON.parse(JSON.stringify(DEFAULT_ADMISSION)),
     });
     assert.equal(config.upstream.caFile, undefined);
     assert.equal(config.upstream.tokenFile, undefined);
