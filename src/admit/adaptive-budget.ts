@@ -1,0 +1,114 @@
+/**
+ * The adaptive budget: a closed loop on the upstream's real memory, like a real-memory circuit breaker.
+ * Every interval the upstream's /metrics is read (the configured metric, e.g. process_resident_memory_bytes,
+ * summed over its samples). Above the ceiling, the effective budget drops by the excess (and keeps
+ * dropping while the excess lasts, down to the minimum); below it, the budget recovers by a fraction of
+ * the configured budget per interval, never by more than the headroom and never above the configured
+ * budget. A failed read changes nothing (the last setting holds). The scrape goes through the same
+ * bottleneck limiter as admission's other upstream probes, so it never piles up.
+ */
+import type Bottleneck from 'bottleneck';
+import type { Logger } from 'pino';
+import { parseMetricsText } from '../estimate/prometheus-text.js';
+import type { AdaptiveSettings } from './admission-settings.js';
+
+export interface BudgetLoopInput {
+  readonly configured: number;
+  readonly current: number;
+  readonly observed: number;
+  readonly ceiling: number;
+  readonly minimum: number;
+  readonly recoveryFraction: number;
+}
+
+/** One step of the loop. Pure. */
+export function nextEffectiveBudget(s: BudgetLoopInput): number {
+  const floor = Math.min(s.minimum, s.configured);
+  if (s.observed > s.ceiling) return Math.max(floor, Math.min(s.current, s.configured) - (s.observed - s.ceiling));
+  const headroom = s.ceiling - s.observed;
+  const step = Math.min(headroom, s.recoveryFraction * s.configured);
+  return Math.min(s.configured, Math.max(floor, s.current + step));
+}
+
+/** The metric's value in a /metrics text: the sum of its samples, or undefined when absent. */
+export function readMetric(text: string, name: string): number | undefined {
+  const samples = parseMetricsText(text).samples.filter((s) => s.name === name && Number.isFinite(s.value));
+  return samples.length === 0 ? undefined : samples.reduce((sum, s) => sum + s.value, 0);
+}
+
+export interface AdaptiveBudget {
+  /** One read and adjustment (the timer calls it; tests call it directly). */
+  tick(): Promise<void>;
+  start(): void;
+  stop(): void;
+  /** The last value read, or undefined. */
+  observed(): number | undefined;
+}
+
+export interface AdaptiveBudgetDeps {
+  settings: () => AdaptiveSettings;
+  configuredBudget: () => number;
+  effectiveBudget: () => number;
+  setEffectiveBudget: (bytes: number) => void;
+  fetchText: (path: string) => Promise<string>;
+  limiter: Bottleneck;
+  logger?: Logger;
+  onObserved?: (bytes: number) => void;
+}
+
+export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
+  let timer: NodeJS.Timeout | undefined;
+  let last: number | undefined;
+  let running = false;
+
+  const tick = async (): Promise<void> => {
+    const s = deps.settings();
+    if (!s.enabled) {
+      if (deps.effectiveBudget() !== deps.configuredBudget()) deps.setEffectiveBudget(deps.configuredBudget());
+      return;
+    }
+    let text: string;
+    try {
+      text = await deps.limiter.schedule(() => deps.fetchText('/metrics'));
+    } catch (err) {
+      deps.logger?.warn({ err }, 'adaptive budget: reading the upstream /metrics failed; the effective budget stays');
+      return;
+    }
+    const observed = readMetric(text, s.metric);
+    if (observed === undefined) {
+      deps.logger?.warn({ metric: s.metric }, 'adaptive budget: the upstream /metrics has no such metric; the effective budget stays');
+      return;
+    }
+    last = observed;
+    deps.onObserved?.(observed);
+    const current = deps.effectiveBudget();
+    const next = nextEffectiveBudget({ configured: deps.configuredBudget(), current, observed, ceiling: s.ceilingBytes, minimum: s.minimumBytes, recoveryFraction: s.recoveryFraction });
+    if (next !== current) {
+      deps.logger?.info({ observed, ceiling: s.ceilingBytes, from: current, to: next }, 'adaptive budget: effective budget changed');
+      deps.setEffectiveBudget(next);
+    }
+  };
+
+  const schedule = () => {
+    timer = setTimeout(() => {
+      void tick().finally(() => {
+        if (running) schedule();
+      });
+    }, deps.settings().intervalMs);
+    timer.unref();
+  };
+
+  return {
+    tick,
+    start() {
+      if (running) return;
+      running = true;
+      schedule();
+    },
+    stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+    },
+    observed: () => last,
+  };
+}

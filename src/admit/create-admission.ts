@@ -1,0 +1,166 @@
+/**
+ * Admission assembled: flow schemas pick the priority level and flow (match-flow.ts), the budget leases
+ * bytes or queues or rejects (budget.ts), the 429 is built (rejection.ts), large admitted LISTs get a
+ * Warning (list-hints.ts), and two background loops read the upstream through one bottleneck limiter
+ * (one read at a time, spaced): the adaptive budget's /metrics scrape and the streaming-list probe.
+ * Requests estimated below `smallRequestBytes`, and watches, streaming lists and requests that load
+ * nothing, pass at once without a lease. Settings are plain data: a reload calls `reconfigure`, which
+ * keeps every lease and queued request. Framework-free: the gateway's admit step drives it.
+ */
+import Bottleneck from 'bottleneck';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { formatBytes } from '../k8s/quantity.js';
+import type { UpstreamRequester } from '../estimate/upstream-fetch.js';
+import { createUpstreamFetch } from '../estimate/upstream-fetch.js';
+import { createAdaptiveBudget } from './adaptive-budget.js';
+import { createAdmissionMetrics } from './admission-metrics.js';
+import type { AdmissionSettings } from './admission-settings.js';
+import { createBudget, type Budget, type Lease, type RejectReason, type Timers } from './budget.js';
+import { fittingLimit, largeListWarning } from './list-hints.js';
+import { matchFlow, type AdmissionSubject, type AdmissionTarget } from './match-flow.js';
+import { buildRejection, type Rejection } from './rejection.js';
+import { createStreamingProbe, type StreamingSupport } from './streaming-probe.js';
+
+export interface AdmissionQuery {
+  readonly user: AdmissionSubject;
+  readonly target: AdmissionTarget;
+  readonly method: string;
+  readonly url: string;
+  readonly estimate: { readonly class: string; readonly estimatedBytes: number; readonly objects: number };
+  /** Aborts the wait when the client goes away. */
+  readonly signal?: AbortSignal;
+}
+
+interface Placement {
+  readonly level: string;
+  readonly flowSchema: string | undefined;
+}
+
+export type AdmissionResult =
+  | (Placement & { decision: 'admitted' | 'queued' | 'exempt'; lease: Lease | undefined; waitedMs: number; warning: string | undefined })
+  | (Placement & { decision: 'rejected'; reason: RejectReason; rejection: Rejection; waitedMs: number })
+  | (Placement & { decision: 'aborted'; waitedMs: number });
+
+export interface Admission {
+  enabled(): boolean;
+  admit(q: AdmissionQuery): Promise<AdmissionResult>;
+  /** What admission would decide now, and why, taking nothing (listgate estimate, /debug/estimate). */
+  dryRun(q: AdmissionQuery): { decision: string; reasons: string[] };
+  reconfigure(settings: AdmissionSettings): void;
+  readonly budget: Budget;
+  streaming(): StreamingSupport;
+  /** Shutdown: answers what waits and releases every lease. */
+  releaseAll(): number;
+  start(): void;
+  stop(): void;
+}
+
+export interface AdmissionDeps {
+  settings: AdmissionSettings;
+  registry: Registry;
+  /** The gateway's own way to the upstream (never the forwarding pool); without it nothing is probed. */
+  upstream?: UpstreamRequester;
+  logger?: Logger;
+  now?: () => number;
+  timers?: Timers;
+}
+
+const PASS_CLASSES = new Set(['watch', 'streaming-list', 'none']);
+
+export function createAdmission(deps: AdmissionDeps): Admission {
+  let settings = deps.settings;
+  const now = deps.now ?? (() => performance.now());
+  const logger = deps.logger?.child({ component: 'admission' });
+  // One upstream read at a time, at least a second apart: admission's probes never load the upstream.
+  const limiter = new Bottleneck({ maxConcurrent: 1, minTime: 1_000, highWater: 4, strategy: Bottleneck.strategy.OVERFLOW });
+  const streaming = createStreamingProbe({ mode: () => settings.streamingLists, intervalMs: () => settings.streamingProbeIntervalMs, ...(deps.upstream ? { upstream: deps.upstream } : {}), limiter, ...(logger ? { logger } : {}) });
+  // The gauges read the budget when scraped, after it exists.
+  const metrics = createAdmissionMetrics(deps.registry, { budget: () => b, streaming: () => streaming.state() });
+  const budgetSettings = (s: AdmissionSettings) => ({ budgetBytes: s.budgetBytes, levels: s.levels, maxRetryAfterSeconds: s.maxRetryAfterSeconds, initialHoldTimeMs: s.initialHoldTimeMs });
+  const b = createBudget(budgetSettings(settings), { now, events: metrics.events, ...(deps.timers ? { timers: deps.timers } : {}) });
+  const fetch = deps.upstream ? createUpstreamFetch(deps.upstream, { timeoutMs: 5_000 }) : undefined;
+  const adaptive = fetch
+    ? createAdaptiveBudget({
+        settings: () => settings.adaptive,
+        configuredBudget: () => b.configuredBudget(),
+        effectiveBudget: () => b.effectiveBudget(),
+        setEffectiveBudget: (bytes) => b.setEffectiveBudget(bytes),
+        fetchText: (path) => fetch.fetchText(path),
+        limiter,
+        ...(logger ? { logger } : {}),
+        onObserved: (bytes) => metrics.observeUpstreamMemory(bytes),
+      })
+    : undefined;
+
+  const place = (q: AdmissionQuery) => {
+    const m = matchFlow(q.user, q.target, settings);
+    return { match: m, placement: { level: m.level.name, flowSchema: m.flowSchema } };
+  };
+  const passes = (q: AdmissionQuery) => PASS_CLASSES.has(q.estimate.class) || q.estimate.estimatedBytes < settings.smallRequestBytes;
+  const warningFor = (q: AdmissionQuery, level: string) => {
+    if (q.estimate.class !== 'list' || q.estimate.estimatedBytes < settings.warningBytes) return undefined;
+    const view = b.level(level);
+    const limit = fittingLimit(q.estimate, view ? view.maxCeilingBytes / 4 : settings.warningBytes);
+    return largeListWarning({ estimate: q.estimate, resource: q.target.resource, streaming: streaming.supported(), limit });
+  };
+
+  return {
+    enabled: () => settings.enabled,
+    async admit(q) {
+      const { match, placement } = place(q);
+      if (passes(q)) {
+        const decision = match.level.exempt ? 'exempt' : 'admitted';
+        return { ...placement, decision, lease: undefined, waitedMs: 0, warning: undefined };
+      }
+      const outcome = await b.admit({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: `${q.user.username}\n${q.method} ${q.url}`, ...(q.signal ? { signal: q.signal } : {}) });
+      metrics.observeRequest(placement.level, outcome.decision, q.estimate.estimatedBytes);
+      if (outcome.decision === 'aborted') return { ...placement, decision: 'aborted', waitedMs: outcome.waitedMs };
+      if (outcome.decision !== 'rejected') return { ...placement, decision: outcome.decision, lease: outcome.lease, waitedMs: outcome.waitedMs, warning: warningFor(q, placement.level) };
+      if (outcome.retryAfterSeconds !== undefined) metrics.observeRetryAfter(placement.level, outcome.retryAfterSeconds);
+      const rejection = buildRejection({
+        reason: outcome.reason,
+        retryAfterSeconds: outcome.retryAfterSeconds,
+        estimate: q.estimate,
+        target: q.target,
+        level: outcome.view,
+        budgetBytes: b.configuredBudget(),
+        effectiveBudgetBytes: b.effectiveBudget(),
+        streaming: streaming.supported(),
+      });
+      return { ...placement, decision: 'rejected', reason: outcome.reason, rejection, waitedMs: outcome.waitedMs };
+    },
+    dryRun(q) {
+      const { match, placement } = place(q);
+      const reasons = [`flow schema ${placement.flowSchema ?? '(none matched)'} → priority level ${placement.level}, flow ${match.flow}`];
+      if (!settings.enabled) return { decision: 'admitted', reasons: [...reasons, 'admission is disabled (admission.enabled: false): every request passes'] };
+      if (passes(q)) {
+        const why = PASS_CLASSES.has(q.estimate.class) ? `a ${q.estimate.class} request holds no lease` : `below admission.smallRequestBytes (${formatBytes(settings.smallRequestBytes)})`;
+        return { decision: match.level.exempt ? 'exempt' : 'admitted', reasons: [...reasons, `passes at once: ${why}`] };
+      }
+      const p = b.preview({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: '' });
+      const v = p.view;
+      reasons.push(`estimated ${formatBytes(q.estimate.estimatedBytes)}; the level may hold ${formatBytes(v.ceilingBytes)} now (at most ${formatBytes(v.maxCeilingBytes)}), ${formatBytes(v.inUseBytes)} in use, ${formatBytes(v.freeBytes)} free, ${v.queuedRequests} queued`);
+      if (p.decision === 'queued') reasons.push(`would wait about ${Math.ceil((p.projectedWaitMs ?? 0) / 100) / 10} s in the queue (at most ${settings.levels.find((l) => l.name === placement.level)?.queue.maxWaitMs ?? 0} ms)`);
+      if (p.decision === 'rejected') reasons.push(`would be answered 429 (${p.reason})`);
+      if (p.decision === 'admitted') reasons.push('would be admitted at once');
+      return { decision: p.decision, reasons };
+    },
+    reconfigure(next) {
+      settings = next;
+      b.reconfigure(budgetSettings(next));
+    },
+    budget: b,
+    streaming: () => streaming.state(),
+    releaseAll: () => b.releaseAll(),
+    start() {
+      streaming.start();
+      adaptive?.start();
+    },
+    stop() {
+      streaming.stop();
+      adaptive?.stop();
+      void limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+    },
+  };
+}

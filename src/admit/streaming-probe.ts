@@ -1,0 +1,108 @@
+/**
+ * Does the upstream serve streaming lists (watch with sendInitialEvents=true, KEP-3157)? Only then is a
+ * rejected client told to stream. Kubernetes 1.33 ships with the WatchList feature gate off: the apiserver
+ * then refuses the request with 422 Invalid ("sendInitialEvents is forbidden for watch unless the
+ * WatchList feature gate is enabled"); 1.34+ answers 200 and starts the stream. The probe asks for a
+ * streaming list of namespaces narrowed by a field selector to a name that does not exist, so a
+ * supporting server has nothing to send; the answer's status decides and the request is dropped at once.
+ * Any other answer (403, a failure) leaves the last known state. Rate-limited through the same bottleneck
+ * as admission's other upstream reads.
+ */
+import type Bottleneck from 'bottleneck';
+import type { Logger } from 'pino';
+import type { UpstreamRequester } from '../estimate/upstream-fetch.js';
+
+export type StreamingSupport = 'supported' | 'unsupported' | 'unknown';
+
+export const STREAMING_PROBE_PATH =
+  '/api/v1/namespaces?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dlistgate-streaming-probe&timeoutSeconds=1';
+
+/** Sends the probe and reads only the status. */
+export function probeStreamingLists(upstream: UpstreamRequester, opts: { timeoutMs?: number } = {}): Promise<StreamingSupport> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const headers = ['Host', upstream.hostHeader, 'Accept', 'application/json', 'User-Agent', 'listgate-admission'];
+    if (upstream.token) headers.push('Authorization', `Bearer ${upstream.token}`);
+    const req = upstream.request({ method: 'GET', path: STREAMING_PROBE_PATH, headers });
+    const settle = (answer: StreamingSupport) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => settle('unknown'), opts.timeoutMs ?? 10_000);
+    req.on('error', () => settle('unknown'));
+    req.on('close', () => settle('unknown'));
+    req.on('response', (res) => {
+      res.on('error', () => undefined);
+      const status = res.statusCode ?? 0;
+      settle(status === 200 ? 'supported' : status === 422 ? 'unsupported' : 'unknown');
+    });
+    req.end();
+  });
+}
+
+export interface StreamingProbe {
+  /** Whether to offer streaming lists now: per config, or as last probed (unknown: no). */
+  supported(): boolean;
+  state(): StreamingSupport;
+  probe(): Promise<StreamingSupport>;
+  start(): void;
+  stop(): void;
+}
+
+export function createStreamingProbe(deps: {
+  mode: () => 'auto' | 'enabled' | 'disabled';
+  intervalMs: () => number;
+  upstream?: UpstreamRequester;
+  limiter: Bottleneck;
+  logger?: Logger;
+}): StreamingProbe {
+  let known: StreamingSupport = 'unknown';
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+
+  const probe = async (): Promise<StreamingSupport> => {
+    if (deps.mode() !== 'auto' || !deps.upstream) return known;
+    const upstream = deps.upstream;
+    const answer = await deps.limiter.schedule(() => probeStreamingLists(upstream)).catch(() => 'unknown' as const);
+    if (answer !== 'unknown' && answer !== known) deps.logger?.info({ streamingLists: answer }, 'admission: probed whether the upstream serves streaming lists');
+    if (answer !== 'unknown') known = answer;
+    return known;
+  };
+
+  const schedule = (ms: number) => {
+    timer = setTimeout(() => {
+      void probe().finally(() => {
+        // Until the first clear answer, ask again soon; then at the configured interval.
+        if (running) schedule(known === 'unknown' ? Math.min(30_000, deps.intervalMs()) : deps.intervalMs());
+      });
+    }, ms);
+    timer.unref();
+  };
+
+  return {
+    supported() {
+      const mode = deps.mode();
+      if (mode !== 'auto') return mode === 'enabled';
+      return known === 'supported';
+    },
+    state() {
+      const mode = deps.mode();
+      if (mode === 'enabled') return 'supported';
+      if (mode === 'disabled') return 'unsupported';
+      return known;
+    },
+    probe,
+    start() {
+      if (running) return;
+      running = true;
+      schedule(0);
+    },
+    stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Admission's reads of the upstream: whether it serves streaming lists (probed against the simulator
+ * with the WatchList gate on and off: 200 vs 422), and the adaptive budget's closed loop on the
+ * upstream's memory read from its /metrics.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Bottleneck from 'bottleneck';
+import { createAdaptiveBudget, nextEffectiveBudget, readMetric } from '../../src/admit/adaptive-budget.js';
+import type { AdaptiveSettings } from '../../src/admit/admission-settings.js';
+import { createStreamingProbe, probeStreamingLists } from '../../src/admit/streaming-probe.js';
+import { createUpstreamFetch } from '../../src/estimate/upstream-fetch.js';
+import { fetchSim, startTestSimulator, type TestSimulator } from '../support/simulator-fixture.js';
+import { simRequester } from './support/sim-requester.js';
+
+describe('streaming-list probe against the simulator', () => {
+  let on: TestSimulator;
+  let off: TestSimulator;
+  before(async () => {
+    [on, off] = await Promise.all([startTestSimulator({ watchList: true }), startTestSimulator({ watchList: false })]);
+  });
+  after(async () => {
+    await Promise.all([on.close(), off.close()]);
+  });
+
+  it('the WatchList gate on: 200, supported; off (1.33 default): 422, unsupported', async () => {
+    const a = simRequester(on);
+    const b = simRequester(off);
+    try {
+      assert.equal(await probeStreamingLists(a), 'supported');
+      assert.equal(await probeStreamingLists(b), 'unsupported');
+      // The probe really is refused with 422 when the gate is off.
+      const direct = await fetchSim(off, '/api/v1/namespaces?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan');
+      assert.equal(direct.status, 422);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('keeps the last clear answer, and configuration overrides the probe', async () => {
+    const requester = simRequester(off);
+    let mode: 'auto' | 'enabled' | 'disabled' = 'auto';
+    const probe = createStreamingProbe({ mode: () => mode, intervalMs: () => 60_000, upstream: requester, limiter: new Bottleneck({ maxConcurrent: 1 }) });
+    try {
+      assert.equal(probe.state(), 'unknown');
+      assert.equal(probe.supported(), false, 'unknown: streaming is not offered');
+      assert.equal(await probe.probe(), 'unsupported');
+      mode = 'enabled';
+      assert.equal(probe.supported(), true);
+      assert.equal(probe.state(), 'supported');
+      mode = 'disabled';
+      assert.equal(probe.supported(), false);
+    } finally {
+      requester.close();
+    }
+  });
+
+  it('an unreachable upstream answers unknown, never throws', async () => {
+    const requester = simRequester(on);
+    await on.close();
+    try {
+      assert.equal(await probeStreamingLists(requester, { timeoutMs: 2_000 }), 'unknown');
+    } finally {
+      requester.close();
+      on = await startTestSimulator({ watchList: true });
+    }
+  });
+});
+
+describe('adaptive budget', () => {
+  const GiB = 1024 ** 3;
+  const rows: Array<[string, Parameters<typeof nextEffectiveBudget>[0], number]> = [
+    ['above the ceiling: lowered by the excess', { configured: 6 * GiB, current: 6 * GiB, observed: 9 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 5 * GiB],
+    ['still above: keeps dropping', { configured: 6 * GiB, current: 5 * GiB, observed: 8.5 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.5 * GiB],
+    ['never below the minimum', { configured: 6 * GiB, current: GiB, observed: 20 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, GiB / 2],
+    ['below: recovers by a fraction of the budget per step', { configured: 6 * GiB, current: 4 * GiB, observed: 6 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.6 * GiB],
+    ['…by no more than the headroom', { configured: 6 * GiB, current: 4 * GiB, observed: 7.9 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.1 * GiB],
+    ['…and never above the configured budget', { configured: 6 * GiB, current: 5.9 * GiB, observed: GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.5 }, 6 * GiB],
+  ];
+  for (const [name, input, expected] of rows) {
+    it(name, () => assert.ok(Math.abs(nextEffectiveBudget(input) - expected) < 1, `${nextEffectiveBudget(input)} ≠ ${expected}`));
+  }
+
+  it('reads a metric summed over its samples from exposition text', () => {
+    const text = '# HELP x y\n# TYPE x gauge\nx{a="1"} 5\nx{a="2"} 7.5\nxx 100\n';
+    assert.equal(readMetric(text, 'x'), 12.5);
+    assert.equal(readMetric(text, 'missing'), undefined);
+  });
+
+  it("closes the loop on the simulator's /metrics, and a failed read leaves the budget alone", async () => {
+    const sim = await startTestSimulator({ seed: { secrets: 20, secretSize: 64 * 1024, namespaces: 1, configmaps: 0, pods: 0 } });
+    const requester = simRequester(sim);
+    const fetch = createUpstreamFetch(requester);
+    // After one LIST the simulator's peak modeled memory is far above a 100-byte ceiling.
+    let effective = 1000;
+    const settings: AdaptiveSettings = { enabled: true, metric: 'simulator_peak_inflight_response_bytes', ceilingBytes: 100, minimumBytes: 10, intervalMs: 60_000, recoveryFraction: 0.5 };
+    let failing = false;
+    const loop = createAdaptiveBudget({
+      settings: () => settings,
+      configuredBudget: () => 1000,
+      effectiveBudget: () => effective,
+      setEffectiveBudget: (b) => (effective = b),
+      fetchText: (path) => (failing ? Promise.reject(new Error('down')) : fetch.fetchText(path)),
+      limiter: new Bottleneck({ maxConcurrent: 1 }),
+    });
+    try {
+      await fetchSim(sim, '/api/v1/secrets');
+      await loop.tick();
+      assert.ok(loop.observed()! > 1_000_000, `the peak read from /metrics: ${loop.observed()}`);
+      assert.equal(effective, 10, 'far above the ceiling: down to the minimum');
+      failing = true;
+      await loop.tick();
+      assert.equal(effective, 10);
+    } finally {
+      requester.close();
+      await sim.close();
+    }
+  });
+});
