@@ -1,15 +1,35 @@
 /**
- * The gateway's `admission:` config section for the benchmarks, present only once the gateway's
- * configuration knows the section (until then the gateway runs without admission and the benchmarks say so).
+ * The gateway's `admission:` config section for the benchmarks: the default priority levels and flow
+ * schemas (what an operator gets), with the budget the benchmark chooses. Present only once the gateway's
+ * configuration knows the section (before that the gateway runs without admission and the benchmarks say so).
  */
+import { DEFAULT_LEVELS, DEFAULT_FLOW_SCHEMAS, levelCeilingFraction } from '../../src/admit/admission-settings.js';
 import { configDocumentSchema } from '../../src/config/schema.js';
 
 export function admissionAvailable(): boolean {
   return 'admission' in configDocumentSchema.shape;
 }
 
+const DEFAULT_ADAPTIVE_MINIMUM = 512 * 2 ** 20;
+
 /** `{ admission: … }` with a global budget of `budgetBytes`, or `{}` when the gateway has no admission yet. */
 export function admissionSections(budgetBytes: number): Record<string, unknown> {
   if (!admissionAvailable()) return {};
-  return { admission: { budget: String(budgetBytes) } };
+  return {
+    admission: {
+      budget: Math.round(budgetBytes),
+      // The adaptive budget is off by default, but its floor must still fit under a small (quick-run) budget.
+      ...(budgetBytes < DEFAULT_ADAPTIVE_MINIMUM ? { adaptive: { minimum: Math.floor(budgetBytes / 2) } } : {}),
+    },
+  };
+}
+
+/**
+ * The fraction of the budget the requests of `group` can hold at once under the default flow schemas:
+ * the level's guaranteed share plus the borrowable pool, capped by its limit (admission-settings.ts).
+ */
+export function defaultCeilingFractionFor(group: string): { level: string; fraction: number } {
+  const schema = DEFAULT_FLOW_SCHEMAS.find((f) => f.subjects.groups.includes(group)) ?? DEFAULT_FLOW_SCHEMAS[DEFAULT_FLOW_SCHEMAS.length - 1]!;
+  const level = DEFAULT_LEVELS.find((l) => l.name === schema.level)!;
+  return { level: level.name, fraction: levelCeilingFraction(level, DEFAULT_LEVELS) };
 }
