@@ -13,6 +13,8 @@ import { createAuthentication } from './auth/create-authentication.js';
 import { createConfigSource, type ConfigSource } from './config/config-source.js';
 import { readSnapshotFiles } from './config/load-config-file.js';
 import type { Config } from './config/parse-config.js';
+import { CENSUS_MAX_SOCKETS } from './gateway/census-upstream.js';
+import { createGatewayEstimator } from './gateway/gateway-estimator.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
 import { createPipeline } from './gateway/pipeline.js';
@@ -65,6 +67,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   // Every watch in flight listens for the shutdown: no listener-count warning for thousands of them.
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
+  // Long-lived: its learned models outlive reloads; its census reads the upstream on a pool of its own.
+  const estimating = createGatewayEstimator({ config: deps.config, registry, logger });
 
   const build: BuildGeneration = ({ config, files }, track) => {
     const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream }));
@@ -80,7 +84,10 @@ export function createApp(deps: AppDeps): GatewayApp {
       logger,
       metrics,
       stopping: stopping.signal,
+      estimator: estimating.estimator,
     });
+    // The census never shares the forwarded traffic's pool; it asks with the gateway's own credentials.
+    estimating.censusUpstream.use(createUpstreamClient({ upstream: { ...config.upstream, maxSockets: CENSUS_MAX_SOCKETS }, files: files.upstream }));
     return { pipeline, probeUpstream: upstream };
   };
 
@@ -90,13 +97,16 @@ export function createApp(deps: AppDeps): GatewayApp {
   const server = createGatewayServer({ tls: initial.files.serving, clientCAs: initial.auth.clientCAPems, pipeline: requestPath, logger });
   const drain = trackConnections(server);
   source.subscribe(createSnapshotApplier({ server, requestPath, logger }));
+  source.subscribe(estimating.onReload);
+  estimating.start();
 
   const readiness = createReadiness();
   readiness.add('upstream', async () => {
     const result = await requestPath.current().probe.check();
     return { ok: result.ready, detail: result.detail };
   });
-  const ops = createOpsServer({ registry, readiness });
+  readiness.add('census', () => estimating.censusUpstream.warmth());
+  const ops = createOpsServer({ registry, readiness, routes: { '/debug/estimate': estimating.debugEstimate } });
   const reloadMetrics = createReloadMetrics(registry);
   reloadMetrics.succeeded(Date.now(), { initial: true });
   const shutdownHooks = createShutdownHooks();
@@ -111,6 +121,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const close = async () => {
     stopping.abort();
     requestPath.close();
+    estimating.close();
     await Promise.all([closeServer(server), closeServer(ops)]);
   };
   return {

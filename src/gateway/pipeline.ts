@@ -5,13 +5,15 @@
  *
  * Ordinary requests and protocol upgrades run the same chain and differ only in the last step.
  * Each step is one line in `run` below, taking the context and returning it extended with its own
- * field (see request-context.ts); estimate and admit arrive with their issues.
+ * field (see request-context.ts); admit arrives with its issue. The proxy resolves once, when the
+ * exchange has finished, with how it finished (`ended`, `aborted`, `failed`): the settle point.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthenticateStep } from '../auth/authenticate-step.js';
 import type { IdentityMode } from '../config/parse-config.js';
+import { withEstimate, type GatewayEstimator } from './estimate-step.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { createHttpProxy } from './proxy-http.js';
@@ -20,9 +22,10 @@ import { replyStatus } from './reply-status.js';
 import {
   beginRequest,
   withClassification,
-  type ClassifiedContext,
+  type EstimatedContext,
   type Exchange,
   type HttpExchange,
+  type ResponseEnd,
   type UpgradeExchange,
 } from './request-context.js';
 import { recordRequest, type FinishedContext } from './request-log.js';
@@ -40,6 +43,8 @@ export interface PipelineDeps {
   identityMode: IdentityMode;
   /** Step 1 (src/auth/create-authentication.ts). */
   authenticate: AuthenticateStep;
+  /** Step 3 and the proxy's response meter (src/estimate/create-estimator.ts; estimate-step.ts). */
+  estimator: GatewayEstimator;
   /** The incoming headers stripped in step 0, per forwarding mode (src/auth/identity-header-policy.ts). */
   isIdentityHeader: (name: string) => boolean;
   logger: Logger;
@@ -55,7 +60,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const proxyHttp = createHttpProxy(deps);
   const proxyUpgrade = createUpgradeProxy(deps);
 
-  async function run<E extends Exchange>(exchange: E, proxy: (ctx: ClassifiedContext<E>) => Promise<void>): Promise<void> {
+  async function run<E extends Exchange>(exchange: E, proxy: (ctx: EstimatedContext<E>) => Promise<ResponseEnd | void>): Promise<void> {
     const ctx = beginRequest(exchange, { logger: deps.logger, now, isIdentityHeader: deps.isIdentityHeader });
     const clientClosed = closedPromise(exchange);
     let latest: FinishedContext = ctx;
@@ -63,8 +68,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const authenticated = await deps.authenticate(ctx);
       const classified = withClassification(authenticated);
       latest = classified;
-      // 3. estimate (LIST only) and 4. admit: `estimate(classified)`, `await admit(estimated)` (later issues).
-      await proxy(classified);
+      const estimated = withEstimate(classified, deps.estimator);
+      latest = estimated;
+      // 4. admit: `const admitted = await admit(estimated)` (admission issue).
+      await proxy(estimated);
+      // The exchange has finished (the proxy resolved exactly once, with how): admission releases its lease here.
     } catch (err) {
       const failure = err instanceof GatewayError ? err : new GatewayError('internal', { requestId: ctx.id }, { cause: err });
       if (failure.code === 'internal') ctx.log.error({ err }, 'request failed inside the gateway');

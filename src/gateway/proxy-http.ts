@@ -9,26 +9,44 @@
  *   what it holds for it;
  * - the gateway shuts down (`stopping` aborts) → a watch ends cleanly after the event in progress
  *   (watch-end.ts) and its upstream request is dropped, so the client re-watches elsewhere.
+ * A LIST's 200 body also passes through the estimator's meter (response-meter.ts), a pass-through that
+ * measures it on the way. The returned promise is the exchange's single settle point: it resolves
+ * exactly once, with how the exchange finished (`ended`, `aborted`, `failed`), after the meter has
+ * learned from the response — admission releases its lease there.
  */
 import { pipeline } from 'node:stream';
 import type { IdentityMode } from '../config/parse-config.js';
 import { ByteCounter } from './count-bytes.js';
+import type { GatewayEstimator } from './estimate-step.js';
 import { replyStatus } from './reply-status.js';
-import type { ClassifiedContext, HttpExchange } from './request-context.js';
+import type { EstimatedContext, HttpExchange, ResponseEnd } from './request-context.js';
+import { meterResponse, type ResponseMeter } from './response-meter.js';
 import type { UpstreamClient } from './upstream-client.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { buildResponseHeaders, buildUpstreamHeaders } from './upstream-headers.js';
 import { watchEndFor } from './watch-end.js';
 
-export type HttpProxy = (ctx: ClassifiedContext<HttpExchange>) => Promise<void>;
+export type HttpProxy = (ctx: EstimatedContext<HttpExchange>) => Promise<ResponseEnd>;
 
-export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: IdentityMode; stopping?: AbortSignal }): HttpProxy {
+export function createHttpProxy(deps: {
+  upstream: UpstreamClient;
+  identityMode: IdentityMode;
+  stopping?: AbortSignal;
+  estimator?: GatewayEstimator;
+}): HttpProxy {
   const { upstream } = deps;
   const facts = { server: upstream.server, connectTimeoutMs: upstream.connectTimeoutMs };
 
   return (ctx) =>
-    new Promise<void>((resolve) => {
+    new Promise<ResponseEnd>((resolve) => {
       const { req, res } = ctx.exchange;
+      let meter: ResponseMeter | undefined;
+      let settled = false;
+      const settle = (end: ResponseEnd): void => {
+        if (settled) return;
+        settled = true;
+        void (meter ? meter.finish(end) : Promise.resolve()).then(() => resolve(end));
+      };
       const headers = buildUpstreamHeaders(ctx.headers, {
         identityMode: deps.identityMode,
         token: upstream.token,
@@ -45,7 +63,7 @@ export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: 
         if (res.writableFinished) return;
         ctx.outcome.clientClosed = true;
         upstreamReq.destroy();
-        resolve();
+        settle('aborted');
       });
 
       // Request body. `pipe` into the pipeline rather than `pipeline(req, …)`: when the upstream fails
@@ -68,8 +86,10 @@ export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: 
             ctx.outcome.error = 'upstream_aborted';
             ctx.log.warn({ err }, 'upstream broke off the response; client response destroyed');
           }
-          resolve();
+          settle(!err || watchEnd?.stopped ? 'ended' : ctx.outcome.clientClosed ? 'aborted' : 'failed');
         };
+        meter = deps.estimator ? meterResponse(ctx, upstreamRes, deps.estimator) : undefined;
+        if (meter) return void pipeline(upstreamRes, meter.stream, bodyOut, res, done);
         if (!watchEnd) return void pipeline(upstreamRes, bodyOut, res, done);
         // Ended for shutdown: once the client has the whole (terminated) response, drop the upstream watch.
         res.once('finish', () => {
@@ -83,14 +103,14 @@ export function createHttpProxy(deps: { upstream: UpstreamClient; identityMode: 
       upstreamReq.on('error', (err) => {
         if (responding || failed) return; // the response pipeline reports it
         failed = true;
-        if (ctx.outcome.clientClosed) return resolve();
+        if (ctx.outcome.clientClosed) return settle('aborted');
         const failure = upstreamFailure(err, facts);
         ctx.outcome.error = failure.code;
         ctx.outcome.code = failure.httpStatus;
         ctx.log.warn({ err, reason: failure.code }, 'upstream request failed');
         if (!req.complete) res.shouldKeepAlive = false;
         replyStatus(ctx.exchange, failure.toStatus(), ctx.id);
-        resolve();
+        settle('failed');
       });
     });
 }

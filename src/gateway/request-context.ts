@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { UpstreamIdentity } from '../auth/authenticate-step.js';
 import type { UserInfo } from '../auth/user-info.js';
+import type { Estimate } from '../estimate/estimate-types.js';
 import type { ErrorCode } from '../errors.js';
 import { classifyRequest, type Classification } from './classify-request.js';
 import { scrubIdentityHeaders, stripIdentityHeaders } from './identity-headers.js';
@@ -44,7 +45,15 @@ export interface RequestOutcome {
   error?: ErrorCode;
   /** The client went away before the response was complete. */
   clientClosed?: boolean;
+  /** Decoded bytes of a LIST response measured whole on its way to the client (response-meter.ts). */
+  observedBytes?: number;
 }
+
+/**
+ * How an exchange finished, decided exactly once by the proxy: the whole response reached the client
+ * (`ended`), the client went away first (`aborted`), or the upstream failed or broke off (`failed`).
+ */
+export type ResponseEnd = 'ended' | 'aborted' | 'failed';
 
 export interface RequestContext<E extends Exchange = Exchange> {
   /** Request id: a uuid like the apiserver's Audit-ID; sent upstream and returned to the client. */
@@ -109,3 +118,6 @@ export type AuthenticatedContext<E extends Exchange = Exchange> = RequestContext
 };
 
 export type ClassifiedContext<E extends Exchange = Exchange> = AuthenticatedContext<E> & { readonly classification: Classification };
+
+/** After step 3, estimate (estimate-step.ts): the bytes the apiserver is expected to hold for the request. */
+export type EstimatedContext<E extends Exchange = Exchange> = ClassifiedContext<E> & { readonly estimate: Estimate };

@@ -1,6 +1,7 @@
 /**
- * The end of every request: one info line (user, verb, resource, namespace, estimate, decision, code,
- * bytes, duration; the request id comes with the request's logger) and the request and upstream-error
+ * The end of every request: one info line (user, verb, resource, namespace, estimate — the bytes the
+ * apiserver holds and, for a LIST, the response expected and observed —, decision, code, bytes,
+ * duration; the request id comes with the request's logger) and the request and upstream-error
  * counters. Called exactly once per request, with the context as far as the request got: a request
  * refused by authentication has no user, one that was never admitted has no decision.
  */
@@ -15,8 +16,8 @@ export type AdmissionDecision = 'admitted' | 'queued' | 'rejected' | 'exempt';
 export type FinishedContext = RequestContext & {
   readonly user?: UserInfo;
   readonly classification?: Classification;
-  /** Step 3, estimate: the bytes the apiserver is expected to hold for the request. */
-  readonly estimate?: { readonly estimatedBytes: number };
+  /** Step 3, estimate: the bytes the apiserver is expected to hold for the request, and the response it expects. */
+  readonly estimate?: { readonly estimatedBytes: number; readonly responseBytes?: number };
   /** Step 4, admit. */
   readonly decision?: AdmissionDecision;
 };
@@ -39,6 +40,9 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
     path: info && !info.isResourceRequest ? info.path : undefined,
     kind: ctx.classification?.kind,
     estimatedBytes: ctx.estimate?.estimatedBytes,
+    // A LIST's expected decoded response beside the one measured on its way through (when whole).
+    estimatedResponseBytes: ctx.estimate?.responseBytes || undefined,
+    observedResponseBytes: outcome.observedBytes,
     decision,
     code,
     bytes: outcome.bytesToClient,

@@ -3,7 +3,7 @@
  * here and nowhere in the request path. Liveness says only that the process serves HTTP; readiness is
  * the AND of the named checks (readiness.ts), with `?verbose` listing each.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
 import { formatReadiness, type Readiness } from './readiness.js';
@@ -11,6 +11,8 @@ import { formatReadiness, type Readiness } from './readiness.js';
 export interface OpsDeps {
   registry: Registry;
   readiness: Readiness;
+  /** More read-only GET endpoints by path, framework-free (`/debug/estimate`: src/gateway/debug-estimate.ts). */
+  routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>>;
 }
 
 export function createOpsApp(deps: OpsDeps): express.Express {
@@ -21,6 +23,7 @@ export function createOpsApp(deps: OpsDeps): express.Express {
   };
   app.get('/healthz', alive);
   app.get('/livez', alive);
+  for (const [path, handle] of Object.entries(deps.routes ?? {})) app.get(path, (req, res) => handle(req, res));
   app.get('/readyz', async (req, res) => {
     const report = await deps.readiness.check();
     const verbose = req.query.verbose !== undefined;

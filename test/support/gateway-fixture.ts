@@ -24,6 +24,11 @@ export interface TestGatewayOptions {
   /** The authentication section; default: anonymous callers allowed, no TokenReview (proxy tests). */
   authentication?: Record<string, unknown>;
   logLevel?: string;
+  /**
+   * The estimator section. Default: a passive estimator (counts from responses only, the version pinned),
+   * so the stand-in upstreams of proxy tests see no census scrape, probe or /version request.
+   */
+  estimator?: Record<string, unknown>;
 }
 
 export interface TestGateway {
@@ -55,6 +60,7 @@ export function testConfigDocument(opts: TestGatewayOptions): Record<string, unk
     identity: { mode: 'insecure' },
     ops: { address: '127.0.0.1', port: 0 },
     logging: { level: opts.logLevel ?? 'info' },
+    estimator: opts.estimator ?? { census: { sources: ['response'] }, factors: { upstreamVersion: '1.26' } },
   };
 }
 

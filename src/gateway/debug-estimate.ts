@@ -1,0 +1,59 @@
+/**
+ * `GET /debug/estimate?path=/api/v1/secrets%3FresourceVersion%3D0&user=jane&group=dev&accept=…&method=GET`
+ * on the ops port only (read-only, plain HTTP on the ops listener, never on the gateway's port): runs
+ * classify and estimate on the running gateway's models — and admission's dry run once admission exists —
+ * for a request that is not sent, and answers the report of estimate-report.ts as JSON. Nothing is
+ * probed or learned. `listgate estimate` asks here first.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ALL_AUTHENTICATED, anonymousUser, type UserInfo } from '../auth/user-info.js';
+import type { Estimator } from '../estimate/create-estimator.js';
+import { classifyRequest } from './classify-request.js';
+import { estimateInputOf } from './estimate-step.js';
+import { buildEstimateReport, type AdmissionDryRun } from './estimate-report.js';
+
+export interface DebugEstimateDeps {
+  estimator: Pick<Estimator, 'estimate' | 'factors'>;
+  /** Admission's dry run; absent until admission is configured (the decision then reads so). */
+  admission?: () => AdmissionDryRun | undefined;
+}
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+function answer(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(`${JSON.stringify(body, null, 2)}\n`);
+}
+
+export function createDebugEstimateHandler(deps: DebugEstimateDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const query = new URL(req.url ?? '/', 'http://ops').searchParams;
+    const path = query.get('path') ?? '';
+    const method = (query.get('method') ?? 'GET').toUpperCase();
+    const accept = query.get('accept') ?? 'application/json';
+    if (!path.startsWith('/')) return answer(res, 400, { error: 'path is required: the request target to estimate, e.g. path=/api/v1/secrets' });
+    if (!METHODS.has(method)) return answer(res, 400, { error: `method must be one of ${[...METHODS].join(', ')}` });
+    const name = query.get('user');
+    const user: UserInfo = name
+      ? { username: name, groups: [...new Set([...query.getAll('group'), ALL_AUTHENTICATED])], extra: {} }
+      : anonymousUser();
+    const headers = { accept, ...(query.has('contentLength') ? { 'content-length': query.get('contentLength')! } : {}) };
+    const classification = classifyRequest(method, path, headers);
+    const estimate = deps.estimator.estimate(estimateInputOf(classification, headers));
+    const admission = deps.admission?.();
+    answer(
+      res,
+      200,
+      buildEstimateReport({
+        via: 'gateway',
+        method,
+        path,
+        accept,
+        user,
+        classification,
+        estimate,
+        factors: deps.estimator.factors(),
+        ...(admission ? { admission } : {}),
+      }),
+    );
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The estimator as the gateway runs it: built once from the config's `estimator` section (its learned
+ * models outlive reloads), reading the upstream through the census's own connection (census-upstream.ts),
+ * its metrics in the app's Registry. `start()` asks the upstream's /version (unless the config pins a
+ * version) and starts the census's /metrics scrapes; `close()` stops them and closes the connection.
+ * The settings are read at start: a reload that changes them logs that a restart is needed.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ConfigListener } from '../config/config-source.js';
+import { changedPaths } from '../config/diff-config.js';
+import type { Config } from '../config/parse-config.js';
+import { createEstimator, type Estimator } from '../estimate/create-estimator.js';
+import { createCensusUpstream, type CensusUpstream } from './census-upstream.js';
+import { createDebugEstimateHandler, type DebugEstimateDeps } from './debug-estimate.js';
+
+export interface GatewayEstimatorParts {
+  estimator: Estimator;
+  /** Route the census to the newest upstream client (the request path's builder calls it). */
+  censusUpstream: CensusUpstream;
+  /** GET /debug/estimate on the ops port. */
+  debugEstimate: ReturnType<typeof createDebugEstimateHandler>;
+  /** Subscribe to the ConfigSource: warns when the estimator settings change. */
+  onReload: ConfigListener;
+  start(): void;
+  close(): void;
+}
+
+export function createGatewayEstimator(deps: {
+  config: Config;
+  registry: Registry;
+  logger: Logger;
+  now?: () => number;
+  admission?: DebugEstimateDeps['admission'];
+}): GatewayEstimatorParts {
+  const settings = deps.config.estimator;
+  const logger = deps.logger.child({ component: 'estimator' });
+  const censusUpstream = createCensusUpstream({ sources: settings.census?.sources ?? [] });
+  const estimator = createEstimator({ settings, upstream: censusUpstream, registry: deps.registry, now: deps.now ?? Date.now, logger });
+  let started = false;
+  return {
+    estimator,
+    censusUpstream,
+    debugEstimate: createDebugEstimateHandler({ estimator, ...(deps.admission ? { admission: deps.admission } : {}) }),
+    onReload(next, previous) {
+      const changed = changedPaths(previous.config.estimator, next.config.estimator).map((p) => `estimator.${p}`);
+      if (changed.length > 0) logger.warn({ changed }, 'estimator settings changed: they take effect after a restart');
+    },
+    start() {
+      if (started) return;
+      started = true;
+      const pinned = settings.factors?.upstreamVersion;
+      if (pinned === undefined) {
+        void estimator.discoverUpstreamVersion().then((version) => {
+          if (version) logger.info({ upstreamVersion: version, profile: estimator.factors().profile.fromVersion }, 'estimator factors chosen for the upstream version');
+        });
+      }
+      estimator.start();
+    },
+    close() {
+      estimator.stop();
+      censusUpstream.close();
+    },
+  };
+}
