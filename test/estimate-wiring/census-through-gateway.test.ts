@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually } from '../support/gateway-fixture.js';
 import { fetchSim } from '../support/simulator-fixture.js';
 import { sample, SIMULATOR_ESTIMATOR, startWiringStack, type WiringStack } from './wiring-stack.js';
 
