@@ -4,7 +4,8 @@
  * this process, in interleaved rounds (direct, gateway, nginx; then rotated) so drift on the machine
  * weighs on all three. Reported as ratios of requests per second and as latency added to the direct
  * path; also the unloaded round trip (concurrency 1), which the decision-cost benchmark compares with,
- * and CPU seconds per request of each proxy process.
+ * and CPU seconds per request of each proxy process. The full run adds a 20-line Node.js proxy
+ * (lib/reference-proxy.ts) as the floor of any proxy on Node's TLS stack.
  */
 import type { Agent } from 'node:https';
 import { admissionAvailable, admissionSections } from './lib/admission-section.js';
@@ -13,8 +14,9 @@ import { goal, type BenchContext, type BenchReport, type Benchmark, type Goal } 
 import { createClientAgent, fetchOnce, type Target } from './lib/https-client.js';
 import { round } from './lib/latency.js';
 import { runLoad, type LoadResult } from './lib/load-generator.js';
-import { startNginx } from './lib/nginx.js';
+import { nginxBinary, startNginx } from './lib/nginx.js';
 import { readProcGroupStats } from './lib/proc-stats.js';
+import { startReferenceProxy } from './lib/reference-proxy.js';
 import { withScratch } from './lib/scratch.js';
 
 const WORKLOADS = {
@@ -30,7 +32,7 @@ export interface OverheadFigures {
   secondsPerRun: number;
   /** workload → concurrency → target → the median round. */
   runs: Record<string, Record<string, Record<string, RunFigures>>>;
-  nginxVersion: string;
+  nginxVersion: string | null;
   admission: boolean;
 }
 
@@ -71,21 +73,26 @@ async function measure(m: Measured, simPid: number, paths: readonly string[], co
 export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
   const concurrency = 16;
   const rounds = ctx.quick ? 1 : 3;
-  const durationMs = ctx.quick ? 500 : 5000;
-  const warmupMs = ctx.quick ? 150 : 1000;
+  const durationMs = ctx.quick ? 400 : 5000;
+  const warmupMs = ctx.quick ? 100 : 1000;
   return withScratch(ctx, 'overhead', async ({ dir, group }) => {
     const pki = await writeBenchPki(dir);
     const sim = await startSimulatorProcess(group, { dir, pki, seed: { secrets: 30, secretSize: 1024, namespaces: 4, configmaps: 50, pods: 5 } });
     const gateway = await startGatewayProcess(group, { dir, pki, upstream: sim, sections: admissionSections(8 * 2 ** 30) });
-    const nginx = await startNginx(group, { dir, pki, upstream: sim });
-    ctx.log(`simulator pid ${sim.proc.pid}, gateway pid ${gateway.proc.pid}, ${nginx.version} pid ${nginx.proc.pid}`);
+    const nginx = nginxBinary() ? await startNginx(group, { dir, pki, upstream: sim }) : undefined;
+    ctx.log(`simulator pid ${sim.proc.pid}, gateway pid ${gateway.proc.pid}, ${nginx ? `${nginx.version} pid ${nginx.proc.pid}` : 'nginx not installed'}`);
 
     const agentFor = (): Agent => createClientAgent(pki.user, { maxSockets: concurrency });
     const targets: Measured[] = [
       { target: sim.target, agent: agentFor(), pids: () => [sim.proc.pid] },
       { target: gateway.target, agent: agentFor(), pids: () => [gateway.proc.pid] },
-      { target: nginx.target, agent: agentFor(), pids: nginx.pids },
+      ...(nginx ? [{ target: nginx.target, agent: agentFor(), pids: nginx.pids }] : []),
     ];
+    if (!ctx.quick) {
+      // The floor of any Node.js TLS proxy (full run only, to keep the CI run short).
+      const floor = await startReferenceProxy(group, { dir, pki, upstream: sim });
+      targets.push({ target: floor.target, agent: agentFor(), pids: () => [floor.proc.pid] });
+    }
     for (const t of targets) {
       for (const path of [...WORKLOADS.get, ...WORKLOADS.list]) {
         const res = await fetchOnce({ target: t.target, path, agent: t.agent });
@@ -125,25 +132,39 @@ export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
     for (const workload of Object.keys(WORKLOADS) as Workload[]) {
       for (const c of [concurrency, 1]) {
         const row = runs[workload]![String(c)]!;
-        const [d, g, n] = [row.direct!, row.listgate!, row.nginx!];
+        const [d, g, n] = [row.direct!, row.listgate!, row.nginx];
         const key = `${workload}C${c}`;
-        ratios[`${key}ThroughputListgateVsNginx`] = round(g.requestsPerSecond / n.requestsPerSecond);
         ratios[`${key}ThroughputListgateVsDirect`] = round(g.requestsPerSecond / d.requestsPerSecond);
-        ratios[`${key}ThroughputNginxVsDirect`] = round(n.requestsPerSecond / d.requestsPerSecond);
         ratios[`${key}AddedP50MsListgate`] = round(g.p50Ms - d.p50Ms);
         ratios[`${key}AddedP99MsListgate`] = round(g.p99Ms - d.p99Ms);
-        ratios[`${key}AddedP50MsNginx`] = round(n.p50Ms - d.p50Ms);
-        ratios[`${key}AddedP99MsNginx`] = round(n.p99Ms - d.p99Ms);
-        ratios[`${key}CpuPerRequestListgateVsNginx`] = round(g.proxyCpuMicrosPerRequest / n.proxyCpuMicrosPerRequest);
+        let vsNginx = 'nginx not installed';
+        if (n) {
+          ratios[`${key}ThroughputListgateVsNginx`] = round(g.requestsPerSecond / n.requestsPerSecond);
+          ratios[`${key}ThroughputNginxVsDirect`] = round(n.requestsPerSecond / d.requestsPerSecond);
+          ratios[`${key}AddedP50MsNginx`] = round(n.p50Ms - d.p50Ms);
+          ratios[`${key}AddedP99MsNginx`] = round(n.p99Ms - d.p99Ms);
+          ratios[`${key}CpuPerRequestListgateVsNginx`] = round(g.proxyCpuMicrosPerRequest / n.proxyCpuMicrosPerRequest);
+          vsNginx =
+            `${ratios[`${key}ThroughputListgateVsNginx`]}× nginx's throughput (nginx ${ratios[`${key}ThroughputNginxVsDirect`]}× direct, ` +
+            `adds ${ratios[`${key}AddedP50MsNginx`]}/${ratios[`${key}AddedP99MsNginx`]} ms; CPU/request listgate ${g.proxyCpuMicrosPerRequest} µs, nginx ${n.proxyCpuMicrosPerRequest} µs)`;
+        }
+        const floor = row['node-proxy'];
+        let vsFloor = '';
+        if (floor) {
+          ratios[`${key}ThroughputListgateVsNodeProxy`] = round(g.requestsPerSecond / floor.requestsPerSecond);
+          ratios[`${key}CpuPerRequestListgateVsNodeProxy`] = round(g.proxyCpuMicrosPerRequest / floor.proxyCpuMicrosPerRequest);
+          vsFloor = `; a bare Node.js proxy: ${round(floor.requestsPerSecond / d.requestsPerSecond)}× direct, CPU/request ${floor.proxyCpuMicrosPerRequest} µs`;
+        }
         summary.push(
-          `small ${workload.toUpperCase()}s, concurrency ${c}: listgate ${ratios[`${key}ThroughputListgateVsNginx`]}× nginx's throughput ` +
-            `(${ratios[`${key}ThroughputListgateVsDirect`]}× direct; nginx ${ratios[`${key}ThroughputNginxVsDirect`]}× direct), ` +
-            `added p50/p99 ${ratios[`${key}AddedP50MsListgate`]}/${ratios[`${key}AddedP99MsListgate`]} ms ` +
-            `(nginx ${ratios[`${key}AddedP50MsNginx`]}/${ratios[`${key}AddedP99MsNginx`]} ms), ` +
-            `CPU/request ${g.proxyCpuMicrosPerRequest} µs vs nginx ${n.proxyCpuMicrosPerRequest} µs`,
+          `small ${workload.toUpperCase()}s, concurrency ${c}: listgate ${ratios[`${key}ThroughputListgateVsDirect`]}× direct's throughput, ` +
+            `adds p50/p99 ${ratios[`${key}AddedP50MsListgate`]}/${ratios[`${key}AddedP99MsListgate`]} ms; ${vsNginx}${vsFloor}`,
         );
         if (c === concurrency) {
-          goals.push(goal(`${workload} throughput vs nginx (c=${c})`, '≥ 0.8×', g.requestsPerSecond / n.requestsPerSecond, g.requestsPerSecond >= 0.8 * n.requestsPerSecond));
+          goals.push(
+            n
+              ? goal(`${workload} throughput vs nginx (c=${c})`, '≥ 0.8×', g.requestsPerSecond / n.requestsPerSecond, g.requestsPerSecond >= 0.8 * n.requestsPerSecond)
+              : { name: `${workload} throughput vs nginx (c=${c})`, target: '≥ 0.8×', value: 'nginx not installed', met: false },
+          );
           goals.push(goal(`${workload} added p99 (c=${c})`, '≤ 1 ms', g.p99Ms - d.p99Ms, g.p99Ms - d.p99Ms <= 1, 3));
         } else {
           goals.push(goal(`${workload} added p99 unloaded (c=1)`, '≤ 1 ms', g.p99Ms - d.p99Ms, g.p99Ms - d.p99Ms <= 1, 3));
@@ -151,7 +172,7 @@ export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
       }
     }
     if (!admissionAvailable()) summary.push('note: the gateway ran without admission (not in this build)');
-    const figures: OverheadFigures = { concurrency, rounds, secondsPerRun: durationMs / 1000, runs, nginxVersion: nginx.version, admission: admissionAvailable() };
+    const figures: OverheadFigures = { concurrency, rounds, secondsPerRun: durationMs / 1000, runs, nginxVersion: nginx?.version ?? null, admission: admissionAvailable() };
     return { figures: figures as unknown as Record<string, unknown>, ratios, goals, summary };
   });
 }

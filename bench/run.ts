@@ -1,19 +1,22 @@
 /**
- * `npm run bench [-- --quick] [-- --only NAME[,NAME…]] [-- --results DIR] [-- --list]`
+ * `npm run bench [-- --quick] [-- --only NAME[,NAME…]] [-- --results DIR] [-- --docs] [-- --list]`
  *
  * Runs every benchmark module found next to this file (`bench/<name>.ts` exporting `benchmark`, see
  * lib/benchmark.ts) one after the other, prints each one's figures (ratios against its own baseline
- * from the same run) and writes them to `<results>/<name>.json` (default bench/results/).
+ * from the same run) and writes them to `<results>/<name>.json` (default bench/results/, and
+ * bench/results/quick/ for `--quick`, so a CI-sized run never overwrites the full results the docs quote).
  * `--quick` is the CI size (seconds per benchmark); the default is the full size the docs quote, whose
- * pictures go to docs/. Exit status 1 when a benchmark breaks (throws); a missed performance goal is
+ * pictures go to docs/. `--docs` then rewrites the results block of docs/benchmarks.md from the JSON
+ * files in the results dir. Exit status 1 when a benchmark breaks (throws); a missed performance goal is
  * printed, never a failure.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { currentLoad, isBenchmark, type BenchReport, type BenchResultFile, type Benchmark } from './lib/benchmark.js';
+import { renderResults, replaceResults } from './lib/docs-report.js';
 
 /** Baselines first: the decision cost is compared with the overhead benchmark's round trip. */
 const ORDER = ['overhead', 'decision-cost', 'streaming', 'storm', 'estimator-accuracy'];
@@ -44,6 +47,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
       only: { type: 'string' },
       results: { type: 'string' },
       list: { type: 'boolean', default: false },
+      docs: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -62,9 +66,10 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     return 2;
   }
   const selected = wanted ? all.filter((b) => wanted.includes(b.name)) : all;
-  const resultsDir = resolve(values.results ?? join(root, 'bench', 'results'));
-  await mkdir(resultsDir, { recursive: true });
   const quick = values.quick ?? false;
+  const resultsDir = resolve(values.results ?? join(root, 'bench', 'results', ...(quick ? ['quick'] : [])));
+  await mkdir(resultsDir, { recursive: true });
+  if (quick && values.results === undefined) await writeFile(join(resultsDir, '.gitignore'), '# CI-sized runs: not the results the docs quote\n*\n');
   const earlier = new Map<string, BenchReport>();
   let failures = 0;
 
@@ -97,7 +102,24 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
       process.stdout.write(`  BROKEN: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     }
   }
+  if (values.docs) await writeDocs(root, resultsDir, all);
   return failures > 0 ? 1 : 0;
+}
+
+/** Rewrites docs/benchmarks.md's results block from every result file present, in the runner's order. */
+async function writeDocs(root: string, resultsDir: string, all: readonly Benchmark[]): Promise<void> {
+  const files: BenchResultFile[] = [];
+  for (const b of all) {
+    try {
+      files.push(JSON.parse(await readFile(join(resultsDir, `${b.name}.json`), 'utf8')) as BenchResultFile);
+    } catch {
+      // not run yet
+    }
+  }
+  const page = join(root, 'docs', 'benchmarks.md');
+  const current = await readFile(page, 'utf8').catch(() => '# Benchmarks\n');
+  await writeFile(page, replaceResults(current, renderResults(files)));
+  process.stdout.write(`\nresults of ${files.map((f) => f.name).join(', ')} written to ${page}\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

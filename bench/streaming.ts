@@ -12,7 +12,7 @@ import { startGatewayProcess, startSimulatorProcess, writeBenchPki } from './lib
 import { goal, type BenchContext, type BenchReport, type Benchmark, type Goal } from './lib/benchmark.js';
 import { createClientAgent, type Target } from './lib/https-client.js';
 import { median, round } from './lib/latency.js';
-import { startNginx } from './lib/nginx.js';
+import { nginxBinary, startNginx } from './lib/nginx.js';
 import { watchProcesses } from './lib/proc-stats.js';
 import { withScratch } from './lib/scratch.js';
 import { readInitialEvents, readList, type ReadResult } from './lib/stream-reads.js';
@@ -62,12 +62,12 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
       heapMb: 8192,
     });
     const gateway = await startGatewayProcess(group, { dir, pki, upstream: sim, sections: admissionSections(64 * 2 ** 30) });
-    const nginx = await startNginx(group, { dir, pki, upstream: sim });
+    const nginx = nginxBinary() ? await startNginx(group, { dir, pki, upstream: sim }) : undefined;
     const agent = (): Agent => createClientAgent(pki.admin, { maxSockets: 1 });
     const targets: Measured[] = [
       { target: sim.target, agent: agent(), pids: () => [sim.proc.pid] },
       { target: gateway.target, agent: agent(), pids: () => [gateway.proc.pid] },
-      { target: nginx.target, agent: agent(), pids: nginx.pids },
+      ...(nginx ? [{ target: nginx.target, agent: agent(), pids: nginx.pids }] : []),
     ];
     // Warm every path (connections, the gateway's census) with a small read of each kind.
     for (const t of targets) {
@@ -89,13 +89,16 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
     }
     for (const t of targets) t.agent.destroy();
 
-    const med = (kind: 'list' | 'watch', name: string, field: keyof RoundFigures): number => median(results[kind][name]!.map((f) => f[field]));
-    const peak = (kind: 'list' | 'watch', name: string): number => Math.max(...results[kind][name]!.map((f) => f.rssGrowthMiB));
+    const med = (kind: 'list' | 'watch', name: string, field: keyof RoundFigures): number => median((results[kind][name] ?? []).map((f) => f[field]));
+    const peak = (kind: 'list' | 'watch', name: string): number => Math.max(...(results[kind][name] ?? []).map((f) => f.rssGrowthMiB));
+    const vsDirect = (kind: 'list' | 'watch', name: string): number => {
+      const field = kind === 'list' ? 'mibPerSecond' : 'eventsPerSecond';
+      return round(med(kind, name, field) / med(kind, 'direct', field));
+    };
     const ratios: Record<string, number> = {
-      listThroughputListgateVsDirect: round(med('list', 'listgate', 'mibPerSecond') / med('list', 'direct', 'mibPerSecond')),
-      listThroughputNginxVsDirect: round(med('list', 'nginx', 'mibPerSecond') / med('list', 'direct', 'mibPerSecond')),
-      watchThroughputListgateVsDirect: round(med('watch', 'listgate', 'eventsPerSecond') / med('watch', 'direct', 'eventsPerSecond')),
-      watchThroughputNginxVsDirect: round(med('watch', 'nginx', 'eventsPerSecond') / med('watch', 'direct', 'eventsPerSecond')),
+      listThroughputListgateVsDirect: vsDirect('list', 'listgate'),
+      watchThroughputListgateVsDirect: vsDirect('watch', 'listgate'),
+      ...(nginx ? { listThroughputNginxVsDirect: vsDirect('list', 'nginx'), watchThroughputNginxVsDirect: vsDirect('watch', 'nginx') } : {}),
     };
     const gwPeak = Math.max(peak('list', 'listgate'), peak('watch', 'listgate'));
     const goals: Goal[] = [
@@ -104,13 +107,14 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
       goal('gateway RSS growth (MiB)', '≤ 64 MiB', gwPeak, gwPeak <= 64, 1),
     ];
     const summary = [
-      `LIST of ${round(listBytes / MIB, 1)} MiB: listgate ${ratios.listThroughputListgateVsDirect}× direct (nginx ${ratios.listThroughputNginxVsDirect}×); ` +
-        `direct ${med('list', 'direct', 'mibPerSecond')} MiB/s; gateway RSS +${peak('list', 'listgate')} MiB (nginx +${peak('list', 'nginx')} MiB)`,
-      `watch of ${configmaps} events: listgate ${ratios.watchThroughputListgateVsDirect}× direct (nginx ${ratios.watchThroughputNginxVsDirect}×); ` +
+      `LIST of ${round(listBytes / MIB, 1)} MiB: listgate ${ratios.listThroughputListgateVsDirect}× direct` +
+        `${nginx ? ` (nginx ${ratios.listThroughputNginxVsDirect}×)` : ''}; direct ${med('list', 'direct', 'mibPerSecond')} MiB/s; ` +
+        `gateway RSS +${peak('list', 'listgate')} MiB${nginx ? ` (nginx +${peak('list', 'nginx')} MiB)` : ''}`,
+      `watch of ${configmaps} events: listgate ${ratios.watchThroughputListgateVsDirect}× direct${nginx ? ` (nginx ${ratios.watchThroughputNginxVsDirect}×)` : ''}; ` +
         `direct ${med('watch', 'direct', 'eventsPerSecond')} events/s; gateway RSS +${peak('watch', 'listgate')} MiB`,
     ];
     return {
-      figures: { listBytes, listPath: LIST_PATH, watchPath: WATCH_PATH, watchEvents: configmaps, rounds, results, nginxVersion: nginx.version },
+      figures: { listBytes, listPath: LIST_PATH, watchPath: WATCH_PATH, watchEvents: configmaps, rounds, results, nginxVersion: nginx?.version ?? null },
       ratios,
       goals,
       summary,

@@ -8,12 +8,11 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { BenchPki, SimulatorProcess } from './bench-stack.js';
 import type { Target } from './https-client.js';
 import { childPids } from './proc-stats.js';
-import { freePort, type ProcessGroup, type ServerProcess } from './server-process.js';
+import { freePort, tcpOpen, type ProcessGroup, type ServerProcess } from './server-process.js';
 
 export interface NginxProcess {
   proc: ServerProcess;
@@ -77,17 +76,6 @@ http {
   }
 }
 `;
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export async function startNginx(group: ProcessGroup, opts: { dir: string; pki: BenchPki; upstream: SimulatorProcess }): Promise<NginxProcess> {
