@@ -6,6 +6,7 @@ import { CliError, parseFlags } from './cli/args.js';
 import { CERTS_HELP, runCerts } from './cli/certs.js';
 import { CHECK_CONFIG_HELP, runCheckConfig } from './cli/check-config.js';
 import { DEMO_HELP, runDemo } from './cli/demo.js';
+import { ESTIMATE_HELP, runEstimate } from './cli/estimate.js';
 import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
 import { runGateway } from './main.js';
 
@@ -21,6 +22,7 @@ Usage: listgate <command> [flags]
 Commands:
   serve         run the gateway (listgate serve --config FILE)
   check-config  validate a configuration file without starting (listgate check-config FILE)
+  estimate      what a request would cost the apiserver, and why (listgate estimate --config FILE PATH?QUERY)
   demo          run the simulator and the gateway in front of it on loopback, with kubeconfigs (npm start)
   simulate      run the kube-apiserver simulator alone
   certs         create a development PKI and client certificates (certs init, certs client)
@@ -44,6 +46,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   simulate: { run: runSimulate, help: SIMULATE_HELP },
   certs: { run: runCerts, help: CERTS_HELP },
   'check-config': { run: runCheckConfig, help: CHECK_CONFIG_HELP },
+  estimate: { run: runEstimate, help: ESTIMATE_HELP },
 };
 
 export async function runCli(argv: string[]): Promise<number> {
