@@ -14,6 +14,7 @@ import { createConfigSource, type ConfigSource } from './config/config-source.js
 import { readSnapshotFiles } from './config/load-config-file.js';
 import type { Config } from './config/parse-config.js';
 import { CENSUS_MAX_SOCKETS } from './gateway/census-upstream.js';
+import { createGatewayAdmission } from './gateway/gateway-admission.js';
 import { createGatewayEstimator } from './gateway/gateway-estimator.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
@@ -68,7 +69,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
   // Long-lived: its learned models outlive reloads; its census reads the upstream on a pool of its own.
-  const estimating = createGatewayEstimator({ config: deps.config, registry, logger });
+  const estimating = createGatewayEstimator({ config: deps.config, registry, logger, admission: () => admitting.dryRun });
+  // Long-lived too: leases and queues outlive reloads; it reads the upstream through the census's connection.
+  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream });
 
   const build: BuildGeneration = ({ config, files }, track) => {
     const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream }));
@@ -85,6 +88,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       metrics,
       stopping: stopping.signal,
       estimator: estimating.estimator,
+      admit: admitting.admit,
     });
     // The census never shares the forwarded traffic's pool; it asks with the gateway's own credentials.
     estimating.censusUpstream.use(createUpstreamClient({ upstream: { ...config.upstream, maxSockets: CENSUS_MAX_SOCKETS }, files: files.upstream }));
@@ -98,7 +102,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const drain = trackConnections(server);
   source.subscribe(createSnapshotApplier({ server, requestPath, logger }));
   source.subscribe(estimating.onReload);
+  source.subscribe(admitting.onReload);
   estimating.start();
+  admitting.start();
 
   const readiness = createReadiness();
   readiness.add('upstream', async () => {
@@ -110,6 +116,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const reloadMetrics = createReloadMetrics(registry);
   reloadMetrics.succeeded(Date.now(), { initial: true });
   const shutdownHooks = createShutdownHooks();
+  shutdownHooks.add('leases', () => admitting.releaseLeases());
 
   if (deps.config.identity.mode === 'insecure') {
     logger.warn(
@@ -122,6 +129,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     stopping.abort();
     requestPath.close();
     estimating.close();
+    admitting.close();
     await Promise.all([closeServer(server), closeServer(ops)]);
   };
   return {

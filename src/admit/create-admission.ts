@@ -68,6 +68,18 @@ export interface AdmissionDeps {
 
 const PASS_CLASSES = new Set(['watch', 'streaming-list', 'none']);
 
+/** Waits for `p` but no longer than `ms` (never rejects). */
+function atMost(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    p.then(
+      () => (clearTimeout(timer), resolve()),
+      () => (clearTimeout(timer), resolve()),
+    );
+  });
+}
+
 export function createAdmission(deps: AdmissionDeps): Admission {
   let settings = deps.settings;
   const now = deps.now ?? (() => performance.now());
@@ -113,11 +125,14 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         const decision = match.level.exempt ? 'exempt' : 'admitted';
         return { ...placement, decision, lease: undefined, waitedMs: 0, warning: undefined };
       }
+      // The first weighed request starts the streaming-list probe; a 429 waits for its answer (briefly).
+      const probing = streaming.demand();
       const outcome = await b.admit({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: `${q.user.username}\n${q.method} ${q.url}`, ...(q.signal ? { signal: q.signal } : {}) });
       metrics.observeRequest(placement.level, outcome.decision, q.estimate.estimatedBytes);
       if (outcome.decision === 'aborted') return { ...placement, decision: 'aborted', waitedMs: outcome.waitedMs };
       if (outcome.decision !== 'rejected') return { ...placement, decision: outcome.decision, lease: outcome.lease, waitedMs: outcome.waitedMs, warning: warningFor(q, placement.level) };
       if (outcome.retryAfterSeconds !== undefined) metrics.observeRetryAfter(placement.level, outcome.retryAfterSeconds);
+      await atMost(probing, 1_000);
       const rejection = buildRejection({
         reason: outcome.reason,
         retryAfterSeconds: outcome.retryAfterSeconds,

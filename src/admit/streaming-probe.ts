@@ -6,7 +6,8 @@
  * streaming list of namespaces narrowed by a field selector to a name that does not exist, so a
  * supporting server has nothing to send; the answer's status decides and the request is dropped at once.
  * Any other answer (403, a failure) leaves the last known state. Rate-limited through the same bottleneck
- * as admission's other upstream reads.
+ * as admission's other upstream reads. The first probe waits until it is needed (the first request
+ * admission weighs), so a gateway nobody lists through never sends it; then it repeats at the interval.
  */
 import type Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
@@ -48,6 +49,9 @@ export interface StreamingProbe {
   supported(): boolean;
   state(): StreamingSupport;
   probe(): Promise<StreamingSupport>;
+  /** Starts the first probe if none ran yet; resolves with what is known once it (or the one in flight) ends. */
+  demand(): Promise<StreamingSupport>;
+  /** Lets `demand` probe, and probes again at the interval after the first. */
   start(): void;
   stop(): void;
 }
@@ -62,6 +66,8 @@ export function createStreamingProbe(deps: {
   let known: StreamingSupport = 'unknown';
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  let probed = false;
+  let inflight: Promise<StreamingSupport> | undefined;
 
   const probe = async (): Promise<StreamingSupport> => {
     if (deps.mode() !== 'auto' || !deps.upstream) return known;
@@ -82,23 +88,33 @@ export function createStreamingProbe(deps: {
     timer.unref();
   };
 
+  const state = (): StreamingSupport => {
+    const mode = deps.mode();
+    if (mode === 'enabled') return 'supported';
+    if (mode === 'disabled') return 'unsupported';
+    return known;
+  };
+
   return {
     supported() {
       const mode = deps.mode();
       if (mode !== 'auto') return mode === 'enabled';
       return known === 'supported';
     },
-    state() {
-      const mode = deps.mode();
-      if (mode === 'enabled') return 'supported';
-      if (mode === 'disabled') return 'unsupported';
-      return known;
-    },
+    state,
     probe,
+    demand() {
+      if (inflight) return inflight;
+      if (!running || probed || deps.mode() !== 'auto' || !deps.upstream) return Promise.resolve(state());
+      probed = true;
+      inflight = probe().finally(() => {
+        inflight = undefined;
+        if (running) schedule(known === 'unknown' ? Math.min(30_000, deps.intervalMs()) : deps.intervalMs());
+      });
+      return inflight;
+    },
     start() {
-      if (running) return;
       running = true;
-      schedule(0);
     },
     stop() {
       running = false;

@@ -5,14 +5,16 @@
  *
  * Ordinary requests and protocol upgrades run the same chain and differ only in the last step.
  * Each step is one line in `run` below, taking the context and returning it extended with its own
- * field (see request-context.ts); admit arrives with its issue. The proxy resolves once, when the
- * exchange has finished, with how it finished (`ended`, `aborted`, `failed`): the settle point.
+ * field (see request-context.ts). The proxy resolves once, when the exchange has finished, with how it
+ * finished (`ended`, `aborted`, `failed`): the settle point, where admission's lease is released.
+ * A request admission answers itself (429) or whose client left while it waited never reaches the proxy.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthenticateStep } from '../auth/authenticate-step.js';
 import type { IdentityMode } from '../config/parse-config.js';
+import { admitEverything, type AdmitStep } from './admit-step.js';
 import { withEstimate, type GatewayEstimator } from './estimate-step.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
@@ -45,6 +47,8 @@ export interface PipelineDeps {
   authenticate: AuthenticateStep;
   /** Step 3 and the proxy's response meter (src/estimate/create-estimator.ts; estimate-step.ts). */
   estimator: GatewayEstimator;
+  /** Step 4 (admit-step.ts): a lease on the memory budget, or a 429. Without it every request goes on. */
+  admit?: AdmitStep;
   /** The incoming headers stripped in step 0, per forwarding mode (src/auth/identity-header-policy.ts). */
   isIdentityHeader: (name: string) => boolean;
   logger: Logger;
@@ -59,6 +63,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const now = deps.now ?? (() => performance.now());
   const proxyHttp = createHttpProxy(deps);
   const proxyUpgrade = createUpgradeProxy(deps);
+  const admit = deps.admit ?? admitEverything;
 
   async function run<E extends Exchange>(exchange: E, proxy: (ctx: EstimatedContext<E>) => Promise<ResponseEnd | void>): Promise<void> {
     const ctx = beginRequest(exchange, { logger: deps.logger, now, isIdentityHeader: deps.isIdentityHeader });
@@ -70,9 +75,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       latest = classified;
       const estimated = withEstimate(classified, deps.estimator);
       latest = estimated;
-      // 4. admit: `const admitted = await admit(estimated)` (admission issue).
-      await proxy(estimated);
-      // The exchange has finished (the proxy resolved exactly once, with how): admission releases its lease here.
+      const admitted = await admit(estimated);
+      latest = admitted;
+      if (admitted.proceed) {
+        try {
+          await proxy(admitted);
+        } finally {
+          // The settle point: the exchange has finished, however it did. Released once (idempotent).
+          admitted.lease?.release();
+        }
+      }
     } catch (err) {
       const failure = err instanceof GatewayError ? err : new GatewayError('internal', { requestId: ctx.id }, { cause: err });
       if (failure.code === 'internal') ctx.log.error({ err }, 'request failed inside the gateway');

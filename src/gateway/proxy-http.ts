@@ -26,7 +26,8 @@ import { upstreamFailure } from './upstream-failure.js';
 import { buildResponseHeaders, buildUpstreamHeaders } from './upstream-headers.js';
 import { watchEndFor } from './watch-end.js';
 
-export type HttpProxy = (ctx: EstimatedContext<HttpExchange>) => Promise<ResponseEnd>;
+/** `warnings`: Warning values an earlier step adds to the response (admission's hint on a large LIST). */
+export type HttpProxy = (ctx: EstimatedContext<HttpExchange> & { readonly warnings?: readonly string[] }) => Promise<ResponseEnd>;
 
 export function createHttpProxy(deps: {
   upstream: UpstreamClient;
@@ -76,7 +77,9 @@ export function createHttpProxy(deps: {
         responding = true;
         const code = upstreamRes.statusCode ?? 502;
         ctx.outcome.code = code;
-        res.writeHead(code, upstreamRes.statusMessage, buildResponseHeaders(upstreamRes.rawHeaders, ctx.id));
+        const responseHeaders = buildResponseHeaders(upstreamRes.rawHeaders, ctx.id);
+        for (const warning of ctx.warnings ?? []) responseHeaders.push('Warning', warning);
+        res.writeHead(code, upstreamRes.statusMessage, responseHeaders);
         // Streaming answers (watch, chunked LIST) get their headers now, not with the first event.
         if (upstreamRes.headers['content-length'] === undefined) res.flushHeaders();
         const bodyOut = new ByteCounter((n) => (ctx.outcome.bytesToClient += n));

@@ -5,7 +5,7 @@
  *   authenticate → `user`, `upstreamIdentity` (src/auth/authenticate-step.ts)
  *   classify     → `classification`
  *   estimate     → `estimate` (LIST only; estimator issue)
- *   admit        → `decision` and `lease` (admission issue; the request log and metrics read `decision`)
+ *   admit        → `decision`, `lease`, `admission`, `warnings`, `proceed` (admit-step.ts; the request log and metrics read `decision`)
  * so inserting a step changes the chain in pipeline.ts and nothing else.
  */
 import { randomUUID } from 'node:crypto';

@@ -20,6 +20,8 @@ export type FinishedContext = RequestContext & {
   readonly estimate?: { readonly estimatedBytes: number; readonly responseBytes?: number };
   /** Step 4, admit. */
   readonly decision?: AdmissionDecision;
+  /** Admission's detail: priority level, flow schema, wait, and why it refused (admit-step.ts). */
+  readonly admission?: { readonly level: string; readonly flowSchema?: string | undefined; readonly waitedMs: number; readonly reason?: string; readonly retryAfterSeconds?: number } | undefined;
 };
 
 export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetrics; now: () => number }): void {
@@ -44,6 +46,7 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
     estimatedResponseBytes: ctx.estimate?.responseBytes || undefined,
     observedResponseBytes: outcome.observedBytes,
     decision,
+    admission: ctx.admission,
     code,
     bytes: outcome.bytesToClient,
     bytesIn: outcome.bytesFromClient,

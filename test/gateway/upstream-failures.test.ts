@@ -49,7 +49,7 @@ describe('upstream failures before a response', () => {
       assert.match(body.message, /upstream\.server/);
       const metrics = await gateway.registry.metrics();
       assert.match(metrics, /listgate_upstream_errors_total\{reason="upstream_unreachable"\} 1/);
-      assert.match(metrics, /listgate_requests_total\{verb="list",resource="pods",decision="none",code="503"\} 1/);
+      assert.match(metrics, /listgate_requests_total\{verb="list",resource="pods",decision="admitted",code="503"\} 1/);
     } finally {
       await gateway.close();
     }

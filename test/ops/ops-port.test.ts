@@ -66,7 +66,7 @@ describe('ops port', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
     const text = await res.text();
     assert.match(text, /^process_resident_memory_bytes \d+/m);
-    assert.match(text, /^listgate_requests_total\{verb="list",resource="configmaps",decision="none",code="200"\} 1$/m);
+    assert.match(text, /^listgate_requests_total\{verb="list",resource="configmaps",decision="admitted",code="200"\} 1$/m);
     assert.match(text, /^# HELP listgate_upstream_errors_total /m);
     assert.match(text, /^listgate_upstream_response_seconds_count\{verb="list"\} 1$/m, 'upstream latency by verb');
     assert.match(text, /^listgate_config_last_reload_successful 1$/m, 'the start-up load counts as a successful load');

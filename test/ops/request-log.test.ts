@@ -69,7 +69,7 @@ describe('request log', () => {
     assert.equal(line.level, 30, 'at info');
     assert.deepEqual(
       { user: line.user, verb: line.verb, resource: line.resource, namespace: line.namespace, decision: line.decision, code: line.code },
-      { user: DEMO_TOKEN_USER.name, verb: 'list', resource: 'configmaps', namespace: 'ns-1', decision: 'none', code: 200 },
+      { user: DEMO_TOKEN_USER.name, verb: 'list', resource: 'configmaps', namespace: 'ns-1', decision: 'admitted', code: 200 },
     );
     assert.match(String(line.requestId), /^[0-9a-f-]{36}$/);
     assert.equal(line.bytes, Buffer.byteLength(res.body));

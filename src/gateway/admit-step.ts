@@ -1,0 +1,102 @@
+/**
+ * Step 4, admit: adds `decision`, `lease` and `admission` (the priority level, how long it waited, why
+ * it was refused) to the estimated context. Admission (src/admit/create-admission.ts) decides:
+ *   - a lease (admitted at once, after waiting in its level's fair queue, or exempt): the request goes on
+ *     to the proxy, and the pipeline releases the lease at the proxy's settle point, exactly once, however
+ *     the exchange ends (completed, client gone, upstream failed);
+ *   - no lease needed (small, a watch, a streaming list): goes on;
+ *   - rejected: answered here with the 429 (Status body, Retry-After, Warning); the proxy is not called;
+ *   - the client left while waiting: nothing to answer; the proxy is not called.
+ * A large LIST that is admitted carries the Warning for the proxy to add to its response (`warnings`).
+ */
+import type { Admission, AdmissionResult } from '../admit/create-admission.js';
+import type { Lease, RejectReason } from '../admit/budget.js';
+import { writeStatus } from '../k8s/status.js';
+import { replyStatus } from './reply-status.js';
+import type { EstimatedContext, Exchange } from './request-context.js';
+import type { AdmissionDecision } from './request-log.js';
+
+/** What the request log shows of admission. */
+export interface AdmissionNote {
+  readonly level: string;
+  readonly flowSchema: string | undefined;
+  readonly waitedMs: number;
+  readonly reason?: RejectReason;
+  readonly retryAfterSeconds?: number;
+}
+
+export type AdmittedContext<E extends Exchange = Exchange> = EstimatedContext<E> & {
+  /** Undefined when admission is disabled. */
+  readonly decision: AdmissionDecision | undefined;
+  readonly lease: Lease | undefined;
+  readonly admission: AdmissionNote | undefined;
+  /** `Warning` values for the proxied response (admission's hint on a large LIST). */
+  readonly warnings: readonly string[];
+  /** False when admission answered (429) or the client left while waiting: nothing to proxy. */
+  readonly proceed: boolean;
+};
+
+export type AdmitStep = <E extends Exchange>(ctx: EstimatedContext<E>) => Promise<AdmittedContext<E>>;
+
+/** The step when admission is not part of the pipeline (tests that build one without it): everything goes on. */
+export const admitEverything: AdmitStep = (ctx) =>
+  Promise.resolve({ ...ctx, decision: undefined, lease: undefined, admission: undefined, warnings: [], proceed: true });
+
+/** Aborts when the client's side closes before the exchange is answered. */
+function clientGone(exchange: Exchange): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const target = exchange.type === 'http' ? exchange.res : exchange.socket;
+  const onClose = () => controller.abort();
+  target.once('close', onClose);
+  if (target.destroyed) controller.abort();
+  return { signal: controller.signal, dispose: () => target.off('close', onClose) };
+}
+
+function note(r: AdmissionResult): AdmissionNote {
+  const base = { level: r.level, flowSchema: r.flowSchema, waitedMs: Math.round(r.waitedMs) };
+  if (r.decision !== 'rejected') return base;
+  return { ...base, reason: r.reason, ...(r.rejection.headers['Retry-After'] ? { retryAfterSeconds: Number(r.rejection.headers['Retry-After']) } : {}) };
+}
+
+export function createAdmitStep(deps: { admission: Admission }): AdmitStep {
+  return async (ctx) => {
+    const pass = { decision: undefined, lease: undefined, admission: undefined, warnings: [], proceed: true } as const;
+    if (!deps.admission.enabled()) return { ...ctx, ...pass };
+    const info = ctx.classification.info;
+    const gone = clientGone(ctx.exchange);
+    let r: AdmissionResult;
+    try {
+      r = await deps.admission.admit({
+        user: ctx.user,
+        target: { verb: info.verb, apiGroup: info.apiGroup, resource: info.resource, namespace: info.namespace },
+        method: ctx.method,
+        url: ctx.url,
+        estimate: ctx.estimate,
+        signal: gone.signal,
+      });
+    } finally {
+      gone.dispose();
+    }
+    switch (r.decision) {
+      case 'aborted':
+        ctx.outcome.clientClosed = true;
+        return { ...ctx, decision: 'queued', lease: undefined, admission: note(r), warnings: [], proceed: false };
+      case 'rejected': {
+        ctx.outcome.code = 429;
+        ctx.log.info({ reason: r.reason, level: r.level, retryAfter: r.rejection.headers['Retry-After'] }, 'admission rejected the request');
+        if (ctx.exchange.type === 'http') writeStatus(ctx.exchange.res, r.rejection.status, { ...r.rejection.headers, 'Audit-Id': ctx.id });
+        else replyStatus(ctx.exchange, r.rejection.status, ctx.id);
+        return { ...ctx, decision: 'rejected', lease: undefined, admission: note(r), warnings: [], proceed: false };
+      }
+      default: {
+        if (gone.signal.aborted) {
+          // The client left while its lease was being granted: give it back, nothing to proxy.
+          r.lease?.release();
+          ctx.outcome.clientClosed = true;
+          return { ...ctx, decision: r.decision, lease: undefined, admission: note(r), warnings: [], proceed: false };
+        }
+        return { ...ctx, decision: r.decision, lease: r.lease, admission: note(r), warnings: r.warning ? [r.warning] : [], proceed: true };
+      }
+    }
+  };
+}
