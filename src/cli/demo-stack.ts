@@ -25,6 +25,34 @@ export interface DemoStackOptions {
   oomLimitBytes: number | undefined;
   watchList: boolean;
   logger: Logger;
+  /** The config's `admission` section; default `demoAdmission(oomLimitBytes)`. */
+  admission?: Record<string, unknown>;
+}
+
+/**
+ * The demo's admission: a budget of half the simulator's OOM limit (1Gi for the default 2Gi; 1Gi without
+ * a limit), so 16 concurrent full LISTs of the demo's secrets, which kill the simulator when sent to it
+ * directly (16 × ~300Mi modeled), all complete through the gateway; leases are assumed held 1 s until
+ * measured (loopback is fast). With an OOM limit, the adaptive budget watches the simulator's modeled
+ * memory and lowers the budget above 3/4 of the limit.
+ */
+export function demoAdmission(oomLimitBytes: number | undefined): Record<string, unknown> {
+  const budget = oomLimitBytes === undefined ? 1024 ** 3 : Math.floor(oomLimitBytes / 2);
+  return {
+    budget,
+    initialHoldTime: '1s',
+    ...(oomLimitBytes === undefined
+      ? {}
+      : {
+          adaptive: {
+            enabled: true,
+            metric: 'simulator_inflight_response_bytes',
+            ceiling: Math.floor(oomLimitBytes * 0.75),
+            minimum: Math.floor(budget / 4),
+            interval: '2s',
+          },
+        }),
+  };
 }
 
 export interface DemoStack {
@@ -86,6 +114,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     },
     ops: { address: '127.0.0.1', port: opts.opsPort },
     logging: { level: opts.logLevel },
+    admission: opts.admission ?? demoAdmission(opts.oomLimitBytes),
   };
   await writeFile(configPath, `# listgate demo configuration (written by 'listgate demo')\n${stringify(configDoc)}`);
   let gateway: Awaited<ReturnType<typeof startGateway>>;

@@ -80,6 +80,12 @@ export async function runDemo(argv: string[]): Promise<void> {
       `  kubectl --kubeconfig ${kc} logs -f -n default pod-0`,
       `  kubectl --kubeconfig ${kc} exec -n default pod-0 -- echo hello through listgate`,
       '',
+      'The storm: 16 concurrent full LISTs of the secrets (docs/admission.md):',
+      `  through listgate, all complete:   for i in $(seq 16); do kubectl --kubeconfig ${kc} get --raw /api/v1/secrets >/dev/null & done; wait`,
+      `  straight to the simulator, OOM:   for i in $(seq 16); do kubectl --kubeconfig ${stack.upstreamKubeconfig} get --raw /api/v1/secrets >/dev/null & done; wait`,
+      `  the simulator's OOM kills:         kubectl --kubeconfig ${stack.upstreamKubeconfig} get --raw /metrics | grep simulator_oom_kills_total`,
+      `  listgate's budget and leases:      curl -s ${stack.opsUrl}/metrics | grep -E 'listgate_admission_(in_use|queued|rejections)'`,
+      '',
     ].join('\n'),
   );
   const signal = await untilSignal();
