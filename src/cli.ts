@@ -3,6 +3,7 @@
  * The `listgate` command: one binary, one subcommand per job.
  */
 import { CliError, parseFlags } from './cli/args.js';
+import { CALIBRATE_HELP, runCalibrate } from './cli/calibrate.js';
 import { CERTS_HELP, runCerts } from './cli/certs.js';
 import { CHECK_CONFIG_HELP, runCheckConfig } from './cli/check-config.js';
 import { DEMO_HELP, runDemo } from './cli/demo.js';
@@ -23,6 +24,7 @@ Commands:
   serve         run the gateway (listgate serve --config FILE)
   check-config  validate a configuration file without starting (listgate check-config FILE)
   estimate      what a request would cost the apiserver, and why (listgate estimate --config FILE PATH?QUERY)
+  calibrate     measure the apiserver's memory per LIST response byte (listgate calibrate --kubeconfig FILE)
   demo          run the simulator and the gateway in front of it on loopback, with kubeconfigs (npm start)
   simulate      run the kube-apiserver simulator alone
   certs         create a development PKI and client certificates (certs init, certs client)
@@ -47,6 +49,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   certs: { run: runCerts, help: CERTS_HELP },
   'check-config': { run: runCheckConfig, help: CHECK_CONFIG_HELP },
   estimate: { run: runEstimate, help: ESTIMATE_HELP },
+  calibrate: { run: runCalibrate, help: CALIBRATE_HELP },
 };
 
 export async function runCli(argv: string[]): Promise<number> {
