@@ -31,10 +31,20 @@ interface Panel {
   targets?: { expr: string }[];
 }
 
-/** Problems with one expression: syntax, unknown series, labels the metric does not have. */
+/** Problems with one expression: syntax, unknown series, labels the metrics do not have (in selectors and in by/without). */
 function expressionProblems(where: string, expr: string, metrics: ReadonlyMap<string, RegisteredMetric>): string[] {
-  const { selectors, errors } = selectorsIn(expr);
+  const { selectors, groupings, errors } = selectorsIn(expr);
   const problems = errors.map((e) => `${where}: ${e}`);
+  for (const { labels, series } of groupings) {
+    const available = new Set(TARGET_LABELS);
+    for (const s of series) {
+      const found = metricOfSeries(s, metrics);
+      const known = found ? metrics.get(found.metric)!.labels : undefined;
+      if (!found || known === undefined) continue;
+      for (const l of [...known, ...found.extraLabels]) available.add(l);
+    }
+    for (const label of labels) if (!available.has(label)) problems.push(`${where}: no series aggregated here has a label ${label}`);
+  }
   for (const { series, labels } of selectors) {
     const found = metricOfSeries(series, metrics);
     if (!found) {
@@ -80,12 +90,18 @@ describe('monitoring', () => {
     assert.ok([...used].filter((s) => s.startsWith('listgate_')).length >= 8, 'the alerts read the gateway metrics');
   });
 
-  it('would report a misspelt metric, a label it does not have and a syntax error (the check can fail)', () => {
-    const problems = expressionProblems('test', 'sum by (pod) (rate(listgate_request_total[5m])) + rate(listgate_upstream_errors_total{verb="get"}[5m]) + rate(listgate_requests_total_bucket[5m]) + (', metrics);
+  it('would report a misspelt metric, a label it does not have, a misspelt grouping label and a syntax error (the check can fail)', () => {
+    const problems = expressionProblems(
+      'test',
+      'sum by (pod) (rate(listgate_request_total[5m])) + rate(listgate_upstream_errors_total{verb="get"}[5m]) + sum by (levle) (listgate_admission_in_use_bytes) + rate(listgate_requests_total_bucket[5m]) + (',
+      metrics,
+    );
     assert.ok(problems.some((p) => p.includes('listgate_request_total is not a metric')), problems.join('\n'));
     assert.ok(problems.some((p) => p.includes('listgate_upstream_errors_total has no label verb')), problems.join('\n'));
     assert.ok(problems.some((p) => p.includes('listgate_requests_total_bucket is not a metric')), 'a counter has no buckets');
     assert.ok(problems.some((p) => p.includes('syntax error')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.includes('has a label levle')), problems.join('\n'));
+    assert.ok(!problems.some((p) => p.includes('label pod')), 'pod is a target label');
   });
 
   it('has the alerts that matter, each with a severity, a summary, a description, a duration and a runbook section', () => {

@@ -5,7 +5,8 @@
  *   helper calls named after the type (`counter(registry, 'listgate_…', help, ['label'])`), plus
  *   prom-client's default process_/nodejs_ metrics the app collects.
  * - selectorsIn(expr): the metric selectors of an expression, parsed by Prometheus's own PromQL grammar
- *   (@prometheus-io/lezer-promql), with the label names each matches on; syntax errors are reported.
+ *   (@prometheus-io/lezer-promql), with the label names each matches on, and each aggregation's
+ *   by/without labels with the series it aggregates; syntax errors are reported.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,21 +97,32 @@ export interface Selector {
   labels: string[];
 }
 
-/** Selectors of a PromQL expression, and its syntax errors (with the text around each). */
-export function selectorsIn(expr: string): { selectors: Selector[]; errors: string[] } {
-  const selectors: Selector[] = [];
+/** An aggregation's `by (…)` / `without (…)` labels and the series it aggregates over. */
+export interface Grouping {
+  labels: string[];
+  series: string[];
+}
+
+/** Selectors and aggregations of a PromQL expression, and its syntax errors (with the text around each). */
+export function selectorsIn(expr: string): { selectors: Selector[]; groupings: Grouping[]; errors: string[] } {
+  const found: (Selector & { at: number })[] = [];
+  const aggregations: { labels: string[]; from: number; to: number }[] = [];
   const errors: string[] = [];
-  const tree = parser.parse(expr);
-  tree.iterate({
+  const text = (n: { from: number; to: number }) => expr.slice(n.from, n.to);
+  parser.parse(expr).iterate({
     enter(node) {
       if (node.type.isError) errors.push(`syntax error at ${node.from}: …${expr.slice(Math.max(0, node.from - 20), node.from + 20)}…`);
       if (node.name === 'VectorSelector') {
         const id = node.node.getChild('Identifier');
         const matchers = node.node.getChild('LabelMatchers');
-        const labels = matchers ? matchers.getChildren('UnquotedLabelMatcher').map((m) => expr.slice(m.firstChild!.from, m.firstChild!.to)) : [];
-        if (id) selectors.push({ series: expr.slice(id.from, id.to), labels });
+        const labels = matchers ? matchers.getChildren('UnquotedLabelMatcher').map((m) => text(m.firstChild!)) : [];
+        if (id) found.push({ series: text(id), labels, at: node.from });
       }
+      const body = node.name === 'AggregateExpr' ? node.node.getChild('FunctionCallBody') : null;
+      const grouping = node.node.getChild('AggregateModifier')?.getChild('GroupingLabels');
+      if (body && grouping) aggregations.push({ labels: grouping.getChildren('LabelName').map(text), from: body.from, to: body.to });
     },
   });
-  return { selectors, errors };
+  const groupings = aggregations.map((a) => ({ labels: a.labels, series: found.filter((s) => s.at >= a.from && s.at < a.to).map((s) => s.series) }));
+  return { selectors: found.map(({ series, labels }) => ({ series, labels })), groupings, errors };
 }
