@@ -15,7 +15,7 @@ import { parse, stringify } from 'yaml';
 import { pkiPaths } from '../../src/certs/dev-pki.js';
 import { startDemoStack, type DemoStack } from '../../src/cli/demo-stack.js';
 import { createLogger } from '../../src/log.js';
-import { configOf, DEPLOY, REPO, renderOverlay, runKubectl } from './support/kustomize.js';
+import { configOf, DEPLOY, REPO, renderOverlay, runKubectl, theObject } from './support/kustomize.js';
 
 /** `${NAME}` replaced as envsubst does; every variable must be given. */
 function fillTemplate(template: string, values: Record<string, string>): string {
@@ -123,11 +123,21 @@ describe('a gateway running the deployed configuration', () => {
     assert.equal(secrets.trim().split('\n').length, 5);
   });
 
-  it('is ready, and exports the metrics the alerts read', async () => {
+  it('is ready, and exports every metric the alerts and the dashboard read', async () => {
     const ops = `http://127.0.0.1:${ports.opsPort}`;
     const ready = await fetch(`${ops}/readyz?verbose`);
     assert.equal(ready.status, 200, await ready.text());
     const metrics = await (await fetch(`${ops}/metrics`)).text();
+    const exported = new Map([...metrics.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const rules = JSON.stringify(theObject(await renderOverlay('in-front'), 'PrometheusRule').spec);
+    const dashboard = await readFile(join(DEPLOY, 'components/monitoring/listgate-dashboard.json'), 'utf8');
+    const used = new Set([...`${rules}${dashboard}`.matchAll(/\b(listgate_\w+|process_\w+|nodejs_\w+)/g)].map((m) => m[1]!));
+    assert.ok(used.size > 20);
+    for (const series of used) {
+      const base = series.replace(/_(bucket|sum|count)$/, '');
+      const found = exported.get(series) ?? (exported.get(base) === 'histogram' ? 'histogram' : undefined);
+      assert.ok(found, `${series} is exported by the running gateway`);
+    }
     assert.match(metrics, /^listgate_config_last_reload_successful 1$/m);
     assert.match(metrics, /^listgate_upstream_response_seconds_count\{verb="get"\} [1-9]/m, 'readiness probes the upstream');
     assert.match(metrics, /^listgate_authentications_total\{method="token",result="success"\} [1-9]/m);
