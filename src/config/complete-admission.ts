@@ -5,7 +5,7 @@
  *   - the shares of the non-exempt levels add up to at most 1, and a level's limit is at least its share;
  *   - the last level (it takes what no schema matches) is not exempt;
  *   - maxRetryAfter is whole seconds (client-go reads Retry-After with strconv.Atoi), 1s to 10m;
- *   - the adaptive minimum is not above the budget.
+ *   - with the adaptive budget on, its minimum is not above the budget.
  */
 import type { AdmissionSettings } from '../admit/admission-settings.js';
 import { parseByteQuantity } from '../k8s/quantity.js';
@@ -87,6 +87,6 @@ export function admissionCrossFieldIssues(doc: unknown): ConfigIssue[] {
   if (retryMs % 1000 !== 0 || retryMs < 1000 || retryMs > 600_000) {
     issues.push({ path: 'admission.maxRetryAfter', message: 'must be whole seconds from 1s to 10m (clients read Retry-After as an integer)' });
   }
-  if (bytes(a.adaptive.minimum) > bytes(a.budget)) issues.push({ path: 'admission.adaptive.minimum', message: 'must not be above admission.budget' });
+  if (a.adaptive.enabled && bytes(a.adaptive.minimum) > bytes(a.budget)) issues.push({ path: 'admission.adaptive.minimum', message: 'must not be above admission.budget' });
   return issues;
 }

@@ -91,7 +91,7 @@ describe('config: admission', () => {
     const issues = issuesOf({
       budget: '1Gi',
       maxRetryAfter: '1500ms',
-      adaptive: { minimum: '2Gi' },
+      adaptive: { enabled: true, minimum: '2Gi' },
       levels: [
         { name: 'a', share: 0.7, limit: 0.5 },
         { name: 'a', share: 0.6 },
