@@ -143,7 +143,8 @@ export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
           ratios[`${key}ThroughputNginxVsDirect`] = round(n.requestsPerSecond / d.requestsPerSecond);
           ratios[`${key}AddedP50MsNginx`] = round(n.p50Ms - d.p50Ms);
           ratios[`${key}AddedP99MsNginx`] = round(n.p99Ms - d.p99Ms);
-          ratios[`${key}CpuPerRequestListgateVsNginx`] = round(g.proxyCpuMicrosPerRequest / n.proxyCpuMicrosPerRequest);
+          // CPU time comes in 10 ms ticks: a short quick-mode run may see none for nginx.
+          if (n.proxyCpuMicrosPerRequest > 0) ratios[`${key}CpuPerRequestListgateVsNginx`] = round(g.proxyCpuMicrosPerRequest / n.proxyCpuMicrosPerRequest);
           vsNginx =
             `${ratios[`${key}ThroughputListgateVsNginx`]}× nginx's throughput (nginx ${ratios[`${key}ThroughputNginxVsDirect`]}× direct, ` +
             `adds ${ratios[`${key}AddedP50MsNginx`]}/${ratios[`${key}AddedP99MsNginx`]} ms; CPU/request listgate ${g.proxyCpuMicrosPerRequest} µs, nginx ${n.proxyCpuMicrosPerRequest} µs)`;
@@ -152,7 +153,7 @@ export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
         let vsFloor = '';
         if (floor) {
           ratios[`${key}ThroughputListgateVsNodeProxy`] = round(g.requestsPerSecond / floor.requestsPerSecond);
-          ratios[`${key}CpuPerRequestListgateVsNodeProxy`] = round(g.proxyCpuMicrosPerRequest / floor.proxyCpuMicrosPerRequest);
+          if (floor.proxyCpuMicrosPerRequest > 0) ratios[`${key}CpuPerRequestListgateVsNodeProxy`] = round(g.proxyCpuMicrosPerRequest / floor.proxyCpuMicrosPerRequest);
           vsFloor = `; a bare Node.js proxy: ${round(floor.requestsPerSecond / d.requestsPerSecond)}× direct, CPU/request ${floor.proxyCpuMicrosPerRequest} µs`;
         }
         summary.push(

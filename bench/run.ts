@@ -35,6 +35,17 @@ export async function discoverBenchmarks(dir: string): Promise<Benchmark[]> {
   return found.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 }
 
+/** Ratios must be numbers: one whose baseline measured nothing (0, NaN) is dropped and named in the summary. */
+function withFiniteRatios(report: BenchReport): BenchReport {
+  const bad = Object.entries(report.ratios).filter(([, v]) => !Number.isFinite(v));
+  if (bad.length === 0) return report;
+  return {
+    ...report,
+    ratios: Object.fromEntries(Object.entries(report.ratios).filter(([, v]) => Number.isFinite(v))),
+    summary: [...report.summary, `not computable this run (a baseline measured nothing): ${bad.map(([k]) => k).join(', ')}`],
+  };
+}
+
 function formatGoals(report: BenchReport): string[] {
   return report.goals.map((g) => `  ${g.met ? 'met   ' : 'MISSED'} ${g.name}: ${g.value} (goal ${g.target})`);
 }
@@ -78,13 +89,14 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     const loadBefore = currentLoad();
     const started = Date.now();
     try {
-      const report = await b.run({
+      const measured = await b.run({
         quick,
         resultsDir,
         docsDir: quick ? undefined : join(root, 'docs'),
         earlier,
         log: (line) => process.stderr.write(`[${b.name}] ${line}\n`),
       });
+      const report = withFiniteRatios(measured);
       const file: BenchResultFile = {
         name: b.name,
         mode: quick ? 'quick' : 'full',

@@ -12,12 +12,17 @@ export function admissionAvailable(): boolean {
 
 const DEFAULT_ADAPTIVE_MINIMUM = 512 * 2 ** 20;
 
-/** `{ admission: … }` with a global budget of `budgetBytes`, or `{}` when the gateway has no admission yet. */
-export function admissionSections(budgetBytes: number): Record<string, unknown> {
+/**
+ * `{ admission: … }` with a global budget of `budgetBytes`, or `{}` when the gateway has no admission yet.
+ * `initialHoldTime` (a duration) seeds the drain model before any lease was released: scaled-down runs,
+ * whose LISTs take a fraction of a second, set it to their scale instead of the default 5 s.
+ */
+export function admissionSections(budgetBytes: number, opts: { initialHoldTime?: string } = {}): Record<string, unknown> {
   if (!admissionAvailable()) return {};
   return {
     admission: {
       budget: Math.round(budgetBytes),
+      ...(opts.initialHoldTime ? { initialHoldTime: opts.initialHoldTime } : {}),
       // The adaptive budget is off by default, but its floor must still fit under a small (quick-run) budget.
       ...(budgetBytes < DEFAULT_ADAPTIVE_MINIMUM ? { adaptive: { minimum: Math.floor(budgetBytes / 2) } } : {}),
     },

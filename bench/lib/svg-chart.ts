@@ -80,7 +80,9 @@ export function renderLineChart(chart: LineChart): string {
   let vlineRow = 0;
   for (const l of chart.vlines ?? []) {
     out.push(`<line x1="${X(l.value).toFixed(1)}" y1="${m.top}" x2="${X(l.value).toFixed(1)}" y2="${m.top + ph}" stroke="${l.color}" stroke-width="1"${l.dashed ? ' stroke-dasharray="3 3"' : ''}/>`);
-    out.push(`<text x="${(X(l.value) + 4).toFixed(1)}" y="${m.top + 12 + 14 * vlineRow++}" fill="${l.color}">${esc(l.label)}</text>`);
+    // Labels near the right edge go to the left of their line.
+    const right = X(l.value) > m.left + pw * 0.7;
+    out.push(`<text x="${(X(l.value) + (right ? -4 : 4)).toFixed(1)}" y="${m.top + 12 + 14 * vlineRow++}"${right ? ' text-anchor="end"' : ''} fill="${l.color}">${esc(l.label)}</text>`);
   }
   for (const s of chart.series) {
     let path = '';
