@@ -1,10 +1,13 @@
 /**
- * Decision cost: what the gateway computes per request before it proxies — authenticate (a client
- * certificate verified against the CA, as done per request; a bearer token found in the TokenReview
- * cache), classify, estimate, admit (a service account under the default levels: the GET and the watch
- * pass, the two LISTs take a lease and give it back) — timed in-process over many iterations on a mix of
- * requests (a GET, a LIST from the cache, a Table LIST with a selector, a watch), in microseconds per request, and set
- * against the proxied round trip the overhead benchmark measured in the same run.
+ * Decision cost: what the gateway computes per request before it proxies, timed in-process over many
+ * iterations on a mix of requests (a GET, a LIST from the cache, a Table LIST with a selector, a watch):
+ * - authenticate: a client certificate verified against the CA (done per request), or a bearer token
+ *   found in the TokenReview cache;
+ * - classify; estimate (warm models);
+ * - admit: a service account under the default levels — the GET and the watch pass, the two LISTs take
+ *   a lease and give it back.
+ * In microseconds per request, set against the proxied round trip the overhead benchmark measured in
+ * the same run.
  */
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
