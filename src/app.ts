@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   // Long-lived: its learned models outlive reloads; its census reads the upstream on a pool of its own.
   const estimating = createGatewayEstimator({ config: deps.config, registry, logger, admission: () => admitting.dryRun });
   // Long-lived too: leases and queues outlive reloads; it reads the upstream through the census's connection.
-  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream });
+  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator });
 
   const build: BuildGeneration = ({ config, files }, track) => {
     const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream }));

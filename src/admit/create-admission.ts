@@ -17,7 +17,7 @@ import { createAdaptiveBudget } from './adaptive-budget.js';
 import { createAdmissionMetrics } from './admission-metrics.js';
 import type { AdmissionSettings } from './admission-settings.js';
 import { createBudget, type Budget, type Lease, type RejectReason, type Timers } from './budget.js';
-import { fittingLimit, largeListWarning } from './list-hints.js';
+import { fittingLimit, largeListWarning, type PageEstimate } from './list-hints.js';
 import { matchFlow, type AdmissionSubject, type AdmissionTarget } from './match-flow.js';
 import { buildRejection, type Rejection } from './rejection.js';
 import { createStreamingProbe, type StreamingSupport } from './streaming-probe.js';
@@ -28,6 +28,8 @@ export interface AdmissionQuery {
   readonly method: string;
   readonly url: string;
   readonly estimate: { readonly class: string; readonly estimatedBytes: number; readonly objects: number };
+  /** Prices a first page of `limit` objects of this LIST, for the pagination hint (the estimator's view). */
+  readonly pageBytes?: PageEstimate;
   /** Aborts the wait when the client goes away. */
   readonly signal?: AbortSignal;
 }
@@ -113,7 +115,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const warningFor = (q: AdmissionQuery, level: string) => {
     if (q.estimate.class !== 'list' || q.estimate.estimatedBytes < settings.warningBytes) return undefined;
     const view = b.level(level);
-    const limit = fittingLimit(q.estimate, view ? view.maxCeilingBytes / 4 : settings.warningBytes);
+    const limit = fittingLimit(q.estimate, view ? view.maxCeilingBytes / 4 : settings.warningBytes, q.pageBytes);
     return largeListWarning({ estimate: q.estimate, resource: q.target.resource, streaming: streaming.supported(), limit });
   };
 
@@ -130,7 +132,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       const outcome = await b.admit({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: `${q.user.username}\n${q.method} ${q.url}`, ...(q.signal ? { signal: q.signal } : {}) });
       metrics.observeRequest(placement.level, outcome.decision, q.estimate.estimatedBytes);
       if (outcome.decision === 'aborted') return { ...placement, decision: 'aborted', waitedMs: outcome.waitedMs };
-      if (outcome.decision !== 'rejected') return { ...placement, decision: outcome.decision, lease: outcome.lease, waitedMs: outcome.waitedMs, warning: warningFor(q, placement.level) };
+      if (outcome.decision !== 'rejected') {
+        // A large LIST's Warning names the right way to list: wait (briefly) for the first probe's answer.
+        if (q.estimate.class === 'list' && q.estimate.estimatedBytes >= settings.warningBytes) await atMost(probing, 1_000);
+        return { ...placement, decision: outcome.decision, lease: outcome.lease, waitedMs: outcome.waitedMs, warning: warningFor(q, placement.level) };
+      }
       if (outcome.retryAfterSeconds !== undefined) metrics.observeRetryAfter(placement.level, outcome.retryAfterSeconds);
       await atMost(probing, 1_000);
       const rejection = buildRejection({
@@ -142,6 +148,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         budgetBytes: b.configuredBudget(),
         effectiveBudgetBytes: b.effectiveBudget(),
         streaming: streaming.supported(),
+        ...(q.pageBytes ? { pageBytes: q.pageBytes } : {}),
       });
       return { ...placement, decision: 'rejected', reason: outcome.reason, rejection, waitedMs: outcome.waitedMs };
     },

@@ -27,15 +27,27 @@ function roundDown(n: number): number {
   return Math.floor(n / scale) * scale;
 }
 
+/** What a first page of `limit` objects of the same LIST would hold (the estimator prices it). */
+export type PageEstimate = (limit: number) => number;
+
 /**
- * A page size whose pages would be admitted: pages priced at this request's memory per object, sized
- * to fit `targetBytes`, fewer than the objects the whole list has (at least 1).
+ * A page size whose pages would be admitted: sized to fit `targetBytes`, fewer than the objects the
+ * whole list has (at least 1). Pages are priced by `pageBytes` when given: a page is usually read from
+ * etcd even when the whole list would come from the watch cache, so it costs more per object; without
+ * it, at this request's own memory per object.
  */
-export function fittingLimit(estimate: HintEstimate, targetBytes: number): number {
+export function fittingLimit(estimate: HintEstimate, targetBytes: number, pageBytes?: PageEstimate): number {
   const objects = Math.max(1, estimate.objects);
-  const perObject = estimate.estimatedBytes / objects;
-  const fit = perObject > 0 ? Math.floor(targetBytes / perObject) : objects;
-  return roundDown(Math.max(1, Math.min(fit, objects - 1)));
+  const most = Math.max(1, objects - 1);
+  const perObject = (n: number) => (pageBytes ? pageBytes(n) / n : estimate.estimatedBytes / objects);
+  const sample = Math.min(most, 100);
+  let limit = perObject(sample) > 0 ? Math.floor(targetBytes / perObject(sample)) : most;
+  limit = Math.max(1, Math.min(limit, most));
+  // Pages are not quite linear (the list envelope, learned page sizes): step down until one fits.
+  for (let i = 0; pageBytes && i < 8 && limit > 1 && pageBytes(limit) > targetBytes; i++) {
+    limit = Math.max(1, Math.floor((limit * targetBytes) / pageBytes(limit)));
+  }
+  return roundDown(limit);
 }
 
 export function paginationHint(limit: number): string {

@@ -11,7 +11,7 @@
 import { failureStatus, type Status, type StatusDetails } from '../k8s/status.js';
 import { formatBytes } from '../k8s/quantity.js';
 import type { LevelView, RejectReason } from './budget-types.js';
-import { fittingLimit, listHint, paginationHint, safeName, STREAMING_HINT, warningValue, type HintEstimate } from './list-hints.js';
+import { fittingLimit, listHint, paginationHint, safeName, STREAMING_HINT, warningValue, type HintEstimate, type PageEstimate } from './list-hints.js';
 
 export interface RejectionInput {
   readonly reason: RejectReason;
@@ -23,6 +23,8 @@ export interface RejectionInput {
   readonly effectiveBudgetBytes: number;
   /** The upstream serves streaming lists (watch-list). */
   readonly streaming: boolean;
+  /** Prices a first page of the same LIST (for the `limit` of the pagination hint). */
+  readonly pageBytes?: PageEstimate;
 }
 
 export interface Rejection {
@@ -54,7 +56,7 @@ export function buildRejection(input: RejectionInput): Rejection {
   const { estimate, level } = input;
   const isList = estimate.class === 'list';
   const what = isList ? `this LIST of ${safeName(input.target.resource)}` : 'this request';
-  const limit = fittingLimit(estimate, Math.max(level.freeBytes, level.maxCeilingBytes / 4));
+  const limit = fittingLimit(estimate, Math.max(level.freeBytes, level.maxCeilingBytes / 4), input.pageBytes);
   const hint = isList ? listHint({ streaming: input.streaming, limit }) : undefined;
   const retry = input.retryAfterSeconds;
 

@@ -11,7 +11,9 @@
  */
 import type { Admission, AdmissionResult } from '../admit/create-admission.js';
 import type { Lease, RejectReason } from '../admit/budget.js';
+import type { Estimator } from '../estimate/create-estimator.js';
 import { writeStatus } from '../k8s/status.js';
+import { estimateInputOf } from './estimate-step.js';
 import { replyStatus } from './reply-status.js';
 import type { EstimatedContext, Exchange } from './request-context.js';
 import type { AdmissionDecision } from './request-log.js';
@@ -58,12 +60,19 @@ function note(r: AdmissionResult): AdmissionNote {
   return { ...base, reason: r.reason, ...(r.rejection.headers['Retry-After'] ? { retryAfterSeconds: Number(r.rejection.headers['Retry-After']) } : {}) };
 }
 
-export function createAdmitStep(deps: { admission: Admission }): AdmitStep {
+/**
+ * `estimator` prices a first page of the same LIST for the pagination hint (a page is read from etcd
+ * even when the whole list would come from the watch cache, so it costs more per object).
+ */
+export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<Estimator, 'estimate'> }): AdmitStep {
   return async (ctx) => {
     const pass = { decision: undefined, lease: undefined, admission: undefined, warnings: [], proceed: true } as const;
     if (!deps.admission.enabled()) return { ...ctx, ...pass };
     const info = ctx.classification.info;
     const gone = clientGone(ctx.exchange);
+    const { estimator } = deps;
+    const input = estimateInputOf(ctx.classification, ctx.exchange.req.headers);
+    const pageBytes = (limit: number) => estimator!.estimate({ ...input, options: { ...input.options, limit, continue: undefined } }).estimatedBytes;
     let r: AdmissionResult;
     try {
       r = await deps.admission.admit({
@@ -72,6 +81,7 @@ export function createAdmitStep(deps: { admission: Admission }): AdmitStep {
         method: ctx.method,
         url: ctx.url,
         estimate: ctx.estimate,
+        ...(estimator && ctx.estimate.class === 'list' ? { pageBytes } : {}),
         signal: gone.signal,
       });
     } finally {

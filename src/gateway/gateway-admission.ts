@@ -11,6 +11,7 @@ import { createAdmission, type Admission } from '../admit/create-admission.js';
 import type { ConfigListener } from '../config/config-source.js';
 import { changedPaths } from '../config/diff-config.js';
 import type { Config } from '../config/parse-config.js';
+import type { Estimator } from '../estimate/create-estimator.js';
 import type { UpstreamRequester } from '../estimate/upstream-fetch.js';
 import { createAdmitStep, type AdmitStep } from './admit-step.js';
 import type { AdmissionDryRun } from './estimate-report.js';
@@ -27,12 +28,19 @@ export interface GatewayAdmission {
   close(): void;
 }
 
-export function createGatewayAdmission(deps: { config: Config; registry: Registry; logger: Logger; upstream: UpstreamRequester }): GatewayAdmission {
+export function createGatewayAdmission(deps: {
+  config: Config;
+  registry: Registry;
+  logger: Logger;
+  upstream: UpstreamRequester;
+  /** Prices pages for the pagination hint. */
+  estimator?: Pick<Estimator, 'estimate'>;
+}): GatewayAdmission {
   const logger = deps.logger.child({ component: 'admission' });
   const admission = createAdmission({ settings: deps.config.admission, registry: deps.registry, upstream: deps.upstream, logger });
   return {
     admission,
-    admit: createAdmitStep({ admission }),
+    admit: createAdmitStep({ admission, ...(deps.estimator ? { estimator: deps.estimator } : {}) }),
     dryRun: ({ user, classification, estimate }) => {
       const info = classification.info;
       return admission.dryRun({

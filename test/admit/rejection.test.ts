@@ -108,6 +108,15 @@ describe('list hints', () => {
     assert.equal(fittingLimit({ estimatedBytes: 1000, objects: 10 }, 1e9), 9);
   });
 
+  it('prices pages with the estimator when it can: a page read from etcd costs more per object than the cached whole', () => {
+    // The whole list: 1000 objects, 1.75 bytes each; a page: 4.5 bytes per object plus a 100-byte envelope.
+    const page = (n: number) => 4.5 * n + 100;
+    const limit = fittingLimit({ estimatedBytes: 1750, objects: 1000 }, 1000, page);
+    assert.ok(page(limit) <= 1000, `limit ${limit} fits`);
+    assert.equal(limit, 180);
+    assert.equal(fittingLimit({ estimatedBytes: 1750, objects: 1000 }, 1000), 570, 'without the estimator: the whole list’s cost per object');
+  });
+
   it('the Warning an admitted large LIST gets', () => {
     assert.equal(
       largeListWarning({ estimate: { estimatedBytes: 300 * Mi, objects: 200 }, resource: 'secrets', streaming: false, limit: 50 }),
