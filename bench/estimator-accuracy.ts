@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeKubeconfig } from '../src/certs/kubeconfig.js';
 import { admissionSections } from './lib/admission-section.js';
-import { percentile, readListSamples, summarize, type ListSample } from './lib/accuracy-log.js';
+import { percentile, queryShape, readListSamples, summarize, type ListSample } from './lib/accuracy-log.js';
 import { accuracyWorkload } from './lib/accuracy-workload.js';
 import { startGatewayProcess, startSimulatorProcess, writeBenchPki } from './lib/bench-stack.js';
 import { goal, type BenchContext, type BenchReport, type Benchmark } from './lib/benchmark.js';
@@ -118,7 +118,7 @@ async function runAccuracy(ctx: BenchContext): Promise<BenchReport> {
         cold: { ...coldSummary, p50: round3(coldSummary.p50), p90: round3(coldSummary.p90), max: round3(coldSummary.max), lowestRatio: round3(coldSummary.lowestRatio) },
         warm: { ...warmSummary, p50: round3(warmSummary.p50), p90: round3(warmSummary.p90), max: round3(warmSummary.max), lowestRatio: round3(warmSummary.lowestRatio) },
         warmByRepresentation: byRepresentation,
-        lists: all.map((s) => ({ round: roundOf(s) + 1, query: s.url, representation: s.representation, estimated: s.estimated, observed: s.observed, ratio: round3(s.ratio) })),
+        lists: all.map((s) => ({ round: roundOf(s) + 1, query: queryShape(s.url), representation: s.representation, estimated: s.estimated, observed: s.observed, ratio: round3(s.ratio) })),
       },
       ratios: { warmP50Error: round3(warmSummary.p50), warmP90Error: round3(warmSummary.p90), coldLowestRatio: round3(coldSummary.lowestRatio) },
       goals: [

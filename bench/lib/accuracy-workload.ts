@@ -79,6 +79,7 @@ export function accuracyWorkload(deps: WorkloadDeps): WorkloadStep[] {
     { name: 'paginated secrets limit=50', run: () => list(deps, '/api/v1/secrets?limit=50', 'application/json', true) },
     { name: 'paginated configmaps limit=250', run: () => list(deps, '/api/v1/configmaps?limit=250', 'application/json', true) },
     { name: 'paginated Table pods limit=40', run: () => list(deps, '/api/v1/pods?limit=40', TABLE, true) },
+    { name: 'label selector secrets app=app-1', run: () => list(deps, '/api/v1/secrets?labelSelector=app%3Dapp-1') },
     { name: 'field selector pods on node-1', run: () => list(deps, '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1') },
     { name: 'label selector configmaps in ns-0', run: () => list(deps, '/api/v1/namespaces/ns-0/configmaps?labelSelector=app%3Dapp-2') },
     { name: 'helm list -n releases (label selector owner=helm)', run: () => list(deps, '/api/v1/namespaces/releases/secrets?labelSelector=owner%3Dhelm') },

@@ -20,8 +20,11 @@ import type { LogRecord } from '../support/gateway-fixture.js';
 import { createGatewayTestPki, type GatewayTestPki } from '../support/gateway-pki.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator-fixture.js';
 
-/** The simulator serves consistent LISTs from etcd although it reports v1.32 (src/simulator/list-read.ts). */
-export const SIMULATOR_ESTIMATOR = { factors: { versions: { '1.31': { consistentListFromCache: false } } } };
+/**
+ * The simulator serves consistent LISTs from etcd although it reports v1.32 (src/simulator/list-read.ts),
+ * and its apiserver_resource_size_estimate_bytes counts JSON bytes.
+ */
+export const SIMULATOR_ESTIMATOR = { factors: { versions: { '1.31': { consistentListFromCache: false } } }, census: { storageEncoding: 'json' } };
 
 export interface WiringStack {
   sim: TestSimulator;
