@@ -45,12 +45,15 @@ async function reloadBudget(stack: E2EStack, budget: number): Promise<void> {
   assert.equal(await eventually(() => metric(stack.opsUrl, 'listgate_admission_budget_bytes'), budget, 10_000), budget, 'the new budget applied');
 }
 
-async function estimateOf(stack: E2EStack, path: string): Promise<{ estimatedBytes: number; objects: number; decision: string }> {
-  return JSON.parse(await fetchText(`${stack.opsUrl}/debug/estimate?path=${encodeURIComponent(path)}&user=jane&group=developers`)) as {
-    estimatedBytes: number;
-    objects: number;
-    decision: string;
-  };
+interface EstimateReport {
+  estimatedBytes: number;
+  objects: number;
+  decision: string;
+  decisionReasons: string[];
+}
+
+async function estimateOf(stack: E2EStack, path: string): Promise<EstimateReport> {
+  return JSON.parse(await fetchText(`${stack.opsUrl}/debug/estimate?path=${encodeURIComponent(path)}&user=jane&group=developers`)) as EstimateReport;
 }
 
 interface Status {
@@ -74,8 +77,12 @@ describe('the 429 through the gateway, upstream serving streaming lists', () => 
   });
 
   it('Retry-After, Status and Warning as specified; staggered; can-never-fit; the Warning on an admitted LIST', async () => {
-    const E = (await estimateOf(stack, '/api/v1/secrets')).estimatedBytes;
+    const report = await estimateOf(stack, '/api/v1/secrets');
+    const E = report.estimatedBytes;
     assert.ok(E > 1024 ** 2, `estimate ${E}`);
+    // listgate estimate / GET /debug/estimate: admission's dry run.
+    assert.equal(report.decision, 'admitted');
+    assert.equal(report.decisionReasons[0], 'flow schema catch-all → priority level catch-all, flow user:jane');
     const budget = Math.floor(1.5 * E);
     await reloadBudget(stack, budget);
     const agent = userAgent(stack);
@@ -126,6 +133,9 @@ describe('the 429 through the gateway, upstream serving streaming lists', () => 
 
     // A budget the LIST can never fit: no Retry-After, how to stream or paginate, and kubectl does not spin.
     await reloadBudget(stack, Math.floor(0.5 * E));
+    const dry = await estimateOf(stack, '/api/v1/secrets');
+    assert.equal(dry.decision, 'rejected');
+    assert.equal(dry.decisionReasons.at(-1), 'would be answered 429 (too_large)');
     const never = await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, agent);
     assert.equal(never.status, 429);
     assert.equal(never.headers['retry-after'], undefined);
