@@ -10,6 +10,7 @@
  * files in the results dir. Exit status 1 when a benchmark breaks (throws); a missed performance goal is
  * printed, never a failure.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -33,6 +34,20 @@ export async function discoverBenchmarks(dir: string): Promise<Benchmark[]> {
   }
   const rank = (b: Benchmark): number => (ORDER.includes(b.name) ? ORDER.indexOf(b.name) : ORDER.length);
   return found.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+}
+
+/**
+ * The code measured: the commit, and whether the working tree differed from it (uncommitted changes are
+ * measured too). `BENCH_REVISION` names it when the tree is an export without .git (git archive).
+ */
+export function sourceRevision(root: string): { commit: string; dirty: boolean } | null {
+  if (process.env.BENCH_REVISION) return { commit: process.env.BENCH_REVISION, dirty: false };
+  try {
+    const git = (...args: string[]): string => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench').length > 0 };
+  } catch {
+    return null;
+  }
 }
 
 /** Ratios must be numbers: one whose baseline measured nothing (0, NaN) is dropped and named in the summary. */
@@ -82,6 +97,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   await mkdir(resultsDir, { recursive: true });
   if (quick && values.results === undefined) await writeFile(join(resultsDir, '.gitignore'), '# CI-sized runs: not the results the docs quote\n*\n');
   const earlier = new Map<string, BenchReport>();
+  const revision = sourceRevision(root);
   let failures = 0;
 
   for (const b of selected) {
@@ -103,6 +119,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
         startedAt: new Date(started).toISOString(),
         durationMs: Date.now() - started,
         machine: { cpus: cpus().length, totalMemoryBytes: totalmem(), node: process.version, loadBefore, loadAfter: currentLoad() },
+        revision,
         ...report,
       };
       await writeFile(join(resultsDir, `${b.name}.json`), `${JSON.stringify(file, null, 2)}\n`);

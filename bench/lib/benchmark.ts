@@ -59,6 +59,8 @@ export interface BenchResultFile extends BenchReport {
   startedAt: string;
   durationMs: number;
   machine: MachineInfo;
+  /** The commit measured; `dirty` when src/ or bench/ had uncommitted changes. Null outside git. */
+  revision: { commit: string; dirty: boolean } | null;
 }
 
 export interface MachineInfo {

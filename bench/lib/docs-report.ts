@@ -18,7 +18,8 @@ function goalsTable(goals: readonly Goal[]): string[] {
 }
 
 function header(f: BenchResultFile): string {
-  return `_${f.mode} run, ${f.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${(f.durationMs / 1000).toFixed(0)} s, load average ${f.machine.loadBefore} → ${f.machine.loadAfter}_`;
+  const rev = f.revision ? `, commit ${f.revision.commit.slice(0, 7)}${f.revision.dirty ? ' + uncommitted changes' : ''}` : '';
+  return `_${f.mode} run, ${f.startedAt.slice(0, 16).replace('T', ' ')} UTC${rev}, ${(f.durationMs / 1000).toFixed(0)} s, load average ${f.machine.loadBefore} → ${f.machine.loadAfter}_`;
 }
 
 interface StormRun {

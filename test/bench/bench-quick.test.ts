@@ -21,6 +21,7 @@ function assertWellFormed(file: BenchResultFile, name: string): void {
   assert.ok(!Number.isNaN(Date.parse(file.startedAt)), 'startedAt is an ISO date');
   assert.ok(file.durationMs > 0);
   assert.ok(file.machine.cpus >= 1 && file.machine.totalMemoryBytes > 0 && file.machine.node.startsWith('v'));
+  assert.ok(file.revision === null || /^[0-9a-f]{40}$/.test(file.revision.commit), 'the measured commit is named');
   assert.equal(typeof file.figures, 'object');
   for (const [key, value] of Object.entries(file.ratios)) assert.ok(Number.isFinite(value), `ratio ${key} is a finite number (got ${String(value)})`);
   for (const g of file.goals) {
