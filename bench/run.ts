@@ -6,8 +6,8 @@
  * from the same run) and writes them to `<results>/<name>.json` (default bench/results/, and
  * bench/results/quick/ for `--quick`, so a CI-sized run never overwrites the full results the docs quote).
  * `--quick` is the CI size (seconds per benchmark); the default is the full size the docs quote, whose
- * pictures go to docs/. `--docs` then rewrites the results block of docs/benchmarks.md from the JSON
- * files in the results dir. Exit status 1 when a benchmark breaks (throws); a missed performance goal is
+ * pictures go to docs/. `--docs` then rewrites the results block of docs/benchmarks.md from the results
+ * of this invocation (the benchmarks that ran and did not break). Exit status 1 when a benchmark breaks (throws); a missed performance goal is
  * printed, never a failure.
  */
 import { execFileSync } from 'node:child_process';
@@ -131,20 +131,14 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
       process.stdout.write(`  BROKEN: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     }
   }
-  if (values.docs) await writeDocs(root, resultsDir, all);
+  if (values.docs) await writeDocs(root, resultsDir, [...earlier.keys()]);
   return failures > 0 ? 1 : 0;
 }
 
-/** Rewrites docs/benchmarks.md's results block from every result file present, in the runner's order. */
-async function writeDocs(root: string, resultsDir: string, all: readonly Benchmark[]): Promise<void> {
+/** Rewrites docs/benchmarks.md's results block from the results of this invocation only (one run). */
+async function writeDocs(root: string, resultsDir: string, ran: readonly string[]): Promise<void> {
   const files: BenchResultFile[] = [];
-  for (const b of all) {
-    try {
-      files.push(JSON.parse(await readFile(join(resultsDir, `${b.name}.json`), 'utf8')) as BenchResultFile);
-    } catch {
-      // not run yet
-    }
-  }
+  for (const name of ran) files.push(JSON.parse(await readFile(join(resultsDir, `${name}.json`), 'utf8')) as BenchResultFile);
   const page = join(root, 'docs', 'benchmarks.md');
   const current = await readFile(page, 'utf8').catch(() => '# Benchmarks\n');
   await writeFile(page, replaceResults(current, renderResults(files)));
