@@ -70,7 +70,15 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
     factors,
   });
   reasons.push(...size.reasons);
-  const itemBytes = size.itemBytes;
+  let itemBytes = size.itemBytes;
+  let sizeSource: Estimate['sizeSource'] = size.source;
+  // A selector's answers are sized by what that selector shape kept before, not by the range's average.
+  const selected = selective && size.source !== 'page' ? deps.selectivity?.itemBytes({ group: info.apiGroup, resource: info.resource, selectors: options, encoding: rep.encoding, as: rep.as }) : undefined;
+  if (selected) {
+    itemBytes = selected.bytes / factors.encodingRatio[rep.encoding];
+    sizeSource = 'selector';
+    reasons.push(`selector: its answers held ~${formatBytes(itemBytes)} per item as JSON (learned for this selector shape, ${selected.samples} samples)`);
+  }
   if (rep.encoding !== 'json') reasons.push(`${rep.encoding}: ${encodingRatio} × the JSON size`);
 
   const envelope = deps.sizes.envelopeBytes(info.apiGroup, info.resource, rep.as) ?? factors.listEnvelopeBytes;
@@ -97,6 +105,6 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
     reasons,
     countSource: count.source,
     countAgeSeconds: count.ageSeconds,
-    sizeSource: size.source,
+    sizeSource,
   };
 }

@@ -56,6 +56,9 @@ export interface Estimate {
   countSource: CountSource | 'unknown' | 'none';
   /** Age of the count used; Infinity when unknown, undefined when no count was needed. */
   countAgeSeconds: number | undefined;
-  /** `page`: learned for this page of this query (page-chains.ts); `body`: a write's request body. */
-  sizeSource: SizeSource | 'page' | 'body' | 'none';
+  /**
+   * `page`: learned for this page of this query (page-chains.ts); `selector`: learned for answers of this
+   * selector shape (selectivity-model.ts); `body`: a write's request body.
+   */
+  sizeSource: SizeSource | 'page' | 'selector' | 'body' | 'none';
 }

@@ -2,7 +2,8 @@
  * After each LIST: compare the estimated response bytes with the observed ones (the error-ratio metric)
  * and feed what the response tells into the models:
  * - the size model: item bytes ÷ items, in the response's encoding and conversion, from whole answers
- *   only: pages are summed along their continue tokens (page-chains.ts) and count once complete;
+ *   only: pages are summed along their continue tokens (page-chains.ts) and count once complete; a
+ *   selector's answer teaches its own shape's item bytes (the selectivity model), not the resource's;
  * - the census: a complete selector-free answer counts the range (items, or items + remainingItemCount
  *   for a first page); continued pages and selector answers don't;
  * - the selectivity model: a complete selector answer ÷ a fresh count of its range.
@@ -26,7 +27,7 @@ export interface ListOutcome {
 export interface LearnDeps {
   sizes: Pick<SizeModel, 'observe'>;
   census: Pick<Census, 'observe' | 'count'>;
-  selectivity?: Pick<SelectivityModel, 'observe'>;
+  selectivity?: Pick<SelectivityModel, 'observe' | 'observeItems'>;
   metrics?: Pick<EstimatorMetrics, 'observeError'>;
   /** Without it, paginated answers teach the size model nothing (a page is a biased sample). */
   pages?: PageChains;
@@ -59,19 +60,24 @@ export function learnFromResponse(outcome: ListOutcome, deps: LearnDeps): Learne
     encoding: json ? ('json' as const) : ('protobuf' as const),
     as: input.representation?.as ?? 'object',
   };
+  const selective = Boolean(options.labelSelector || options.fieldSelector);
+  const selected = { group: info.apiGroup, resource: info.resource, selectors: options, encoding: observation.encoding, as: observation.as };
+  const teach = (bytes: number, items: number, envelopeBytes?: number): void => {
+    if (selective) deps.selectivity?.observeItems({ ...selected, bytes, items });
+    else deps.sizes.observe({ ...observation, bytes, items, ...(envelopeBytes !== undefined ? { envelopeBytes } : {}) });
+  };
   const paged = options.limit !== undefined || options.continue !== undefined;
   const shape = pageShape({ ...observation, limit: options.limit, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, encoding: input.representation?.encoding ?? 'json' });
   const chain = paged ? deps.pages?.add({ shape, requested: options.continue, next: observed.continue, remaining: observed.remainingItemCount, bytes: itemBytes, items: observed.items }) : undefined;
   if (options.continue === undefined && !observed.continue) {
-    deps.sizes.observe({ ...observation, bytes: itemBytes, items: observed.items, envelopeBytes: Math.max(0, observed.decodedBytes - itemBytes) });
+    teach(itemBytes, observed.items, Math.max(0, observed.decodedBytes - itemBytes));
     if (observed.items > 0) learned.itemBytes = itemBytes / observed.items;
   } else if (chain) {
     // The last page of a chain whose first page was seen: the whole collection, once.
-    deps.sizes.observe({ ...observation, bytes: chain.bytes, items: chain.items });
+    teach(chain.bytes, chain.items);
     learned.itemBytes = chain.items > 0 ? chain.bytes / chain.items : undefined;
   }
 
-  const selective = Boolean(options.labelSelector || options.fieldSelector);
   const firstPage = options.continue === undefined;
   const whole = !observed.continue;
   if (!selective && firstPage) {

@@ -4,6 +4,9 @@
  * share a shape), as an EWMA of matched items ÷ objects in the range. The server still reads the whole
  * range for a selector and omits remainingItemCount, so only the response is smaller; with no samples the
  * share is 1 (the response priced as the whole range).
+ * The bytes per item of a selector's answers are learned here too, per shape and representation: the
+ * objects a selector keeps are often not the resource's average (`owner=helm` keeps the 1 MiB releases),
+ * and teaching them to the size model would skew the price of unselected lists.
  */
 
 export interface Selectors {
@@ -17,12 +20,25 @@ export interface SelectivityEstimate {
   samples: number;
 }
 
+export interface SelectedItems {
+  group: string;
+  resource: string;
+  selectors: Selectors;
+  /** The response's encoding and conversion (`json`, `object`): items are learned in their own terms. */
+  encoding: string;
+  as: string;
+}
+
 export interface SelectivityView {
   share(group: string, resource: string, selectors: Selectors): SelectivityEstimate | undefined;
+  /** Learned response bytes per item (in the response's encoding) of answers to this selector shape. */
+  itemBytes(q: SelectedItems): { bytes: number; samples: number } | undefined;
 }
 
 export interface SelectivityModel extends SelectivityView {
   observe(o: { group: string; resource: string; selectors: Selectors; matched: number; rangeCount: number }): void;
+  /** One whole answer (or a whole chain of pages) to a selector: its item bytes and items. */
+  observeItems(o: SelectedItems & { bytes: number; items: number }): void;
 }
 
 /** Splits on commas outside parentheses (`a in (x,y),b` has two requirements). */
@@ -65,7 +81,22 @@ export function createSelectivityModel(opts: { alpha?: number; minSamples?: numb
   const maxEntries = opts.maxEntries ?? 2000;
   const shares = new Map<string, SelectivityEstimate>();
   const keyOf = (group: string, resource: string, selectors: Selectors) => `${group}/${resource}\u0000${selectorShape(selectors)}`;
+  const items = new Map<string, { bytes: number; samples: number }>();
+  const itemKey = (q: SelectedItems) => `${keyOf(q.group, q.resource, q.selectors)}\u0000${q.encoding}\u0000${q.as}`;
   return {
+    observeItems(o) {
+      if (!(o.items > 0) || !(o.bytes > 0)) return;
+      const k = itemKey(o);
+      const perItem = o.bytes / o.items;
+      const prev = items.get(k);
+      items.delete(k);
+      if (items.size >= maxEntries) items.delete(items.keys().next().value!);
+      items.set(k, prev ? { bytes: prev.bytes + alpha * (perItem - prev.bytes), samples: prev.samples + 1 } : { bytes: perItem, samples: 1 });
+    },
+    itemBytes(q) {
+      const v = items.get(itemKey(q));
+      return v ? { ...v } : undefined;
+    },
     observe({ group, resource, selectors, matched, rangeCount }) {
       if (!(rangeCount > 0) || matched < 0) return;
       const share = Math.min(1, matched / rangeCount);

@@ -87,6 +87,35 @@ describe('learnFromResponse', () => {
     assert.equal(s.selectivity.share('', 'pods', { labelSelector: 'app=other' })?.share, 0.25);
   });
 
+  it('learns a selector answer for its selector shape, never into the resource or namespace average', () => {
+    // A whole-range selector keeps small secrets; the collection also holds 1 MiB releases.
+    const cases: Array<{ url: string; perItem: number; items: number; ns?: string; selector: string }> = [
+      { url: '/api/v1/secrets?labelSelector=app%3Dapp-1', perItem: 2_800, items: 10, selector: 'app=app-2' },
+      { url: '/api/v1/namespaces/releases/secrets?labelSelector=owner%3Dhelm', perItem: 1_400_000, items: 4, ns: 'releases', selector: 'owner=other' },
+      { url: '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1', perItem: 5_000, items: 8, selector: '' },
+    ];
+    for (const c of cases) {
+      const s = setup();
+      const resource = c.url.includes('pods') ? 'pods' : 'secrets';
+      s.census.observe({ group: '', resource, count: 40, source: 'probe' });
+      if (c.ns) s.census.observe({ group: '', resource, namespace: c.ns, count: 40, source: 'probe' });
+      s.learn(`/api/v1/${resource}`, observed({ items: 40, itemBytes: 40 * 50_000 - 39, decodedBytes: 40 * 50_000 + 100 }));
+      const seen = observed({ items: c.items, itemBytes: c.items * c.perItem - (c.items - 1), decodedBytes: c.items * c.perItem + 100 });
+      s.learn(c.url, seen);
+      s.learn(c.url, seen);
+      assert.equal(s.sizes.averageBytes('', resource).bytes, 50_000, `${c.url}: the resource average is the unselected list's`);
+      assert.equal(s.sizes.averageBytes('', resource, c.ns).bytes, 50_000, `${c.url}: and the namespace's`);
+      const e = s.estimate(c.url);
+      assert.equal(e.sizeSource, 'selector', c.url);
+      assert.ok(Math.abs(e.responseBytes / seen.decodedBytes - 1) < 0.05, `${c.url}: ${e.responseBytes} vs ${seen.decodedBytes}`);
+      if (c.selector) {
+        const other = s.estimate(c.url.replace(/labelSelector=[^&]*/, `labelSelector=${encodeURIComponent(c.selector)}`));
+        assert.equal(other.sizeSource, 'selector', 'the same shape with another value shares what was learned');
+      }
+      assert.equal(s.estimate(`/api/v1/${resource}`).sizeSource, 'resource');
+    }
+  });
+
   it('learns Table rows apart from the objects', () => {
     const s = setup();
     s.learn('/api/v1/pods', observed({ itemBytes: 2991, decodedBytes: 4000 }), 200, ACCEPT.table);
