@@ -2,7 +2,8 @@
  * The census: object counts per group/resource, cluster-wide and per namespace, each with its source and
  * age. Sources, in the order the configuration prefers: the apiserver's metrics (cluster-wide counts
  * only), `limit=1` probes (census-probe.ts), and counts observed in responses passing through. `count`
- * answers with the first preferred source holding a fresh count; a namespace without one is priced at
+ * answers with the freshest count among the configured sources (a whole LIST just seen beats a scrape of
+ * minutes ago; on a tie the preferred source wins); a namespace without a fresh count is priced at
  * the cluster-wide count (an upper bound); a stale count is multiplied and an unknown one is a configured
  * number: priced conservatively, as APF prices a stale count at its maximum seats.
  * Probes go through an injected limiter (bottleneck), at most one in flight per key and at most one per
@@ -97,11 +98,12 @@ export function createCensus(opts: CensusOptions): Census {
   const ageOf = (t: Taken) => Math.max(0, (opts.now() - t.at) / 1000);
   const fresh = (k: string): { source: CountSource; taken: Taken } | undefined => {
     const row = table.get(k);
+    let best: { source: CountSource; taken: Taken } | undefined;
     for (const source of opts.sources) {
       const t = row?.get(source);
-      if (t && opts.now() - t.at <= opts.staleAfterMs) return { source, taken: t };
+      if (t && opts.now() - t.at <= opts.staleAfterMs && (!best || t.at > best.taken.at)) best = { source, taken: t };
     }
-    return undefined;
+    return best;
   };
   const newest = (k: string): { source: CountSource; taken: Taken } | undefined => {
     let best: { source: CountSource; taken: Taken } | undefined;

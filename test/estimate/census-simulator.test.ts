@@ -135,6 +135,24 @@ describe('census against the simulator', () => {
     assert.equal(probeOnly.census.count('', 'secrets').source, 'unknown');
   });
 
+  it('answers with the freshest count, whatever its source; on a tie the preferred one', () => {
+    const table: Array<{ steps: Array<{ source: 'metrics' | 'probe' | 'response'; count: number; after: number }>; want: { source: string; count: number } }> = [
+      { steps: [{ source: 'metrics', count: 100, after: 0 }, { source: 'response', count: 104, after: 10_000 }], want: { source: 'response', count: 104 } },
+      { steps: [{ source: 'response', count: 104, after: 0 }, { source: 'metrics', count: 108, after: 10_000 }], want: { source: 'metrics', count: 108 } },
+      { steps: [{ source: 'probe', count: 7, after: 0 }, { source: 'response', count: 9, after: 1 }], want: { source: 'response', count: 9 } },
+      { steps: [{ source: 'response', count: 9, after: 0 }, { source: 'metrics', count: 8, after: 0 }], want: { source: 'metrics', count: 8 } },
+    ];
+    for (const row of table) {
+      const { census, clock } = build({ fetchJson: undefined, fetchText: undefined });
+      for (const step of row.steps) {
+        clock.advance(step.after);
+        census.observe({ group: '', resource: 'configmaps', count: step.count, source: step.source });
+      }
+      const c = census.count('', 'configmaps');
+      assert.deepEqual({ source: c.source, count: c.count }, row.want, JSON.stringify(row.steps));
+    }
+  });
+
   it('reports a failed probe and keeps the count unknown', async () => {
     const { census, probes, errors } = build();
     const c = await census.probe({ group: 'example.com', version: 'v1', resource: 'widgets' });
