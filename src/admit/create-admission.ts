@@ -162,6 +162,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       }
       const p = b.preview({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: '' });
       const v = p.view;
+      if (v.exempt) {
+        reasons.push(`estimated ${formatBytes(q.estimate.estimatedBytes)}; an exempt level never waits (its lease still counts against the budget, ${formatBytes(b.inUseBytes())} in use)`);
+        return { decision: p.decision, reasons };
+      }
       reasons.push(`estimated ${formatBytes(q.estimate.estimatedBytes)}; the level may hold ${formatBytes(v.ceilingBytes)} now (at most ${formatBytes(v.maxCeilingBytes)}), ${formatBytes(v.inUseBytes)} in use, ${formatBytes(v.freeBytes)} free, ${v.queuedRequests} queued`);
       if (p.decision === 'queued') reasons.push(`would wait about ${Math.ceil((p.projectedWaitMs ?? 0) / 100) / 10} s in the queue (at most ${settings.levels.find((l) => l.name === placement.level)?.queue.maxWaitMs ?? 0} ms)`);
       if (p.decision === 'rejected') reasons.push(`would be answered 429 (${p.reason})`);

@@ -40,6 +40,13 @@ describe('createAdmission', () => {
 
   it('system:masters is exempt; its large requests are counted', async () => {
     const { admission } = setup();
+    assert.deepEqual(admission.dryRun(query({ username: 'admin', groups: ['system:masters'], bytes: 5000 * Mi })), {
+      decision: 'exempt',
+      reasons: [
+        'flow schema exempt → priority level exempt, flow user:admin',
+        'estimated 4.9Gi; an exempt level never waits (its lease still counts against the budget, 0 in use)',
+      ],
+    });
     const r = await admission.admit(query({ username: 'admin', groups: ['system:masters'], bytes: 5000 * Mi }));
     assert.equal(r.decision, 'exempt');
     assert.equal(r.level, 'exempt');
