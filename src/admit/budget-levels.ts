@@ -16,6 +16,8 @@ export interface LevelState<W> {
   /** min(limit, share + pool) with the settings in effect. */
   ceilingFraction: number;
   inUse: number;
+  /** Bytes of every lease released so far: the fair queue's virtual time follows it. */
+  released: number;
   readonly leases: Set<Lease>;
   readonly queue: FairQueue<W>;
   usage(): Omit<LevelUsage, 'held'>;
@@ -38,6 +40,7 @@ function createLevelState<W>(settings: PriorityLevelSettings, all: readonly Prio
     retired: false,
     ceilingFraction: levelCeilingFraction(settings, all),
     inUse: 0,
+    released: 0,
     leases: new Set(),
     queue: createFairQueue<W>(),
     usage: () => ({

@@ -78,6 +78,8 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
         if (released) return false;
         released = true;
         level.inUse -= bytes;
+        level.released += bytes;
+        level.queue.advance(level.released);
         level.leases.delete(lease);
         const heldMs = now() - acquiredAt;
         drain.observeHold(heldMs);

@@ -7,6 +7,12 @@
  * flow that has just had a large lease starts behind flows that had little, and one tenant's relist
  * storm only ever delays its own flow.
  *
+ * Virtual time also follows the work done: the budget advances it by the bytes of every lease released
+ * (`advance`, never past the start tag of a request still waiting), so a flow's history counts only while
+ * it is ahead of what the level has finished: a flow holding a large lease waits behind others, and once
+ * its lease is back it stands level with them again. Without that, a flow that once had a large lease
+ * would stay behind for as long as nobody queued.
+ *
  * Clients returning at the time their 429 told them (`returning`) go first, in the order they were given
  * their times; they are charged like everyone else. A request that leaves unserved (timeout, client gone)
  * is refunded: its flow's later requests move up by its bytes. Pure data structure, no timers.
@@ -31,6 +37,8 @@ export interface FairQueue<T> {
   readonly returningBytes: number;
   /** Charges a flow for bytes it was given without waiting. */
   charge(flow: string, bytes: number): void;
+  /** Moves virtual time up to `virtualTime` (the bytes of the leases the level has released so far), but not past a waiting request. */
+  advance(virtualTime: number): void;
   push(flow: string, bytes: number, item: T, opts?: { returning?: boolean }): QueueEntry<T>;
   /** The entry served next, without removing it. */
   peek(): QueueEntry<T> | undefined;
@@ -40,7 +48,12 @@ export interface FairQueue<T> {
   remove(entry: QueueEntry<T>): boolean;
   /** Removes everything (shutdown). */
   clear(): T[];
+  /** Flows whose history is still kept (those ahead of virtual time); bounded, however many flows come and go. */
+  readonly trackedFlows: number;
 }
+
+/** Past this many flows with history, idle ones are forgotten on every charge too, not only on dispatch. */
+const FORGET_ABOVE = 256;
 
 export function createFairQueue<T>(): FairQueue<T> {
   let virtualTime = 0;
@@ -102,10 +115,23 @@ export function createFairQueue<T>(): FairQueue<T> {
     get returningBytes() {
       return returningBytes;
     },
+    get trackedFlows() {
+      return lastFinish.size;
+    },
     flowLength: (flow) => (flows.get(flow)?.length ?? 0) + returning.filter((e) => e.flow === flow).length,
     charge(flow, size) {
       const { start } = tag(flow, size);
       virtualTime = Math.max(virtualTime, start);
+      if (lastFinish.size > FORGET_ABOVE) forgetIdleFlows();
+    },
+    advance(to) {
+      // Never past what still waits: queued requests keep their place ahead of newcomers.
+      let limit = to;
+      for (const e of returning) limit = Math.min(limit, e.start);
+      for (const queue of flows.values()) limit = Math.min(limit, queue[0]!.start);
+      if (limit <= virtualTime) return;
+      virtualTime = limit;
+      forgetIdleFlows();
     },
     push(flow, size, item, opts = {}) {
       const entry: QueueEntry<T> = { item, flow, bytes: size, returning: opts.returning === true, ...tag(flow, size), seq: seq++ };

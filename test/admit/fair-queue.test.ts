@@ -53,6 +53,34 @@ describe('fair queue by bytes', () => {
     assert.deepEqual(order(q), ['h1', 'l0']);
   });
 
+  it('a large lease counts only until the work is done: then its flow stands level with the others', () => {
+    const q = createFairQueue<string>();
+    q.charge('heavy', 1000);
+    q.charge('light', 10);
+    q.advance(1010); // both leases released
+    q.push('heavy', 10, 'h');
+    q.push('light', 10, 'l');
+    assert.deepEqual(order(q), ['h', 'l'], 'arrival order again: no stale penalty');
+  });
+
+  it('virtual time never runs past a waiting request: a newcomer does not fall behind the backlog', () => {
+    const q = createFairQueue<string>();
+    q.push('heavy', 400, 'h0');
+    q.push('heavy', 400, 'h1');
+    q.advance(10_000);
+    q.push('light', 50, 'l');
+    assert.deepEqual(order(q), ['l', 'h0', 'h1']);
+  });
+
+  it('forgets the history of idle flows, however many come and go without ever queueing', () => {
+    const q = createFairQueue<string>();
+    for (let i = 0; i < 10_000; i++) {
+      q.charge(`user:${i}`, 10);
+      q.advance((i + 1) * 10);
+    }
+    assert.ok(q.trackedFlows <= 300, `flows kept: ${q.trackedFlows}`);
+  });
+
   it('counts per flow and clears', () => {
     const q = createFairQueue<string>();
     q.push('a', 1, 'x');
