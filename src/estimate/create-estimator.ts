@@ -20,7 +20,7 @@ import { createEstimatorMetrics } from './estimator-metrics.js';
 import type { Factors } from './factors.js';
 import { learnFromResponse, type Learned, type ListOutcome } from './learn-from-response.js';
 import { observeResponse, type ResponseObserver } from './observe-response.js';
-import { createPageChains, type PageChains } from './page-chains.js';
+import { createPageChains, pageShape, type PageChains } from './page-chains.js';
 import { resolveFactors, type FactorSettings } from './resolve-factors.js';
 import { createSelectivityModel, type SelectivityModel } from './selectivity-model.js';
 import { createSizeModel, type SizeModel } from './size-model.js';
@@ -125,7 +125,15 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
       if (input.info.verb !== 'list' && input.info.verb !== 'deletecollection') return;
       await census.refresh(targetOf(input));
     },
-    observe: (headers, input) => observeResponse({ ...headers, ...(input.representation ? { as: input.representation.as } : {}) }),
+    observe(headers, input) {
+      const { info, options } = input;
+      const rep = input.representation ?? { encoding: 'json' as const, as: 'object' as const };
+      const paged = info.verb === 'list' && options.limit !== undefined;
+      const shape = paged ? pageShape({ group: info.apiGroup, resource: info.resource, namespace: info.namespace, ...options, encoding: rep.encoding, as: rep.as }) : '';
+      const onContinue = (page: { continue: string; remainingItemCount?: number }) =>
+        pages.expect({ shape, requested: options.continue, next: page.continue, items: options.limit ?? 0, ...(page.remainingItemCount !== undefined ? { remaining: page.remainingItemCount } : {}) });
+      return observeResponse({ ...headers, ...(input.representation ? { as: input.representation.as } : {}), ...(paged ? { onContinue } : {}) });
+    },
     learn: (outcome) => learnFromResponse(outcome, { ...models(), metrics }),
     setUpstreamVersion(version) {
       factors = resolveFactors(s.factors, version);

@@ -36,6 +36,11 @@ export interface ObserveOptions {
   contentEncoding?: string;
   /** The conversion asked for, when the Content-Type does not say (`as=Table` counts rows). */
   as?: Conversion;
+  /**
+   * Called once, as soon as the list's metadata is read (before its items), when it carries a continue
+   * token: a client may ask for the next page before this body has ended and been learned from.
+   */
+  onContinue?: (page: { continue: string; remainingItemCount?: number }) => void;
 }
 
 type Scanner = { write(buf: Buffer): void; result(): { bytes: number; items: number; itemBytes: number; remainingItemCount?: number; continue?: string } };
@@ -76,13 +81,26 @@ export function observeResponse(opts: ObserveOptions): ResponseObserver {
       });
     };
   });
+  let announced = !opts.onContinue;
+  const announce = (): void => {
+    const scan = scanner!.result();
+    if (scan.continue === undefined || (scan.remainingItemCount === undefined && scan.items === 0)) return;
+    announced = true;
+    try {
+      opts.onContinue!({ continue: scan.continue, ...(scan.remainingItemCount !== undefined ? { remainingItemCount: scan.remainingItemCount } : {}) });
+    } catch {
+      // the hook's failure is no failure of the measurement
+    }
+  };
   const feed = (buf: Buffer): void => {
     if (failed || !scanner) return;
     try {
       scanner.write(buf);
     } catch {
       failed = true;
+      return;
     }
+    if (!announced) announce();
   };
   const release = (): void => {
     const cb = waiting;

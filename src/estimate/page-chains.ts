@@ -8,6 +8,9 @@
  *   representation) are learned as an EWMA, so the same pagination repeated (kubectl's chunked gets, a
  *   relisting controller) is priced page by page. The page number of a continued request is known from
  *   the chain its token belongs to.
+ * A client may ask for the next page before the previous one has ended and been learned from, so a
+ * page's continue token is announced (`expect`) as soon as its metadata is read: the next page then
+ * knows its place in the chain, with the bytes before it approximate until the page is added.
  * Unfinished chains expire, and the number of chains and of learned pages is bounded.
  */
 
@@ -27,6 +30,8 @@ export interface PagePosition {
   remaining?: number;
   /** Response bytes per item (in the response's encoding and conversion) learned for this page. */
   learned?: { bytes: number; samples: number };
+  /** True when an earlier page was announced but not yet added: bytesBefore is not known. */
+  approximate?: boolean;
 }
 
 export interface PageView {
@@ -40,12 +45,18 @@ export interface PageChains extends PageView {
    * page), `next` the one its answer carried. Returns the chain's totals when this page completed it.
    */
   add(page: { shape: string; requested?: string; next?: string; remaining?: number; bytes: number; items: number }): PageTotals | undefined;
+  /**
+   * Announces a page still streaming: `next` is its continue token, `items` what it will hold (the
+   * limit). Places the page after it in the chain until `add` gives the real totals.
+   */
+  expect(page: { shape: string; requested?: string; next: string; remaining?: number; items: number }): void;
 }
 
 interface OpenChain extends PageTotals {
   shape: string;
   remaining?: number;
   at: number;
+  approximate?: boolean;
 }
 
 export function createPageChains(opts: { now: () => number; ttlMs?: number; maxChains?: number; maxPages?: number; alpha?: number }): PageChains {
@@ -63,7 +74,7 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       open.delete(token);
     }
   };
-  const chainOf = (shape: string, requested: string | undefined): PageTotals & { remaining?: number } | undefined => {
+  const chainOf = (shape: string, requested: string | undefined): PageTotals & { remaining?: number; approximate?: boolean } | undefined => {
     if (requested === undefined) return { bytes: 0, items: 0, pages: 0 };
     const chain = open.get(requested);
     return chain && chain.shape === shape ? chain : undefined;
@@ -89,7 +100,15 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
         bytesBefore: chain.bytes,
         ...(chain.remaining !== undefined ? { remaining: chain.remaining } : {}),
         ...(page ? { learned: { ...page } } : {}),
+        ...(chain.approximate ? { approximate: true } : {}),
       };
+    },
+    expect({ shape, requested, next, remaining, items }) {
+      const chain = chainOf(shape, requested);
+      if (!chain || open.has(next)) return;
+      const totals = { bytes: chain.bytes, items: chain.items + items, pages: chain.pages + 1 };
+      open.set(next, { ...totals, shape, at: opts.now(), approximate: true, ...(remaining !== undefined ? { remaining } : {}) });
+      expire();
     },
     add({ shape, requested, next, remaining, bytes, items }) {
       const chain = chainOf(shape, requested);
@@ -97,8 +116,9 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       learn(shape, chain.pages, bytes, items);
       if (requested !== undefined) open.delete(requested);
       const totals = { bytes: chain.bytes + bytes, items: chain.items + items, pages: chain.pages + 1 };
-      if (!next) return totals;
-      open.set(next, { ...totals, shape, at: opts.now(), ...(remaining !== undefined ? { remaining } : {}) });
+      // A chain whose earlier page was announced but never added does not know its bytes: no sample.
+      if (!next) return chain.approximate ? undefined : totals;
+      open.set(next, { ...totals, shape, at: opts.now(), ...(chain.approximate ? { approximate: true } : {}), ...(remaining !== undefined ? { remaining } : {}) });
       expire();
       return undefined;
     },

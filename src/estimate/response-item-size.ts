@@ -52,7 +52,7 @@ export function resolveItemSizes(q: {
   }
   const ratio = factors.encodingRatio[rep.encoding];
   let page: { bytes: number; samples: number; why: string } | undefined;
-  if (position && position.index > 0 && position.remaining !== undefined && position.remaining > 0) {
+  if (position && !position.approximate && position.index > 0 && position.remaining !== undefined && position.remaining > 0) {
     const rest = itemBytes * ratio * (position.itemsBefore + position.remaining) - position.bytesBefore;
     const last = q.limit === undefined || position.remaining <= q.limit;
     if (rest > 0 && (last || !position.learned)) {

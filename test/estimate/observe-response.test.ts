@@ -76,6 +76,28 @@ describe('observeResponse', () => {
     }
   });
 
+  it('announces a page\'s continue token once, before its items have all passed', async () => {
+    const meta = (JSON.parse(page.toString('utf8')) as { metadata: { continue: string } }).metadata;
+    for (const seed of [3, 5, 11]) {
+      const chunks = split(page, seed, 23);
+      const calls: Array<{ at: number; page: { continue: string; remainingItemCount?: number } }> = [];
+      let passed = 0;
+      const observer = observeResponse({ contentType: 'application/json', onContinue: (p) => calls.push({ at: passed, page: p }) });
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          passed += chunk.length;
+          cb();
+        },
+      });
+      await pipeline(Readable.from(chunks, { objectMode: false }), observer.stream, sink);
+      assert.equal(calls.length, 1);
+      assert.deepEqual(calls[0]!.page, { continue: meta.continue, remainingItemCount: 53 });
+      assert.ok(calls[0]!.at < page.length / 2, `announced after ${calls[0]!.at} of ${page.length} bytes`);
+    }
+    const whole = observeResponse({ contentType: 'application/json', onContinue: () => assert.fail('no continue in a whole list') });
+    await pipeline(Readable.from([full], { objectMode: false }), whole.stream, new Writable({ write: (_c, _e, cb) => cb() }));
+  });
+
   it('measures a gzip body on a decompressed side copy: wire bytes compressed, the rest decoded', async () => {
     const gz = gzipSync(full);
     const { seen, out } = await run(split(gz, 7, 4096), { contentType: 'application/json', contentEncoding: 'gzip' });

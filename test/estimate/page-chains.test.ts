@@ -16,6 +16,27 @@ describe('page chains', () => {
     assert.deepEqual(pages.pagePosition(SHAPE, undefined)?.learned, { bytes: 100, samples: 1 });
   });
 
+  it('places the next page from an announced token before the page was added, and trusts only added bytes', () => {
+    const table: Array<{ name: string; order: Array<'expect' | 'add'>; want: { index: number; approximate: boolean; total: boolean } }> = [
+      { name: 'announced, then added: exact', order: ['expect', 'add'], want: { index: 1, approximate: false, total: true } },
+      { name: 'announced only: place known, bytes not', order: ['expect'], want: { index: 1, approximate: true, total: false } },
+      { name: 'added, then a late announcement: the added page wins', order: ['add', 'expect'], want: { index: 1, approximate: false, total: true } },
+    ];
+    for (const row of table) {
+      const pages = createPageChains({ now: createClock().now });
+      for (const step of row.order) {
+        if (step === 'expect') pages.expect({ shape: SHAPE, next: 'a', remaining: 1, items: 2 });
+        else pages.add({ shape: SHAPE, next: 'a', remaining: 1, bytes: 200, items: 2 });
+      }
+      const at = pages.pagePosition(SHAPE, 'a');
+      assert.deepEqual({ index: at?.index, itemsBefore: at?.itemsBefore, remaining: at?.remaining }, { index: row.want.index, itemsBefore: 2, remaining: 1 }, row.name);
+      assert.equal(at?.approximate === true, row.want.approximate, row.name);
+      assert.equal(at?.bytesBefore, row.want.approximate ? 0 : 200, row.name);
+      const totals = pages.add({ shape: SHAPE, requested: 'a', bytes: 50, items: 1 });
+      assert.equal(totals !== undefined, row.want.total, `${row.name}: a chain with unknown bytes is no sample`);
+    }
+  });
+
   it('ignores chains whose first page it never saw, and tokens of another query', () => {
     const pages = createPageChains({ now: createClock().now });
     assert.equal(pages.add({ shape: SHAPE, requested: 'x', bytes: 1, items: 1 }), undefined);
