@@ -72,6 +72,12 @@ export interface DemoStack {
   close(): Promise<void>;
 }
 
+/** The estimator settings that match the simulator's serving and storage (what `listgate calibrate` measures on it). */
+export const SIMULATOR_ESTIMATOR_PROFILE = {
+  factors: { versions: { '1.31': { consistentListFromCache: false } } },
+  census: { storageEncoding: 'json' },
+} as const;
+
 /** The demo's bearer-token user, known to the simulator's token table (its TokenReview). */
 export const DEMO_TOKEN_USER = { name: 'ci-bot', groups: ['ci'], uid: 'uid-ci-bot' } as const;
 
@@ -114,6 +120,9 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     },
     ops: { address: '127.0.0.1', port: opts.opsPort },
     logging: { level: opts.logLevel },
+    // The simulator prices and serves consistent LISTs the way CALIBRATION.md measured them (from etcd,
+    // JSON in storage) although it reports 1.32, so the estimator is told; `listgate calibrate` finds the same.
+    estimator: SIMULATOR_ESTIMATOR_PROFILE,
     admission: opts.admission ?? demoAdmission(opts.oomLimitBytes),
   };
   await writeFile(configPath, `# listgate demo configuration (written by 'listgate demo')\n${stringify(configDoc)}`);
