@@ -25,7 +25,7 @@ export interface ListOutcome {
 }
 
 export interface LearnDeps {
-  sizes: Pick<SizeModel, 'observe'>;
+  sizes: Pick<SizeModel, 'observe'> & Partial<Pick<SizeModel, 'observeSlice'>>;
   census: Pick<Census, 'observe' | 'count'>;
   selectivity?: Pick<SelectivityModel, 'observe' | 'observeItems'>;
   metrics?: Pick<EstimatorMetrics, 'observeError'>;
@@ -69,6 +69,8 @@ export function learnFromResponse(outcome: ListOutcome, deps: LearnDeps): Learne
   const paged = options.limit !== undefined || options.continue !== undefined;
   const shape = pageShape({ ...observation, limit: options.limit, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, encoding: input.representation?.encoding ?? 'json' });
   const chain = paged ? deps.pages?.add({ shape, requested: options.continue, next: observed.continue, remaining: observed.remainingItemCount, bytes: itemBytes, items: observed.items }) : undefined;
+  // Any slice of the collection shows how big its objects can be: the ceiling for namespaces not sampled yet.
+  if (!selective && paged) deps.sizes.observeSlice?.({ ...observation, bytes: itemBytes, items: observed.items });
   if (options.continue === undefined && !observed.continue) {
     teach(itemBytes, observed.items, Math.max(0, observed.decodedBytes - itemBytes));
     if (observed.items > 0) learned.itemBytes = itemBytes / observed.items;

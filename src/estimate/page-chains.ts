@@ -30,7 +30,7 @@ export interface PagePosition {
   remaining?: number;
   /** Response bytes per item (in the response's encoding and conversion) learned for this page. */
   learned?: { bytes: number; samples: number };
-  /** True when an earlier page was announced but not yet added: bytesBefore is not known. */
+  /** True when an earlier page was announced but not yet added: bytesBefore holds a low guess of it. */
   approximate?: boolean;
 }
 
@@ -47,7 +47,9 @@ export interface PageChains extends PageView {
   add(page: { shape: string; requested?: string; next?: string; remaining?: number; bytes: number; items: number }): PageTotals | undefined;
   /**
    * Announces a page still streaming: `next` is its continue token, `items` what it will hold (the
-   * limit). Places the page after it in the chain until `add` gives the real totals.
+   * limit). Places the page after it in the chain until `add` gives the real totals; meanwhile its bytes
+   * are what this page held before (learned), else the chain's earlier pages' average, else none (low
+   * guesses: the rest of the list, priced from them, errs high).
    */
   expect(page: { shape: string; requested?: string; next: string; remaining?: number; items: number }): void;
 }
@@ -106,7 +108,9 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
     expect({ shape, requested, next, remaining, items }) {
       const chain = chainOf(shape, requested);
       if (!chain || open.has(next)) return;
-      const totals = { bytes: chain.bytes, items: chain.items + items, pages: chain.pages + 1 };
+      const page = learned.get(`${shape}\u0000${chain.pages}`);
+      const perItem = page ? page.bytes : chain.items > 0 ? chain.bytes / chain.items : 0;
+      const totals = { bytes: chain.bytes + perItem * items, items: chain.items + items, pages: chain.pages + 1 };
       open.set(next, { ...totals, shape, at: opts.now(), approximate: true, ...(remaining !== undefined ? { remaining } : {}) });
       expire();
     },

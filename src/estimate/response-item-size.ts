@@ -21,13 +21,19 @@ export interface ItemSizes {
   reasons: string[];
 }
 
+const LEARNED = new Set<SizeEstimate['source']>(['namespace', 'resource']);
+
 const SIZE_WORDS: Record<SizeEstimate['source'], string> = {
   namespace: 'learned for this namespace',
   resource: 'learned for the resource',
+  ceiling: 'namespace not sampled yet: the largest per-item bytes seen for the resource',
   config: 'configured seed',
   metrics: 'seeded from apiserver_resource_size_estimate_bytes',
   default: 'default for an unknown resource',
 };
+
+/** JSON bytes below which an unlearned Table row or metadata item is not priced (unless the object is smaller). */
+export const COLD_CONVERTED_FLOOR = 512;
 
 export function resolveItemSizes(q: {
   group: string;
@@ -46,17 +52,27 @@ export function resolveItemSizes(q: {
   if (rep.as !== 'object') {
     const as = rep.as === 'Table' ? 'Table' : 'PartialObjectMetadata';
     const converted = q.sizes.convertedBytes(q.group, q.resource, as);
-    itemBytes = converted?.bytes ?? averaged.bytes * factors.conversionRatio[as];
-    const why = converted ? `learned, ${converted.samples} samples` : `${factors.conversionRatio[as]} × the object, configured`;
+    // Unlearned, a converted item is priced at the configured share of the object, but never below the
+    // object or COLD_CONVERTED_FLOOR, whichever is smaller: a small object's row carries its metadata.
+    const share = averaged.bytes * factors.conversionRatio[as];
+    const floor = Math.min(averaged.bytes, COLD_CONVERTED_FLOOR);
+    itemBytes = converted?.bytes ?? Math.max(share, floor);
+    const why = converted ? `learned, ${converted.samples} samples` : share >= floor ? `${factors.conversionRatio[as]} × the object, configured` : `not learned: at least the object, up to ${formatBytes(COLD_CONVERTED_FLOOR)}`;
     reasons.push(`as=${rep.as}: the server loads full objects; the response holds ~${formatBytes(itemBytes)} per item (${why})`);
   }
   const ratio = factors.encodingRatio[rep.encoding];
   let page: { bytes: number; samples: number; why: string } | undefined;
-  if (position && !position.approximate && position.index > 0 && position.remaining !== undefined && position.remaining > 0) {
+  if (position && position.index > 0 && position.remaining !== undefined && position.remaining > 0) {
     const rest = itemBytes * ratio * (position.itemsBefore + position.remaining) - position.bytesBefore;
     const last = q.limit === undefined || position.remaining <= q.limit;
     if (rest > 0 && (last || !position.learned)) {
       page = { bytes: rest / position.remaining / ratio, samples: 0, why: `the rest of the list: ${position.remaining} items after ${position.itemsBefore}` };
+    }
+    // Sizes not learned yet (a cold start): the pages already seen are evidence; never price below them.
+    const cold = rep.as === 'object' ? !LEARNED.has(averaged.source) : !q.sizes.convertedBytes(q.group, q.resource, rep.as === 'Table' ? 'Table' : 'PartialObjectMetadata');
+    const seen = position.itemsBefore > 0 ? position.bytesBefore / position.itemsBefore / ratio : 0;
+    if (cold && !position.learned && seen > (page?.bytes ?? itemBytes)) {
+      page = { bytes: seen, samples: 0, why: `sizes not learned yet: at least the ${position.itemsBefore} items already sent` };
     }
   }
   if (!page && position?.learned) {

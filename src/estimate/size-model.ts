@@ -8,11 +8,15 @@
  * busy namespaces don't skew it. Table and PartialObjectMetadata items are learned apart (per resource):
  * they are what the response holds, while the server still loads the full objects.
  * Before any sample: a configured seed, then one from the apiserver's size metric, then the default.
+ * A namespace is never priced below what the evidence allows: one with no samples of its own at the
+ * largest per-item bytes any page of the resource has shown (`ceiling`: a page is a slice of the
+ * collection in key order, often of one namespace), not below the resource's average (an underestimate
+ * hurts admission; an overestimate only costs budget).
  */
 import type { Conversion, Encoding } from '../k8s/media-type.js';
 import { DEFAULT_FACTORS } from './factors.js';
 
-export type SizeSource = 'namespace' | 'resource' | 'config' | 'metrics' | 'default';
+export type SizeSource = 'namespace' | 'resource' | 'ceiling' | 'config' | 'metrics' | 'default';
 export type ConvertedAs = 'Table' | 'PartialObjectMetadata';
 
 export interface SizeEstimate {
@@ -64,6 +68,11 @@ export interface SizeEntry {
 
 export interface SizeModel extends SizeView {
   observe(o: SizeObservation): void;
+  /**
+   * A slice of the collection that is no sample of its average (one page): only raises the resource's
+   * ceiling, the largest per-item bytes seen, which prices namespaces not sampled yet.
+   */
+  observeSlice(o: SizeObservation): void;
   seed(seeds: readonly SizeSeed[]): void;
   /** Resource-level values (namespace splits are not listed), for metrics and `listgate estimate`. */
   entries(): SizeEntry[];
@@ -102,6 +111,10 @@ export function createSizeModel(opts: SizeModelOptions): SizeModel {
   const perNamespace = new Map<string, Average>();
   const seeds = new Map<string, SizeSeed>();
   const envelopes = new Map<string, Average>();
+  const ceilings = new Map<string, number>();
+  const raise = (k: string, perItem: number): void => {
+    if (perItem > (ceilings.get(k) ?? 0)) ceilings.set(k, perItem);
+  };
   const asKey = (as: Conversion | undefined): 'object' | ConvertedAs => (as === undefined || as === 'object' ? 'object' : as === 'Table' ? 'Table' : 'PartialObjectMetadata');
 
   const update = (map: Map<string, Average>, k: string, value: number, cluster: boolean): void => {
@@ -141,6 +154,10 @@ export function createSizeModel(opts: SizeModelOptions): SizeModel {
       update(perNamespace, key(o.group, o.resource, o.namespace), perItem, false);
       if ((learned.get(resourceKey)?.clusterSamples ?? 0) === 0) update(learned, resourceKey, perItem, false);
     },
+    observeSlice(o) {
+      if (asKey(o.as) !== 'object' || !(o.items > 0) || !(o.bytes > 0)) return;
+      raise(key(o.group, o.resource), o.bytes / o.items / (ratio[o.encoding] || 1));
+    },
     seed(list) {
       for (const s of list) {
         if (!(s.bytes > 0)) continue;
@@ -155,9 +172,11 @@ export function createSizeModel(opts: SizeModelOptions): SizeModel {
       const base: SizeEstimate = res ? { bytes: res.bytes, source: 'resource', samples: res.samples } : fromSeedOrDefault(group, resource);
       if (!namespace) return base;
       const ns = perNamespace.get(key(group, resource, namespace));
-      if (ns && ns.samples >= minNs && Math.abs(ns.bytes / base.bytes - 1) >= material) {
-        return { bytes: ns.bytes, source: 'namespace', samples: ns.samples };
+      if (!ns) {
+        const ceiling = ceilings.get(key(group, resource)) ?? 0;
+        return ceiling > base.bytes ? { bytes: ceiling, source: 'ceiling', samples: base.samples } : base;
       }
+      if (ns.samples >= minNs && Math.abs(ns.bytes / base.bytes - 1) >= material) return { bytes: ns.bytes, source: 'namespace', samples: ns.samples };
       return base;
     },
     convertedBytes(group, resource, as) {

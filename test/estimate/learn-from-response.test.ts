@@ -116,6 +116,33 @@ describe('learnFromResponse', () => {
     }
   });
 
+  it('prices a cold start no lower than the evidence: pages already sent, the largest page, small objects\' rows', () => {
+    const s = setup();
+    s.census.observe({ group: '', resource: 'configmaps', count: 300, source: 'metrics' });
+    s.sizes.seed([{ group: '', resource: 'configmaps', bytes: 240, source: 'metrics' }]);
+    const rows = (n: number, perItem: number, next?: string, remaining?: number) =>
+      observed({ items: n, itemBytes: n * perItem - (n - 1), decodedBytes: n * perItem + 300, ...(next ? { continue: next, remainingItemCount: remaining } : {}) });
+    // Table rows of small objects, nothing learned: at least the object (rows carry the metadata).
+    const first = s.estimate('/api/v1/configmaps?limit=100', ACCEPT.table);
+    assert.ok(first.responseBytes >= 100 * 240, `${first.responseBytes}`);
+    s.learn('/api/v1/configmaps?limit=100', rows(100, 310, 'c1', 200), 200, ACCEPT.table);
+    const second = s.estimate('/api/v1/configmaps?limit=100&continue=c1', ACCEPT.table);
+    assert.ok(second.responseBytes >= 100 * 310, `the second page at least the first's rows: ${second.responseBytes}`);
+    assert.ok(second.reasons.some((r) => /sizes not learned yet/.test(r)), second.reasons.join('\n'));
+
+    // A page of big objects raises what an unsampled namespace is priced at.
+    s.census.observe({ group: '', resource: 'secrets', count: 60, source: 'metrics' });
+    s.census.observe({ group: '', resource: 'secrets', namespace: 'releases', count: 6, source: 'probe' });
+    s.learn('/api/v1/secrets', observed({ items: 60, itemBytes: 60 * 2000 - 59, decodedBytes: 60 * 2000 + 100 }));
+    const before = s.estimate('/api/v1/namespaces/releases/secrets');
+    s.learn('/api/v1/secrets?limit=50', rows(50, 2000, 's1', 6));
+    s.learn('/api/v1/secrets?limit=50&continue=s1', rows(6, 1_400_000));
+    const after = s.estimate('/api/v1/namespaces/releases/secrets');
+    assert.equal(before.sizeSource, 'resource');
+    assert.equal(after.sizeSource, 'ceiling');
+    assert.ok(after.responseBytes >= 6 * 1_400_000, `${after.responseBytes}`);
+  });
+
   it('learns Table rows apart from the objects', () => {
     const s = setup();
     s.learn('/api/v1/pods', observed({ itemBytes: 2991, decodedBytes: 4000 }), 200, ACCEPT.table);

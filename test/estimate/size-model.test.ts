@@ -45,6 +45,28 @@ describe('size model', () => {
     assert.equal(m.averageBytes('', 'secrets', 'quiet').source, 'resource', '5 % apart is not material');
   });
 
+  it('prices a namespace with no samples of its own at no less than the largest page seen', () => {
+    const table: Array<{ name: string; slices: Array<{ bytes: number; items: number; as?: 'Table' }>; want: { bytes: number; source: string } }> = [
+      { name: 'no page seen: the resource average', slices: [], want: { bytes: 2000, source: 'resource' } },
+      { name: 'pages of small objects: the average still', slices: [{ bytes: 1500 * 50, items: 50 }], want: { bytes: 2000, source: 'resource' } },
+      { name: 'a page of 1 MB objects: its per-item bytes', slices: [{ bytes: 3000 * 50, items: 50 }, { bytes: 1_000_000 * 6, items: 6 }], want: { bytes: 1_000_000, source: 'ceiling' } },
+      { name: 'Table rows say nothing of the objects', slices: [{ bytes: 900_000 * 6, items: 6, as: 'Table' }], want: { bytes: 2000, source: 'resource' } },
+    ];
+    for (const row of table) {
+      const m = createSizeModel({ now: createClock().now });
+      m.observe({ ...SECRETS, bytes: 2000 * 100, items: 100, encoding: 'json' });
+      for (const slice of row.slices) m.observeSlice({ ...SECRETS, ...slice, encoding: 'json' });
+      const got = m.averageBytes('', 'secrets', 'releases');
+      assert.deepEqual({ bytes: got.bytes, source: got.source }, row.want, row.name);
+      assert.equal(m.averageBytes('', 'secrets').bytes, 2000, `${row.name}: a slice never moves the average`);
+    }
+    const m = createSizeModel({ now: createClock().now, minNamespaceSamples: 1 });
+    m.observe({ ...SECRETS, bytes: 2000 * 100, items: 100, encoding: 'json' });
+    m.observeSlice({ ...SECRETS, bytes: 1_000_000 * 6, items: 6, encoding: 'json' });
+    m.observe({ ...SECRETS, namespace: 'ns-2', bytes: 2100 * 10, items: 10, encoding: 'json' });
+    assert.equal(m.averageBytes('', 'secrets', 'ns-2').bytes, 2000, 'a namespace of its own samples is priced by them, not the ceiling');
+  });
+
   it('lets namespaced observations teach the resource until a cluster-wide list is seen', () => {
     const m = createSizeModel({ now: createClock().now });
     m.observe({ ...SECRETS, namespace: 'a', bytes: 5000, items: 5, encoding: 'json' });
