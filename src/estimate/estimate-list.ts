@@ -38,7 +38,7 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
   const limit = serving.limitHonoured ? options.limit : undefined;
   const selective = Boolean(options.labelSelector || options.fieldSelector);
   const shape = pageShape({ group: info.apiGroup, resource: info.resource, namespace: info.namespace, ...options, encoding: rep.encoding, as: rep.as });
-  const position = limit !== undefined ? deps.pages?.pagePosition(shape, options.continue) : undefined;
+  const position = limit !== undefined ? deps.pages?.pagePosition(shape, options.continue, limit) : undefined;
   let responseObjects = limit === undefined ? count.count : Math.min(limit, position?.remaining ?? count.count);
   if (limit !== undefined) {
     const left = position?.remaining !== undefined ? `, ${position.remaining} left in the list's snapshot` : '';

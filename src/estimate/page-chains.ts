@@ -8,6 +8,10 @@
  *   representation) are learned as an EWMA, so the same pagination repeated (kubectl's chunked gets, a
  *   relisting controller) is priced page by page. The page number of a continued request is known from
  *   the chain its token belongs to.
+ * A collection that changed since (objects created or deleted) shifts which objects a page holds, so a
+ * page of a known chain is also priced from the last completed chain's profile, re-anchored: the slice
+ * it covers counted from the start and counted from the end of the list (objects added in the middle
+ * shift the pages after them), the larger of the two.
  * A client may ask for the next page before the previous one has ended and been learned from, so a
  * page's continue token is announced (`expect`) as soon as its metadata is read: the next page then
  * knows its place in the chain, with the bytes before it approximate until the page is added.
@@ -32,11 +36,39 @@ export interface PagePosition {
   learned?: { bytes: number; samples: number };
   /** True when an earlier page was announced but not yet added: bytesBefore holds a low guess of it. */
   approximate?: boolean;
+  /**
+   * Response bytes per item of the slice this page covers in the last completed chain of the query,
+   * re-anchored from the start and from the end of the list (the larger); needs `remaining` and a limit.
+   */
+  anchored?: { bytes: number; shifted: boolean };
+}
+
+interface PageSlice {
+  items: number;
+  bytes: number;
+}
+
+/** Bytes of items [from, to) of a chain's profile; outside it, at the nearest page's bytes per item. */
+function sliceBytes(profile: readonly PageSlice[], from: number, to: number): number {
+  let bytes = 0;
+  let start = 0;
+  for (const page of profile) {
+    const end = start + page.items;
+    const lo = Math.max(from, start);
+    const hi = Math.min(to, end);
+    if (hi > lo && page.items > 0) bytes += ((hi - lo) * page.bytes) / page.items;
+    start = end;
+  }
+  const first = profile.find((p) => p.items > 0);
+  const last = [...profile].reverse().find((p) => p.items > 0);
+  if (from < 0 && first) bytes += ((Math.min(0, to) - from) * first.bytes) / first.items;
+  if (to > start && last) bytes += ((to - Math.max(start, from)) * last.bytes) / last.items;
+  return bytes;
 }
 
 export interface PageView {
   /** Where in its chain the page this request asks for is, if known (always for a first page). */
-  pagePosition(shape: string, requested: string | undefined): PagePosition | undefined;
+  pagePosition(shape: string, requested: string | undefined, limit?: number): PagePosition | undefined;
 }
 
 export interface PageChains extends PageView {
@@ -56,6 +88,7 @@ export interface PageChains extends PageView {
 
 interface OpenChain extends PageTotals {
   shape: string;
+  profile: PageSlice[];
   remaining?: number;
   at: number;
   approximate?: boolean;
@@ -76,8 +109,9 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       open.delete(token);
     }
   };
-  const chainOf = (shape: string, requested: string | undefined): PageTotals & { remaining?: number; approximate?: boolean } | undefined => {
-    if (requested === undefined) return { bytes: 0, items: 0, pages: 0 };
+  const profiles = new Map<string, { profile: PageSlice[]; total: number }>();
+  const chainOf = (shape: string, requested: string | undefined): PageTotals & { remaining?: number; approximate?: boolean; profile: PageSlice[] } | undefined => {
+    if (requested === undefined) return { bytes: 0, items: 0, pages: 0, profile: [] };
     const chain = open.get(requested);
     return chain && chain.shape === shape ? chain : undefined;
   };
@@ -92,10 +126,19 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
   };
 
   return {
-    pagePosition(shape, requested) {
+    pagePosition(shape, requested, limit) {
       const chain = chainOf(shape, requested);
       if (!chain) return undefined;
       const page = learned.get(`${shape}\u0000${chain.pages}`);
+      const last = profiles.get(shape);
+      let anchored: PagePosition['anchored'];
+      if (last && chain.pages > 0 && chain.remaining !== undefined && chain.remaining > 0 && limit !== undefined && limit > 0) {
+        const n = Math.min(limit, chain.remaining);
+        const k = chain.items;
+        const fromStart = sliceBytes(last.profile, k, k + n);
+        const fromEnd = sliceBytes(last.profile, last.total - chain.remaining, last.total - chain.remaining + n);
+        anchored = { bytes: Math.max(fromStart, fromEnd) / n, shifted: k + chain.remaining !== last.total };
+      }
       return {
         index: chain.pages,
         itemsBefore: chain.items,
@@ -103,6 +146,7 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
         ...(chain.remaining !== undefined ? { remaining: chain.remaining } : {}),
         ...(page ? { learned: { ...page } } : {}),
         ...(chain.approximate ? { approximate: true } : {}),
+        ...(anchored ? { anchored } : {}),
       };
     },
     expect({ shape, requested, next, remaining, items }) {
@@ -111,7 +155,8 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       const page = learned.get(`${shape}\u0000${chain.pages}`);
       const perItem = page ? page.bytes : chain.items > 0 ? chain.bytes / chain.items : 0;
       const totals = { bytes: chain.bytes + perItem * items, items: chain.items + items, pages: chain.pages + 1 };
-      open.set(next, { ...totals, shape, at: opts.now(), approximate: true, ...(remaining !== undefined ? { remaining } : {}) });
+      const profile = [...chain.profile, { items, bytes: perItem * items }];
+      open.set(next, { ...totals, profile, shape, at: opts.now(), approximate: true, ...(remaining !== undefined ? { remaining } : {}) });
       expire();
     },
     add({ shape, requested, next, remaining, bytes, items }) {
@@ -120,9 +165,16 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       learn(shape, chain.pages, bytes, items);
       if (requested !== undefined) open.delete(requested);
       const totals = { bytes: chain.bytes + bytes, items: chain.items + items, pages: chain.pages + 1 };
+      const profile = [...chain.profile, { items, bytes }];
       // A chain whose earlier page was announced but never added does not know its bytes: no sample.
-      if (!next) return chain.approximate ? undefined : totals;
-      open.set(next, { ...totals, shape, at: opts.now(), ...(chain.approximate ? { approximate: true } : {}), ...(remaining !== undefined ? { remaining } : {}) });
+      if (!next) {
+        if (chain.approximate) return undefined;
+        profiles.delete(shape);
+        if (profiles.size >= maxChains) profiles.delete(profiles.keys().next().value!);
+        profiles.set(shape, { profile, total: totals.items });
+        return totals;
+      }
+      open.set(next, { ...totals, profile, shape, at: opts.now(), ...(chain.approximate ? { approximate: true } : {}), ...(remaining !== undefined ? { remaining } : {}) });
       expire();
       return undefined;
     },

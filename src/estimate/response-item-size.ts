@@ -78,6 +78,13 @@ export function resolveItemSizes(q: {
   if (!page && position?.learned) {
     page = { bytes: position.learned.bytes / ratio, samples: position.learned.samples, why: `learned, ${position.learned.samples} samples` };
   }
+  // The list changed since its last whole chain: the objects this page holds may have shifted into it
+  // from either side, so it is priced no lower than the slice it covered then, counted from the start
+  // and from the end of the list (re-anchored; the larger).
+  const anchored = position?.anchored;
+  if (anchored?.shifted && anchored.bytes / ratio > (page?.bytes ?? itemBytes)) {
+    page = { bytes: anchored.bytes / ratio, samples: page?.samples ?? 0, why: 'the list changed since its last whole chain: re-anchored to the objects it covered then, counted from the start and from the end' };
+  }
   if (!page) return { objectBytes: averaged.bytes, itemBytes, source: averaged.source, samples: averaged.samples, reasons };
   reasons.push(`page ${position!.index + 1} of this query: ~${formatBytes(page.bytes)} per item as JSON (${page.why})`);
   // A page says which objects it holds; for a conversion it says nothing about the full objects loaded.

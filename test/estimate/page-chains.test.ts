@@ -43,6 +43,30 @@ describe('page chains', () => {
     assert.deepEqual(pages.pagePosition(SHAPE, 'b'), { index: 1, itemsBefore: 2, bytesBefore: 300, remaining: 1, approximate: true, learned: { bytes: 50, samples: 1 } });
   });
 
+  it('re-anchors the last whole chain to a list that changed: the slice counted from the start and from the end', () => {
+    // Last chain: 2 small pages (100 B per item), then 1 page of 2 big objects (1000 B each): 6 items.
+    const table: Array<{ name: string; remaining: number[]; want: Array<{ bytes: number; shifted: boolean } | undefined> }> = [
+      { name: 'unchanged: the pages as they were', remaining: [4, 2], want: [{ bytes: 100, shifted: false }, { bytes: 1000, shifted: false }] },
+      // One small object added in front: pages s s | s s | s B | B. Page 3 is priced as the larger of its
+      // slice from the start (B B) and from the end (s B): never below what it holds.
+      { name: 'one object added before the big ones', remaining: [5, 3], want: [{ bytes: 100, shifted: true }, { bytes: 1000, shifted: true }] },
+      // One small object deleted: pages s s | s B | B. Page 2 from the end is s B: the big one it now holds.
+      { name: 'one object deleted before the big ones', remaining: [3, 1], want: [{ bytes: 550, shifted: true }, { bytes: 1000, shifted: true }] },
+    ];
+    for (const row of table) {
+      const pages = createPageChains({ now: createClock().now });
+      pages.add({ shape: SHAPE, next: 'a', remaining: 4, bytes: 200, items: 2 });
+      pages.add({ shape: SHAPE, requested: 'a', next: 'b', remaining: 2, bytes: 200, items: 2 });
+      assert.ok(pages.add({ shape: SHAPE, requested: 'b', bytes: 2000, items: 2 }));
+      pages.add({ shape: SHAPE, next: 'x1', remaining: row.remaining[0], bytes: 200, items: 2 });
+      const second = pages.pagePosition(SHAPE, 'x1', 2);
+      pages.add({ shape: SHAPE, requested: 'x1', next: 'x2', remaining: row.remaining[1], bytes: 200, items: 2 });
+      const third = pages.pagePosition(SHAPE, 'x2', 2);
+      assert.deepEqual([second?.anchored, third?.anchored], row.want, row.name);
+    }
+    assert.equal(createPageChains({ now: createClock().now }).pagePosition(SHAPE, undefined, 2)?.anchored, undefined, 'no whole chain yet');
+  });
+
   it('ignores chains whose first page it never saw, and tokens of another query', () => {
     const pages = createPageChains({ now: createClock().now });
     assert.equal(pages.add({ shape: SHAPE, requested: 'x', bytes: 1, items: 1 }), undefined);
