@@ -89,3 +89,27 @@ describe('createEstimator against the simulator', () => {
     assert.match(text, /listgate_size_model_bytes\{resource="secrets",representation="object",source="resource"\} \d+/);
   });
 });
+
+describe('createEstimator: a next page asked for while the previous one still streams', () => {
+  it('knows its place in the chain from the continue token announced by the observer', async () => {
+    const item = (n: number) => JSON.stringify({ metadata: { name: `s${n}`, namespace: 'a' }, data: { v: 'x'.repeat(1000) } });
+    const head = '{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"7","continue":"tok-1","remainingItemCount":3},"items":[';
+    const cases: Array<{ name: string; chunks: string[]; want: RegExp }> = [
+      { name: 'metadata read, items still streaming', chunks: [head, item(1)], want: /page 2, 2 objects, 3 left in the list's snapshot/ },
+      { name: 'nothing read yet', chunks: [], want: /limit=2: one page of 2 objects/ },
+    ];
+    for (const c of cases) {
+      const estimator = createEstimator({ registry: new Registry(), now: Date.now });
+      const first = inputOf('GET', '/api/v1/secrets?limit=2', ACCEPT.json);
+      estimator.estimate(first);
+      const observer = estimator.observe({ contentType: 'application/json' }, first);
+      observer.stream.resume();
+      for (const chunk of c.chunks) observer.stream.write(chunk);
+      await new Promise((r) => setImmediate(r));
+      const second = estimator.estimate(inputOf('GET', '/api/v1/secrets?limit=2&continue=tok-1', ACCEPT.json));
+      assert.ok(second.reasons.some((r) => c.want.test(r)), `${c.name}:\n${second.reasons.join('\n')}`);
+      observer.stream.destroy();
+      await observer.result;
+    }
+  });
+});
