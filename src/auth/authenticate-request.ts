@@ -51,16 +51,30 @@ function scrub(text: string, token: string): string {
   return text.split(token).join('[token]').slice(0, 200);
 }
 
+/** How long a connection's verified certificate is trusted before it is checked again (expiry aside). */
+const REVERIFY_MS = 5 * 60 * 1000;
+
 export function createRequestAuthenticator(deps: RequestAuthenticatorDeps): RequestAuthenticator {
   const now = deps.now ?? (() => new Date());
+  // A connection's certificate cannot change (the gateway's TLS server refuses renegotiation), so a
+  // keep-alive connection is verified once, then again only when a certificate of its chain expires or
+  // REVERIFY_MS passes. The map belongs to this authenticator: new client CAs (a reload) build a new one.
+  const verified = new WeakMap<object, { user: UserInfo; until: number }>();
   return {
     async authenticate(req) {
       let refused: AuthenticationResult | undefined;
       if (deps.clientCAs.length > 0) {
+        const at = now();
+        const known = verified.get(req.socket);
+        if (known && at.getTime() < known.until) return { ok: true, user: known.user, method: 'x509' };
         const chain = peerCertificates(req.socket);
         if (chain.length > 0) {
-          const cert = verifyClientCertificate({ chain, roots: deps.clientCAs, now: now() });
-          if (cert.ok) return { ok: true, user: cert.user, method: 'x509' };
+          const cert = verifyClientCertificate({ chain, roots: deps.clientCAs, now: at });
+          if (cert.ok) {
+            const expiry = Math.min(...chain.map((c) => Date.parse(c.validTo)));
+            verified.set(req.socket, { user: cert.user, until: Math.min(expiry, at.getTime() + REVERIFY_MS) });
+            return { ok: true, user: cert.user, method: 'x509' };
+          }
           if (cert.reason !== 'no_common_name') refused = { ok: false, method: 'x509', reason: cert.reason, detail: cert.detail };
         }
       }

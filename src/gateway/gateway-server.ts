@@ -30,6 +30,9 @@ export function createGatewayServer(deps: { tls: TlsFiles['serving']; clientCAs?
   server.timeout = 0;
   server.on('request', deps.pipeline.handleRequest);
   server.on('upgrade', deps.pipeline.handleUpgrade);
+  // A client's certificate is verified once per connection (auth/authenticate-request.ts): renegotiation,
+  // which could swap it, is refused.
+  server.on('secureConnection', (socket) => socket.disableRenegotiation());
   server.on('tlsClientError', (err) => deps.logger.debug({ err }, 'TLS handshake with a client failed'));
   return server;
 }
