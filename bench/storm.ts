@@ -123,6 +123,7 @@ export async function runStormBenchmark(ctx: BenchContext): Promise<BenchReport>
       gateway: through,
       oomLimitBytes,
       budgetBytes,
+      level: { name: ceiling.level, bytes: ceiling.fraction * budgetBytes },
       title: `${CLIENTS} informers relisting ${seed.secrets} × ${seed.secretSize >= MIB ? `${seed.secretSize / MIB} MiB` : `${seed.secretSize / 1024} KiB`} secrets: apiserver memory with and without listgate`,
     });
     const chartPath = ctx.docsDir ? join(ctx.docsDir, 'benchmarks-storm.svg') : join(ctx.resultsDir, 'storm.svg');

@@ -1,9 +1,9 @@
 /**
  * Streaming: one LIST of about 1 GiB and one high-rate watch (a streaming list of many small configmaps,
  * events back to back), straight to the simulator, through the gateway and through nginx, in interleaved
- * rounds. Reported: throughput as a ratio to the direct read of the same round, and the proxies' peak
- * RSS growth over their RSS just before the read (sampled from /proc every 50 ms; the gateway must stream,
- * never buffer). The client asks as an admin (system:masters), which admission exempts, so this measures
+ * rounds. Reported: throughput as a ratio to the direct read, the proxies' peak RSS growth over their
+ * RSS just before the read (sampled from /proc every 50 ms; the gateway must stream, never buffer), and
+ * the relaying process's CPU per GiB and per event. The client asks as an admin (system:masters), which admission exempts, so this measures
  * the relay itself.
  */
 import type { Agent } from 'node:https';
@@ -100,6 +100,15 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
       watchThroughputListgateVsDirect: vsDirect('watch', 'listgate'),
       ...(nginx ? { listThroughputNginxVsDirect: vsDirect('list', 'nginx'), watchThroughputNginxVsDirect: vsDirect('watch', 'nginx') } : {}),
     };
+    // CPU of the relaying process per GiB (LIST) and per event (watch): steadier than throughput on two
+    // cores that the client, the proxy and the simulator share. For direct it is the simulator's own.
+    const cpuPerGiB = (name: string): number => med('list', name, 'cpuSeconds') / (listBytes / 2 ** 30);
+    const cpuMicrosPerEvent = (name: string): number => (med('watch', name, 'cpuSeconds') * 1e6) / configmaps;
+    const cpu = Object.fromEntries(
+      targets.map((t) => [t.target.name, { listCpuSecondsPerGiB: round(cpuPerGiB(t.target.name)), watchCpuMicrosPerEvent: round(cpuMicrosPerEvent(t.target.name), 2) }]),
+    );
+    if (nginx && cpuPerGiB('nginx') > 0) ratios.listCpuPerGiBListgateVsNginx = round(cpuPerGiB('listgate') / cpuPerGiB('nginx'));
+    if (nginx && cpuMicrosPerEvent('nginx') > 0) ratios.watchCpuPerEventListgateVsNginx = round(cpuMicrosPerEvent('listgate') / cpuMicrosPerEvent('nginx'));
     const gwPeak = Math.max(peak('list', 'listgate'), peak('watch', 'listgate'));
     const goals: Goal[] = [
       goal('LIST throughput vs direct', '≥ 0.9×', ratios.listThroughputListgateVsDirect!, ratios.listThroughputListgateVsDirect! >= 0.9),
@@ -109,12 +118,14 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
     const summary = [
       `LIST of ${round(listBytes / MIB, 1)} MiB: listgate ${ratios.listThroughputListgateVsDirect}× direct` +
         `${nginx ? ` (nginx ${ratios.listThroughputNginxVsDirect}×)` : ''}; direct ${med('list', 'direct', 'mibPerSecond')} MiB/s; ` +
-        `gateway RSS +${peak('list', 'listgate')} MiB${nginx ? ` (nginx +${peak('list', 'nginx')} MiB)` : ''}`,
+        `gateway RSS +${peak('list', 'listgate')} MiB${nginx ? ` (nginx +${peak('list', 'nginx')} MiB)` : ''}; ` +
+        `relay CPU ${cpu.listgate!.listCpuSecondsPerGiB} s/GiB${nginx ? ` (nginx ${cpu.nginx!.listCpuSecondsPerGiB} s/GiB)` : ''}`,
       `watch of ${configmaps} events: listgate ${ratios.watchThroughputListgateVsDirect}× direct${nginx ? ` (nginx ${ratios.watchThroughputNginxVsDirect}×)` : ''}; ` +
-        `direct ${med('watch', 'direct', 'eventsPerSecond')} events/s; gateway RSS +${peak('watch', 'listgate')} MiB`,
+        `direct ${med('watch', 'direct', 'eventsPerSecond')} events/s; gateway RSS +${peak('watch', 'listgate')} MiB; ` +
+        `relay CPU ${cpu.listgate!.watchCpuMicrosPerEvent} µs/event${nginx ? ` (nginx ${cpu.nginx!.watchCpuMicrosPerEvent} µs/event)` : ''}`,
     ];
     return {
-      figures: { listBytes, listPath: LIST_PATH, watchPath: WATCH_PATH, watchEvents: configmaps, rounds, results, nginxVersion: nginx?.version ?? null },
+      figures: { listBytes, listPath: LIST_PATH, watchPath: WATCH_PATH, watchEvents: configmaps, rounds, results, cpu, nginxVersion: nginx?.version ?? null },
       ratios,
       goals,
       summary,

@@ -1,7 +1,7 @@
 /**
  * The storm's picture: the simulator's in-flight LIST memory over time without the gateway and with it,
- * against the OOM limit and the gateway's budget, with the OOM kills marked and the moment every client
- * had synced.
+ * against the OOM limit, the gateway's budget and the part of it the clients' priority level may hold,
+ * with the OOM kills marked and the moment every client had synced.
  */
 import type { StormRunResult } from './storm-run.js';
 import { renderLineChart, type ChartLine } from './svg-chart.js';
@@ -18,7 +18,15 @@ function killTimes(run: StormRunResult): number[] {
   return times;
 }
 
-export function renderStormChart(opts: { direct: StormRunResult; gateway: StormRunResult; oomLimitBytes: number; budgetBytes: number; title: string }): string {
+export function renderStormChart(opts: {
+  direct: StormRunResult;
+  gateway: StormRunResult;
+  oomLimitBytes: number;
+  budgetBytes: number;
+  /** The most of the budget the clients' priority level may hold. */
+  level?: { name: string; bytes: number };
+  title: string;
+}): string {
   const unit = opts.oomLimitBytes >= 4 * GIB ? { div: GIB, name: 'GiB' } : { div: 2 ** 20, name: 'MiB' };
   const series = (run: StormRunResult) => run.samples.map((s) => [s.t / 1000, s.inflightBytes / unit.div] as const);
   const vlines: ChartLine[] = [];
@@ -48,6 +56,9 @@ export function renderStormChart(opts: { direct: StormRunResult; gateway: StormR
     hlines: [
       { value: opts.oomLimitBytes / unit.div, label: `OOM limit ${(opts.oomLimitBytes / unit.div).toFixed(1)} ${unit.name}`, color: '#7f0000', dashed: true },
       { value: opts.budgetBytes / unit.div, label: `listgate budget ${(opts.budgetBytes / unit.div).toFixed(1)} ${unit.name}`, color: '#e67e22', dashed: true },
+      ...(opts.level
+        ? [{ value: opts.level.bytes / unit.div, label: `the ${opts.level.name} level's share of it ${(opts.level.bytes / unit.div).toFixed(1)} ${unit.name}`, color: '#f5b041', dashed: true }]
+        : []),
     ],
     vlines,
   });
