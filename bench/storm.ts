@@ -16,7 +16,7 @@
  * Memory over time of both storms goes to an SVG chart (docs/benchmarks-storm.svg in the full run).
  */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { modeledListBytes } from '../src/simulator/memory-model.js';
 import { admissionAvailable, admissionSections, defaultCeilingFractionFor } from './lib/admission-section.js';
 import { opsGet, serviceAccountIdentities, startGatewayProcess, startSimulatorProcess, writeBenchPki, type SimulatorSeed } from './lib/bench-stack.js';
@@ -153,7 +153,7 @@ export async function runStormBenchmark(ctx: BenchContext): Promise<BenchReport>
       `best the budget allows: ${round(idealGateway, 1)} s through listgate (${k} at a time × ${round(tkGateway, 2)} s), ${round(idealDirect, 1)} s direct → ` +
         `synced in ${ratios.syncTimeVsBestThroughGateway ?? '–'}× (vs direct relay ${ratios.syncTimeVsBestDirect ?? '–'}×)`,
       `the gateway priced one LIST at ${ratios.gatewayEstimateVsModelBefore ?? '–'}× the simulator's model before the storm, ${ratios.gatewayEstimateVsModelAfter ?? '–'}× after it`,
-      `gateway RSS: ${round(gwMem.startRssBytes / MIB)} MiB → peak ${round(gwMem.peakRssBytes / MIB)} MiB during the storm; chart: ${chartPath}`,
+      `gateway RSS: ${round(gwMem.startRssBytes / MIB)} MiB → peak ${round(gwMem.peakRssBytes / MIB)} MiB during the storm; chart: ${relative(process.cwd(), chartPath)}`,
     ];
     if (!admissionAvailable()) summary.push('note: this build has no admission: the gateway relayed the storm unthrottled');
     return {

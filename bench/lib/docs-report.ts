@@ -74,7 +74,7 @@ function overhead(f: BenchResultFile): string[] {
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [workload, byC] of Object.entries(x.runs)) {
-    for (const [c, byTarget] of Object.entries(byC)) {
+    for (const [c, byTarget] of Object.entries(byC).sort((a, b) => Number(b[0]) - Number(a[0]))) {
       const d = byTarget.direct!;
       for (const [target, r] of Object.entries(byTarget)) {
         const added = target === 'direct' ? '' : `${n(r.p50Ms - d.p50Ms, 3)} / ${n(r.p99Ms - d.p99Ms, 3)}`;
@@ -97,7 +97,7 @@ function streaming(f: BenchResultFile): string[] {
   const med = (rs: Round[], k: keyof Round): number => [...rs].map((r) => r[k]).sort((a, b) => a - b)[Math.floor(rs.length / 2)]!;
   const out = [
     `A LIST of ${n(x.listBytes / 2 ** 20, 0)} MiB and a streaming list of ${n(x.watchEvents, 0)} configmaps (watch events back to back); ${x.rounds} interleaved round(s), medians; ` +
-      "RSS growth is the peak over all rounds; CPU is the relaying process's (for direct, the simulator's own).",
+      "RSS growth is the peak over all rounds and CPU is the relaying process's; for direct both are the simulator's own (it assembles the whole body).",
     '',
     '| target | LIST MiB/s | × direct | RSS growth | CPU s/GiB | watch events/s | × direct | RSS growth | CPU µs/event |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -117,12 +117,20 @@ function streaming(f: BenchResultFile): string[] {
   return out;
 }
 
+const STEP_LABELS: Record<string, string> = {
+  authenticateX509Cached: 'authenticate: client certificate, connection already verified',
+  authenticateTokenCached: 'authenticate: bearer token, TokenReview cached',
+  classify: 'classify',
+  estimate: 'estimate',
+  admit: 'admit (lease taken and released for the LISTs)',
+};
+
 function decisionCost(f: BenchResultFile): string[] {
   const x = f.figures as { steps: Record<string, { micros: number; minMicros: number; maxMicros: number }>; microsPerRequest: { withCertificate: number; withCachedToken: number } };
   return [
     '| step | µs per request (median batch) | fastest – slowest batch |',
     '|---|---|---|',
-    ...Object.entries(x.steps).map(([step, t]) => `| ${step} | ${n(t.micros, 2)} | ${n(t.minMicros, 2)} – ${n(t.maxMicros, 2)} |`),
+    ...Object.entries(x.steps).map(([step, t]) => `| ${STEP_LABELS[step] ?? step} | ${n(t.micros, 2)} | ${n(t.minMicros, 2)} – ${n(t.maxMicros, 2)} |`),
     `| **total, client certificate** | **${n(x.microsPerRequest.withCertificate, 1)}** | |`,
     `| **total, cached bearer token** | **${n(x.microsPerRequest.withCachedToken, 1)}** | |`,
   ];
