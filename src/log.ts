@@ -10,6 +10,8 @@ export const REDACT_PATHS = [
   'req.headers["proxy-authorization"]',
   'headers.authorization',
   'headers.cookie',
+  'headers["proxy-authorization"]',
+  'headers["set-cookie"]',
   'token',
   '*.token',
 ];

@@ -14,12 +14,12 @@
  * exactly once, with how the exchange finished (`ended`, `aborted`, `failed`), after the meter has
  * learned from the response — admission releases its lease there.
  */
-import { pipeline } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import type { IdentityMode } from '../config/parse-config.js';
-import { ByteCounter } from './count-bytes.js';
 import type { GatewayEstimator } from './estimate-step.js';
 import { replyStatus } from './reply-status.js';
 import type { EstimatedContext, HttpExchange, ResponseEnd } from './request-context.js';
+import { relay } from './relay.js';
 import { meterResponse, type ResponseMeter } from './response-meter.js';
 import type { UpstreamClient } from './upstream-client.js';
 import { upstreamFailure } from './upstream-failure.js';
@@ -67,11 +67,13 @@ export function createHttpProxy(deps: {
         settle('aborted');
       });
 
-      // Request body. `pipe` into the pipeline rather than `pipeline(req, …)`: when the upstream fails
-      // first, the client's request must stay intact so it can still receive the 503 Status.
-      const bodyIn = new ByteCounter((n) => (ctx.outcome.bytesFromClient += n));
-      req.pipe(bodyIn);
-      pipeline(bodyIn, upstreamReq, () => undefined);
+      // Request body, if any (most requests have none: GET, and DELETE without options). `pipe`, not a
+      // pipeline from `req`: when the upstream fails first, the client's request must stay intact so it
+      // can still receive the 503 Status.
+      if (hasBody(req)) {
+        req.on('data', (chunk: Buffer) => (ctx.outcome.bytesFromClient += chunk.length));
+        req.pipe(upstreamReq);
+      } else upstreamReq.end();
 
       upstreamReq.once('response', (upstreamRes) => {
         responding = true;
@@ -82,7 +84,7 @@ export function createHttpProxy(deps: {
         res.writeHead(code, upstreamRes.statusMessage, responseHeaders);
         // Streaming answers (watch, chunked LIST) get their headers now, not with the first event.
         if (upstreamRes.headers['content-length'] === undefined) res.flushHeaders();
-        const bodyOut = new ByteCounter((n) => (ctx.outcome.bytesToClient += n));
+        const counted = { onBytes: (n: number) => (ctx.outcome.bytesToClient += n) };
         const watchEnd = watchEndFor(ctx.classification.kind, upstreamRes.headers, deps.stopping);
         const done = (err: Error | null) => {
           if (err && !ctx.outcome.clientClosed && !watchEnd?.stopped) {
@@ -92,13 +94,13 @@ export function createHttpProxy(deps: {
           settle(!err || watchEnd?.stopped ? 'ended' : ctx.outcome.clientClosed ? 'aborted' : 'failed');
         };
         meter = deps.estimator ? meterResponse(ctx, upstreamRes, deps.estimator) : undefined;
-        if (meter) return void pipeline(upstreamRes, meter.stream, bodyOut, res, done);
-        if (!watchEnd) return void pipeline(upstreamRes, bodyOut, res, done);
+        if (meter) return void relay([upstreamRes, meter.stream, res], counted, done);
+        if (!watchEnd) return void relay([upstreamRes, res], counted, done);
         // Ended for shutdown: once the client has the whole (terminated) response, drop the upstream watch.
         res.once('finish', () => {
           if (watchEnd.stopped) upstreamReq.destroy();
         });
-        pipeline(upstreamRes, watchEnd, bodyOut, res, done);
+        relay([upstreamRes, watchEnd, res], counted, done);
       });
 
       // `on`, not `once`: a second error event must not go unhandled and take the process down.
@@ -116,4 +118,10 @@ export function createHttpProxy(deps: {
         settle('failed');
       });
     });
+}
+
+/** A request carries a body only with a Content-Length above 0 or a Transfer-Encoding (RFC 9112 §6.3). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

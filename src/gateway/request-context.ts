@@ -9,7 +9,7 @@
  * so inserting a step changes the chain in pipeline.ts and nothing else.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { UpstreamIdentity } from '../auth/authenticate-step.js';
@@ -71,13 +71,14 @@ export interface RequestContext<E extends Exchange = Exchange> {
   readonly outcome: RequestOutcome;
 }
 
-/** Paths pino masks in every request log line. */
-export const REDACTED_LOG_PATHS = [
-  'headers.authorization',
-  'headers.cookie',
-  'headers["proxy-authorization"]',
-  'headers["set-cookie"]',
-];
+/** Header values never logged (as pino's `redact` would mask them). */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'set-cookie'];
+
+function maskCredentials(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const masked = { ...headers };
+  for (const name of CREDENTIAL_HEADERS) if (masked[name] !== undefined) masked[name] = '[Redacted]';
+  return masked;
+}
 
 /**
  * Step 0, before anything else: strip identity headers (`isIdentityHeader`: the forwarding mode's rule,
@@ -91,8 +92,10 @@ export function beginRequest<E extends Exchange>(
   const { req } = exchange;
   scrubIdentityHeaders(req.headers, deps.isIdentityHeader);
   const id = randomUUID();
-  const log = deps.logger.child({ requestId: id }, { redact: REDACTED_LOG_PATHS });
-  log.debug({ method: req.method, url: req.url, headers: req.headers }, 'request received');
+  // A plain child: one with its own `redact` option compiles its redaction anew for every request.
+  // The only per-request record with headers masks credentials itself, whatever logger it is given.
+  const log = deps.logger.child({ requestId: id });
+  if (log.isLevelEnabled('debug')) log.debug({ method: req.method, url: req.url, headers: maskCredentials(req.headers) }, 'request received');
   return {
     id,
     exchange,

@@ -7,7 +7,7 @@
 import type { ClientRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import type { UpstreamConfig } from '../config/parse-config.js';
 import type { TlsFiles } from '../config/read-tls-files.js';
 import type { RawHeaders } from './raw-headers.js';
@@ -34,8 +34,12 @@ export interface UpstreamClient {
 export function createUpstreamClient(deps: { upstream: UpstreamConfig; files: TlsFiles['upstream'] }): UpstreamClient {
   const { upstream, files } = deps;
   const tls: ConnectionOptions = {
-    ...(files.ca === undefined ? {} : { ca: files.ca }),
-    ...(files.cert === undefined ? {} : { cert: files.cert, key: files.key }),
+    // One secure context rather than the PEMs themselves: the agent names its pools by the options it
+    // is given, PEMs included, and would build and hash that name (kilobytes) on every request.
+    secureContext: createSecureContext({
+      ...(files.ca === undefined ? {} : { ca: files.ca }),
+      ...(files.cert === undefined ? {} : { cert: files.cert, key: files.key }),
+    }),
     // SNI carries host names only (RFC 6066); an IP is verified against the certificate's IP SANs.
     ...(isIP(upstream.host) === 0 ? { servername: upstream.host } : {}),
   };
