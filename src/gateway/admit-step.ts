@@ -44,14 +44,31 @@ export type AdmitStep = <E extends Exchange>(ctx: EstimatedContext<E>) => Promis
 export const admitEverything: AdmitStep = (ctx) =>
   Promise.resolve({ ...ctx, decision: undefined, lease: undefined, admission: undefined, warnings: [], proceed: true });
 
-/** Aborts when the client's side closes before the exchange is answered. */
-function clientGone(exchange: Exchange): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
+/**
+ * Aborts when the client's side closes before the exchange is answered. The signal is made on first
+ * use: only a request that may wait in a queue asks for it, and most requests are small and never do.
+ */
+function clientGone(exchange: Exchange): { readonly signal: AbortSignal; readonly gone: boolean; dispose(): void } {
   const target = exchange.type === 'http' ? exchange.res : exchange.socket;
-  const onClose = () => controller.abort();
-  target.once('close', onClose);
-  if (target.destroyed) controller.abort();
-  return { signal: controller.signal, dispose: () => target.off('close', onClose) };
+  let controller: AbortController | undefined;
+  const onClose = () => controller?.abort();
+  const closed = () => target.destroyed || (exchange.type === 'http' && exchange.res.closed);
+  return {
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        target.once('close', onClose);
+        if (closed()) controller.abort();
+      }
+      return controller.signal;
+    },
+    get gone() {
+      return controller ? controller.signal.aborted : closed();
+    },
+    dispose: () => {
+      if (controller) target.off('close', onClose);
+    },
+  };
 }
 
 function note(r: AdmissionResult): AdmissionNote {
@@ -69,7 +86,7 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
     const pass = { decision: undefined, lease: undefined, admission: undefined, warnings: [], proceed: true } as const;
     if (!deps.admission.enabled()) return { ...ctx, ...pass };
     const info = ctx.classification.info;
-    const gone = clientGone(ctx.exchange);
+    const client = clientGone(ctx.exchange);
     const { estimator } = deps;
     const input = estimateInputOf(ctx.classification, ctx.exchange.req.headers);
     const pageBytes = (limit: number) => estimator!.estimate({ ...input, options: { ...input.options, limit, continue: undefined } }).estimatedBytes;
@@ -82,10 +99,12 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
         url: ctx.url,
         estimate: ctx.estimate,
         ...(estimator && ctx.estimate.class === 'list' ? { pageBytes } : {}),
-        signal: gone.signal,
+        get signal() {
+          return client.signal;
+        },
       });
     } finally {
-      gone.dispose();
+      client.dispose();
     }
     switch (r.decision) {
       case 'aborted':
@@ -99,7 +118,7 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
         return { ...ctx, decision: 'rejected', lease: undefined, admission: note(r), warnings: [], proceed: false };
       }
       default: {
-        if (gone.signal.aborted) {
+        if (client.gone) {
           // The client left while its lease was being granted: give it back, nothing to proxy.
           r.lease?.release();
           ctx.outcome.clientClosed = true;

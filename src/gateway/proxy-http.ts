@@ -57,7 +57,9 @@ export function createHttpProxy(deps: {
         identityHeaders: ctx.upstreamIdentity.headers,
         upgrade: false,
       });
-      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers });
+      const info = ctx.classification.info;
+      const verb = info.isResourceRequest ? info.verb : undefined;
+      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers, verb });
       let responding = false;
 
       res.once('close', () => {

@@ -18,6 +18,8 @@ export interface UpstreamRequestOptions {
   /** Request target: path and query as the client sent them. */
   path: string;
   headers: RawHeaders;
+  /** The Kubernetes verb, when the caller has classified the request already (for metrics). */
+  verb?: string;
 }
 
 export interface UpstreamClient {

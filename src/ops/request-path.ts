@@ -66,7 +66,7 @@ function buildGeneration(number: number, snapshot: ConfigSnapshot, build: BuildG
       request(opts) {
         const req = client.request(opts);
         const started = performance.now();
-        const answered = () => metrics?.observeResponse({ method: opts.method, path: opts.path }, (performance.now() - started) / 1000);
+        const answered = () => metrics?.observeResponse({ method: opts.method, path: opts.path, verb: opts.verb }, (performance.now() - started) / 1000);
         req.once('response', answered);
         req.once('upgrade', answered);
         inFlight++;

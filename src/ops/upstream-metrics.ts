@@ -7,7 +7,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { resolveRequestInfo } from '../k8s/request-info.js';
 
 export interface UpstreamMetrics {
-  observeResponse(labels: { method: string; path: string }, seconds: number): void;
+  observeResponse(labels: { method: string; path: string; verb?: string | undefined }, seconds: number): void;
 }
 
 /** The apiserver's verb for a request target, or the lower-cased method for non-resource paths. */
@@ -32,8 +32,8 @@ export function createUpstreamMetrics(registry: Registry): UpstreamMetrics {
           registers: [registry],
         });
   return {
-    observeResponse({ method, path }, seconds) {
-      latency.observe({ verb: verbOf(method, path) }, seconds);
+    observeResponse({ method, path, verb }, seconds) {
+      latency.observe({ verb: verb || verbOf(method, path) }, seconds);
     },
   };
 }
