@@ -3,8 +3,9 @@
  * events back to back), straight to the simulator, through the gateway and through nginx, in interleaved
  * rounds. Reported: throughput as a ratio to the direct read, the proxies' peak RSS growth over their
  * RSS just before the read (sampled from /proc every 50 ms; the gateway must stream, never buffer), and
- * the relaying process's CPU per GiB and per event. The client asks as an admin (system:masters), which admission exempts, so this measures
- * the relay itself.
+ * the relaying process's CPU per GiB and per event. The client asks as an admin (system:masters), which
+ * admission exempts, so this measures the relay itself. The full run adds the 20-line Node.js proxy
+ * (lib/reference-proxy.ts): what any relay on Node's TLS stack costs on this machine.
  */
 import type { Agent } from 'node:https';
 import { admissionSections } from './lib/admission-section.js';
@@ -13,6 +14,7 @@ import { goal, type BenchContext, type BenchReport, type Benchmark, type Goal } 
 import { createClientAgent, type Target } from './lib/https-client.js';
 import { median, round } from './lib/latency.js';
 import { nginxBinary, startNginx } from './lib/nginx.js';
+import { startReferenceProxy } from './lib/reference-proxy.js';
 import { watchProcesses } from './lib/proc-stats.js';
 import { withScratch } from './lib/scratch.js';
 import { readInitialEvents, readList, type ReadResult } from './lib/stream-reads.js';
@@ -69,6 +71,11 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
       { target: gateway.target, agent: agent(), pids: () => [gateway.proc.pid] },
       ...(nginx ? [{ target: nginx.target, agent: agent(), pids: nginx.pids }] : []),
     ];
+    if (!ctx.quick) {
+      // The floor of any Node.js TLS proxy (lib/reference-proxy.ts; full run only, as in the overhead benchmark).
+      const floor = await startReferenceProxy(group, { dir, pki, upstream: sim });
+      targets.push({ target: floor.target, agent: agent(), pids: () => [floor.proc.pid] });
+    }
     // Warm every path (connections, the gateway's census) with a small read; in the full run also with
     // one whole LIST each, so the first big read's costs (the simulator's first 1 GiB assembly, the JIT)
     // fall on no measured round.
@@ -102,6 +109,7 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
       listThroughputListgateVsDirect: vsDirect('list', 'listgate'),
       watchThroughputListgateVsDirect: vsDirect('watch', 'listgate'),
       ...(nginx ? { listThroughputNginxVsDirect: vsDirect('list', 'nginx'), watchThroughputNginxVsDirect: vsDirect('watch', 'nginx') } : {}),
+      ...(results.list['node-proxy'] ? { listThroughputNodeProxyVsDirect: vsDirect('list', 'node-proxy'), watchThroughputNodeProxyVsDirect: vsDirect('watch', 'node-proxy') } : {}),
     };
     // CPU of the relaying process per GiB (LIST) and per event (watch): steadier than throughput on two
     // cores that the client, the proxy and the simulator share. For direct it is the simulator's own.
@@ -122,10 +130,12 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
       `LIST of ${round(listBytes / MIB, 1)} MiB: listgate ${ratios.listThroughputListgateVsDirect}× direct` +
         `${nginx ? ` (nginx ${ratios.listThroughputNginxVsDirect}×)` : ''}; direct ${med('list', 'direct', 'mibPerSecond')} MiB/s; ` +
         `gateway RSS +${peak('list', 'listgate')} MiB${nginx ? ` (nginx +${peak('list', 'nginx')} MiB)` : ''}; ` +
-        `relay CPU ${cpu.listgate!.listCpuSecondsPerGiB} s/GiB${nginx ? ` (nginx ${cpu.nginx!.listCpuSecondsPerGiB} s/GiB)` : ''}`,
+        `relay CPU ${cpu.listgate!.listCpuSecondsPerGiB} s/GiB${nginx ? ` (nginx ${cpu.nginx!.listCpuSecondsPerGiB} s/GiB)` : ''}` +
+        `${cpu['node-proxy'] ? `; a bare Node.js proxy: ${ratios.listThroughputNodeProxyVsDirect}× direct, ${cpu['node-proxy'].listCpuSecondsPerGiB} s/GiB` : ''}`,
       `watch of ${configmaps} events: listgate ${ratios.watchThroughputListgateVsDirect}× direct${nginx ? ` (nginx ${ratios.watchThroughputNginxVsDirect}×)` : ''}; ` +
         `direct ${med('watch', 'direct', 'eventsPerSecond')} events/s; gateway RSS +${peak('watch', 'listgate')} MiB; ` +
-        `relay CPU ${cpu.listgate!.watchCpuMicrosPerEvent} µs/event${nginx ? ` (nginx ${cpu.nginx!.watchCpuMicrosPerEvent} µs/event)` : ''}`,
+        `relay CPU ${cpu.listgate!.watchCpuMicrosPerEvent} µs/event${nginx ? ` (nginx ${cpu.nginx!.watchCpuMicrosPerEvent} µs/event)` : ''}` +
+        `${cpu['node-proxy'] ? `; a bare Node.js proxy: ${ratios.watchThroughputNodeProxyVsDirect}× direct` : ''}`,
     ];
     return {
       figures: { listBytes, listPath: LIST_PATH, watchPath: WATCH_PATH, watchEvents: configmaps, rounds, results, cpu, nginxVersion: nginx?.version ?? null },

@@ -18,8 +18,12 @@ export const HOP_BY_HOP_HEADERS: readonly string[] = [
   'upgrade',
 ];
 
+const HOP_BY_HOP = new Set(HOP_BY_HOP_HEADERS);
+
 export function removeHopByHopHeaders(raw: RawHeaders, opts: { keepUpgrade?: boolean } = {}): string[] {
-  const drop = new Set([...HOP_BY_HOP_HEADERS, ...headerTokens(raw, 'connection')]);
+  // Most messages name nothing in Connection beyond the fixed set (`keep-alive`): that set serves as is.
+  const named = headerTokens(raw, 'connection').filter((token) => !HOP_BY_HOP.has(token));
+  const drop = named.length === 0 && !opts.keepUpgrade ? HOP_BY_HOP : new Set([...HOP_BY_HOP_HEADERS, ...named]);
   if (!opts.keepUpgrade) return filterHeaders(raw, (name) => !drop.has(name));
   drop.delete('upgrade');
   return [...filterHeaders(raw, (name) => !drop.has(name)), 'Connection', 'Upgrade'];
