@@ -5,8 +5,10 @@
  * side, from a copy of each chunk, and scanned there; the chunk itself is passed on untouched. The side
  * decompressor's backpressure is honoured (memory stays bounded), and a failure in it or in a scanner
  * only ends the measurement, never the response.
+ * A body that needs no decoding can be measured without the Transform: `tap` reads the chunks its source
+ * emits anyway while it is relayed, and adds no stage (and no per-chunk hop) to the relay.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import type { Conversion } from '../k8s/media-type.js';
 import { JsonListScanner } from './json-list-scanner.js';
@@ -26,7 +28,15 @@ export interface ResponseObservation {
 }
 
 export interface ResponseObserver {
-  stream: Transform;
+  /** A pass-through to relay the body through (made on first use). */
+  readonly stream: Transform;
+  /**
+   * Instead of `stream`: measures the chunks `source` emits while something else reads it. Returns false
+   * (and does nothing) when the body needs decoding on the side; then `stream` must be used.
+   */
+  tap(source: Readable): boolean;
+  /** Ends a tapped measurement as incomplete: the body was cut short. */
+  abort(): void;
   /** Settles when the body ended (and its side decompression finished) or the stream was destroyed. */
   result: Promise<ResponseObservation>;
 }
@@ -118,7 +128,7 @@ export function observeResponse(opts: ObserveOptions): ResponseObserver {
     });
   }
 
-  const stream = new Transform({
+  const makeStream = (): Transform => new Transform({
     transform(chunk: Buffer, _enc, callback) {
       wireBytes += chunk.length;
       if (!gunzip || failed) {
@@ -146,5 +156,24 @@ export function observeResponse(opts: ObserveOptions): ResponseObserver {
       callback(err);
     },
   });
-  return { stream, result };
+  let stream: Transform | undefined;
+  return {
+    get stream() {
+      return (stream ??= makeStream());
+    },
+    tap(source) {
+      if (gunzip || stream) return false;
+      source.on('data', (chunk: Buffer) => {
+        wireBytes += chunk.length;
+        feed(chunk);
+      });
+      source.once('end', () => settle(true));
+      return true;
+    },
+    abort() {
+      if (stream) stream.destroy();
+      else settle(false);
+    },
+    result,
+  };
 }

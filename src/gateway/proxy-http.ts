@@ -9,8 +9,7 @@
  *   what it holds for it;
  * - the gateway shuts down (`stopping` aborts) → a watch ends cleanly after the event in progress
  *   (watch-end.ts) and its upstream request is dropped, so the client re-watches elsewhere.
- * A LIST's 200 body also passes through the estimator's meter (response-meter.ts), a pass-through that
- * measures it on the way. The returned promise is the exchange's single settle point: it resolves
+ * A LIST's 200 body is also measured on its way by the estimator's meter (response-meter.ts). The returned promise is the exchange's single settle point: it resolves
  * exactly once, with how the exchange finished (`ended`, `aborted`, `failed`), after the meter has
  * learned from the response — admission releases its lease there.
  */
@@ -96,7 +95,7 @@ export function createHttpProxy(deps: {
           settle(!err || watchEnd?.stopped ? 'ended' : ctx.outcome.clientClosed ? 'aborted' : 'failed');
         };
         meter = deps.estimator ? meterResponse(ctx, upstreamRes, deps.estimator) : undefined;
-        if (meter) return void relay([upstreamRes, meter.stream, res], counted, done);
+        if (meter?.stage) return void relay([upstreamRes, meter.stage, res], counted, done);
         if (!watchEnd) return void relay([upstreamRes, res], counted, done);
         // Ended for shutdown: once the client has the whole (terminated) response, drop the upstream watch.
         res.once('finish', () => {

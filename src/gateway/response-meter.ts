@@ -1,7 +1,7 @@
 /**
- * The proxy's side of the estimator: a LIST's 200 response body passes through the estimator's
- * observer (a pass-through Transform that counts bytes and items as they go, gzip decoded on the side;
- * nothing is buffered), and when the exchange has finished the observation is learned from — only when
+ * The proxy's side of the estimator: a LIST's 200 response body is measured by the estimator's observer
+ * as it is relayed — from the upstream response's own chunks, or, when it is gzip-encoded, through a
+ * pass-through Transform that decodes a copy on the side (nothing is buffered) — and when the exchange has finished the observation is learned from — only when
  * the whole body reached the client. An aborted or failed response settles the observation at once
  * (the observer is destroyed) and teaches nothing. The decoded bytes go into the request's outcome, so
  * the request log shows the estimate beside what was observed.
@@ -12,8 +12,11 @@ import { estimateInputOf, type GatewayEstimator } from './estimate-step.js';
 import type { EstimatedContext, HttpExchange, ResponseEnd } from './request-context.js';
 
 export interface ResponseMeter {
-  /** To pipe the upstream body through, before it is written to the client. */
-  readonly stream: Transform;
+  /**
+   * A stage to relay the upstream body through, before it is written to the client; undefined when the
+   * body is measured from the upstream response's own chunks (not content-encoded: nothing to decode).
+   */
+  readonly stage: Transform | undefined;
   /** Call once, when the exchange finished: resolves when the observation is settled and learned. */
   finish(end: ResponseEnd): Promise<void>;
 }
@@ -28,11 +31,11 @@ export function meterResponse(ctx: EstimatedContext<HttpExchange>, res: Incoming
   const observer = estimator.observe({ contentType: text(res.headers['content-type']), contentEncoding: text(res.headers['content-encoding']) }, input);
   let finished = false;
   return {
-    stream: observer.stream,
+    stage: observer.tap(res) ? undefined : observer.stream,
     async finish(end) {
       if (finished) return;
       finished = true;
-      if (end !== 'ended') observer.stream.destroy();
+      if (end !== 'ended') observer.abort();
       const seen = await observer.result;
       // A body cut short is no sample of anything, even if the upstream's part of it was whole.
       const observed = { ...seen, complete: seen.complete && end === 'ended' };

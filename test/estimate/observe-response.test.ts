@@ -161,6 +161,33 @@ describe('observeResponse', () => {
     assert.equal(seen.complete, false);
   });
 
+  it('tapped, measures a plain body from the chunks its source emits, as the stream does', async () => {
+    const chunks = split(full, 5, 9000);
+    const observer = observeResponse({ contentType: 'application/json' });
+    const source = Readable.from(chunks, { objectMode: false });
+    assert.equal(observer.tap(source), true);
+    const parts: Buffer[] = [];
+    for await (const chunk of source) parts.push(chunk as Buffer);
+    const seen = await observer.result;
+    assert.ok(Buffer.concat(parts).equals(full));
+    assert.deepEqual({ ...itemsOf(full), wire: full.length, complete: true }, { items: seen.items, itemBytes: seen.itemBytes, wire: seen.wireBytes, complete: seen.complete });
+    assert.deepEqual(seen, (await run(chunks, { contentType: 'application/json' })).seen, 'tap and stream measure alike');
+  });
+
+  it('tapped, a body cut short is incomplete; a gzip body cannot be tapped', async () => {
+    const observer = observeResponse({ contentType: 'application/json' });
+    const source = new Readable({ read: () => undefined });
+    assert.equal(observer.tap(source), true);
+    source.on('data', () => undefined);
+    source.push(full.subarray(0, 4000));
+    await new Promise((r) => setImmediate(r));
+    observer.abort();
+    const cut = await observer.result;
+    assert.deepEqual({ complete: cut.complete, wire: cut.wireBytes }, { complete: false, wire: 4000 });
+    const gzipped = observeResponse({ contentType: 'application/json', contentEncoding: 'gzip' });
+    assert.equal(gzipped.tap(Readable.from([gzipSync(full)])), false, 'gzip is decoded on the side, through the stream');
+  });
+
   it('passes other formats and encodings through, counting wire bytes only', async () => {
     const yaml = Buffer.from('apiVersion: v1\nitems: []\nkind: List\n');
     const { seen } = await run([yaml], { contentType: 'application/yaml' });
