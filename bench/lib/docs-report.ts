@@ -12,9 +12,12 @@ export const END_MARK = '<!-- bench:results:end -->';
 const GIB = 2 ** 30;
 const n = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? Number(v.toFixed(digits)).toLocaleString('en-US') : '–');
 
+/** A Markdown table cell: a `|` in the text would end the cell. */
+const cell = (text: string): string => text.replaceAll('|', '\\|');
+
 function goalsTable(goals: readonly Goal[]): string[] {
   if (goals.length === 0) return [];
-  return ['', '| goal | target | measured | |', '|---|---|---|---|', ...goals.map((g) => `| ${g.name} | ${g.target} | ${typeof g.value === 'number' ? n(g.value, 3) : g.value} | ${g.met ? 'met' : '**missed**'} |`)];
+  return ['', '| goal | target | measured | |', '|---|---|---|---|', ...goals.map((g) => `| ${cell(g.name)} | ${cell(g.target)} | ${typeof g.value === 'number' ? n(g.value, 3) : g.value} | ${g.met ? 'met' : '**missed**'} |`)];
 }
 
 function header(f: BenchResultFile): string {

@@ -86,6 +86,11 @@ describe('docs results block', () => {
     assert.match(block, /\| g \| ≤ 1 \| 2 \| \*\*missed\*\* \|/);
   });
 
+  it('escapes a | in a goal so the table keeps its columns', () => {
+    const block = renderResults([{ ...file, goals: [{ name: 'p90 |error|', target: '≤ 0.15', value: 0.05, met: true }] }]);
+    assert.match(block, /^\| p90 \\\|error\\\| \| ≤ 0\.15 \| 0\.05 \| met \|$/m);
+  });
+
   it('replaces only the block, keeping the page around it', () => {
     const page = `# T\n\nintro\n\n${START_MARK}\nold\n${END_MARK}\n\n## After\n`;
     const next = replaceResults(page, `${START_MARK}\nnew\n${END_MARK}`);
