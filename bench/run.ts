@@ -38,13 +38,14 @@ export async function discoverBenchmarks(dir: string): Promise<Benchmark[]> {
 
 /**
  * The code measured: the commit, and whether the working tree differed from it (uncommitted changes are
- * measured too). `BENCH_REVISION` names it when the tree is an export without .git (git archive).
+ * measured too; earlier results in bench/results/ are not code). `BENCH_REVISION` names it when the tree
+ * is an export without .git (git archive).
  */
 export function sourceRevision(root: string): { commit: string; dirty: boolean } | null {
   if (process.env.BENCH_REVISION) return { commit: process.env.BENCH_REVISION, dirty: false };
   try {
     const git = (...args: string[]): string => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench').length > 0 };
+    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench', ':!bench/results').length > 0 };
   } catch {
     return null;
   }
