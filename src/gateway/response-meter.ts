@@ -1,8 +1,8 @@
 /**
  * The proxy's side of the estimator: a LIST's 200 response body is measured by the estimator's observer
- * as it is relayed — from the upstream response's own chunks, or, when it is gzip-encoded, through a
- * pass-through Transform that decodes a copy on the side (nothing is buffered) — and when the exchange has finished the observation is learned from — only when
- * the whole body reached the client. An aborted or failed response settles the observation at once
+ * as it is relayed (from the upstream response's own chunks, or, when it is gzip-encoded, through a
+ * pass-through Transform that decodes a copy on the side; nothing is buffered), and when the exchange
+ * has finished the observation is learned from — only when the whole body reached the client. An aborted or failed response settles the observation at once
  * (the observer is destroyed) and teaches nothing. The decoded bytes go into the request's outcome, so
  * the request log shows the estimate beside what was observed.
  */
