@@ -67,16 +67,15 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
 
   const grant = (level: LevelState<Waiter>, bytes: number): Lease => {
     const acquiredAt = now();
-    let released = false;
-    const lease: Lease = {
+    // `released` a plain property, not a getter: a getter in a literal made per lease gets a hidden class
+    // of its own, which keeps the request's objects alive across young-generation collections.
+    const lease: { -readonly [K in keyof Lease]: Lease[K] } = {
       bytes,
       level: level.name,
-      get released() {
-        return released;
-      },
+      released: false,
       release() {
-        if (released) return false;
-        released = true;
+        if (lease.released) return false;
+        lease.released = true;
         level.inUse -= bytes;
         level.released += bytes;
         level.queue.advance(level.released);

@@ -30,8 +30,11 @@ export interface AdmissionQuery {
   readonly estimate: { readonly class: string; readonly estimatedBytes: number; readonly objects: number };
   /** Prices a first page of `limit` objects of this LIST, for the pagination hint (the estimator's view). */
   readonly pageBytes?: PageEstimate;
-  /** Aborts the wait when the client goes away. */
-  readonly signal?: AbortSignal;
+  /**
+   * Aborts the wait when the client goes away. A function, called only for a request that may wait in
+   * a queue: most requests are small and never need a signal made.
+   */
+  readonly signal?: () => AbortSignal;
 }
 
 interface Placement {
@@ -129,7 +132,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       }
       // The first weighed request starts the streaming-list probe; a 429 waits for its answer (briefly).
       const probing = streaming.demand();
-      const outcome = await b.admit({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: `${q.user.username}\n${q.method} ${q.url}`, ...(q.signal ? { signal: q.signal } : {}) });
+      const signal = q.signal?.();
+      const outcome = await b.admit({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: `${q.user.username}\n${q.method} ${q.url}`, ...(signal ? { signal } : {}) });
       metrics.observeRequest(placement.level, outcome.decision, q.estimate.estimatedBytes);
       if (outcome.decision === 'aborted') return { ...placement, decision: 'aborted', waitedMs: outcome.waitedMs };
       if (outcome.decision !== 'rejected') {

@@ -28,11 +28,11 @@ export interface ResponseObservation {
 }
 
 export interface ResponseObserver {
-  /** A pass-through to relay the body through (made on first use). */
-  readonly stream: Transform;
+  /** The pass-through to relay the body through: made on the first call, the same one after. */
+  passThrough(): Transform;
   /**
-   * Instead of `stream`: measures the chunks `source` emits while something else reads it. Returns false
-   * (and does nothing) when the body needs decoding on the side; then `stream` must be used.
+   * Instead of `passThrough()`: measures the chunks `source` emits while something else reads it. Returns
+   * false (and does nothing) when the body needs decoding on the side; then the pass-through must be used.
    */
   tap(source: Readable): boolean;
   /** Ends a tapped measurement as incomplete: the body was cut short. */
@@ -158,9 +158,9 @@ export function observeResponse(opts: ObserveOptions): ResponseObserver {
   });
   let stream: Transform | undefined;
   return {
-    get stream() {
-      return (stream ??= makeStream());
-    },
+    // A method, not a getter: a getter in an object literal made per response gets a hidden class of its
+    // own, which keeps the response's objects alive across young-generation collections.
+    passThrough: () => (stream ??= makeStream()),
     tap(source) {
       if (gunzip || stream) return false;
       source.on('data', (chunk: Buffer) => {

@@ -31,7 +31,7 @@ export function meterResponse(ctx: EstimatedContext<HttpExchange>, res: Incoming
   const observer = estimator.observe({ contentType: text(res.headers['content-type']), contentEncoding: text(res.headers['content-encoding']) }, input);
   let finished = false;
   return {
-    stage: observer.tap(res) ? undefined : observer.stream,
+    stage: observer.tap(res) ? undefined : observer.passThrough(),
     async finish(end) {
       if (finished) return;
       finished = true;

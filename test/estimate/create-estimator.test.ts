@@ -24,7 +24,7 @@ async function through(t: TestSimulator, estimator: Estimator, url: string, acce
   const outcome = await new Promise<{ status: number; observer: ReturnType<Estimator['observe']> }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: t.port, path: url, ca: t.caPem, cert: t.admin.certPem, key: t.admin.keyPem, agent: false, headers: { Accept: accept } }, (res) => {
       const observer = estimator.observe({ contentType: res.headers['content-type'], contentEncoding: res.headers['content-encoding'] }, input);
-      pipeline(res, observer.stream, new Writable({ write: (_c, _e, cb) => cb() })).then(() => resolve({ status: res.statusCode ?? 0, observer }), reject);
+      pipeline(res, observer.passThrough(), new Writable({ write: (_c, _e, cb) => cb() })).then(() => resolve({ status: res.statusCode ?? 0, observer }), reject);
     });
     req.on('error', reject);
     req.end();
@@ -103,12 +103,12 @@ describe('createEstimator: a next page asked for while the previous one still st
       const first = inputOf('GET', '/api/v1/secrets?limit=2', ACCEPT.json);
       estimator.estimate(first);
       const observer = estimator.observe({ contentType: 'application/json' }, first);
-      observer.stream.resume();
-      for (const chunk of c.chunks) observer.stream.write(chunk);
+      observer.passThrough().resume();
+      for (const chunk of c.chunks) observer.passThrough().write(chunk);
       await new Promise((r) => setImmediate(r));
       const second = estimator.estimate(inputOf('GET', '/api/v1/secrets?limit=2&continue=tok-1', ACCEPT.json));
       assert.ok(second.reasons.some((r) => c.want.test(r)), `${c.name}:\n${second.reasons.join('\n')}`);
-      observer.stream.destroy();
+      observer.passThrough().destroy();
       await observer.result;
     }
   });

@@ -40,7 +40,7 @@ export function fetchObserved(t: TestSimulator, url: string, accept: string): Pr
       (res) => {
         const observer = observeResponse({ contentType: res.headers['content-type'], contentEncoding: res.headers['content-encoding'] });
         const sink = new Writable({ write: (_c, _e, cb) => cb() });
-        pipeline(res, observer.stream, sink)
+        pipeline(res, observer.passThrough(), sink)
           .then(() => observer.result)
           .then((observed) => resolve({ status: res.statusCode ?? 0, observed }), reject);
       },

@@ -30,7 +30,7 @@ async function run(chunks: Buffer[], opts: ObserveOptions): Promise<{ seen: Resp
       cb();
     },
   });
-  await pipeline(Readable.from(chunks, { objectMode: false }), observer.stream, sink);
+  await pipeline(Readable.from(chunks, { objectMode: false }), observer.passThrough(), sink);
   return { seen: await observer.result, out: Buffer.concat(parts) };
 }
 
@@ -89,13 +89,13 @@ describe('observeResponse', () => {
           cb();
         },
       });
-      await pipeline(Readable.from(chunks, { objectMode: false }), observer.stream, sink);
+      await pipeline(Readable.from(chunks, { objectMode: false }), observer.passThrough(), sink);
       assert.equal(calls.length, 1);
       assert.deepEqual(calls[0]!.page, { continue: meta.continue, remainingItemCount: 53 });
       assert.ok(calls[0]!.at < page.length / 2, `announced after ${calls[0]!.at} of ${page.length} bytes`);
     }
     const whole = observeResponse({ contentType: 'application/json', onContinue: () => assert.fail('no continue in a whole list') });
-    await pipeline(Readable.from([full], { objectMode: false }), whole.stream, new Writable({ write: (_c, _e, cb) => cb() }));
+    await pipeline(Readable.from([full], { objectMode: false }), whole.passThrough(), new Writable({ write: (_c, _e, cb) => cb() }));
   });
 
   it('measures a gzip body on a decompressed side copy: wire bytes compressed, the rest decoded', async () => {
@@ -148,8 +148,8 @@ describe('observeResponse', () => {
 
   it('reports an incomplete measurement when the stream is destroyed or the gzip is corrupt', async () => {
     const observer = observeResponse({ contentType: 'application/json' });
-    observer.stream.write(full.subarray(0, 5000));
-    observer.stream.destroy();
+    observer.passThrough().write(full.subarray(0, 5000));
+    observer.passThrough().destroy();
     const cut = await observer.result;
     assert.equal(cut.complete, false);
     assert.equal(cut.wireBytes, 5000);

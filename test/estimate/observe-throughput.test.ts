@@ -84,7 +84,7 @@ describe('observeResponse throughput', () => {
         () => {
           const o = observeResponse({ contentType: 'application/json' });
           void o.result.then((r) => (observed = r.items));
-          return o.stream;
+          return o.passThrough();
         },
       );
       await new Promise((r) => setImmediate(r));
@@ -104,7 +104,7 @@ describe('observeResponse throughput', () => {
     const seen = await measure(body, () => {
       const o = observeResponse({ contentType: 'application/json', contentEncoding: 'gzip' });
       void o.result.then((r) => (decoded = r.decodedBytes));
-      return o.stream;
+      return o.passThrough();
     });
     await new Promise((r) => setTimeout(r, 50));
     const decodedMbps = (decoded / seen.bytes) * seen.mbps;
