@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createGatewayTestPki, type GatewayTestPki } from '../support/gateway-pki.js';
 import { eventually, gatewayRequest, startTestGateway } from '../support/gateway-fixture.js';
 import { startTestUpstream, type TestUpstream } from '../support/gateway-upstream.js';
+import { freePort } from '../../bench/lib/server-process.js';
 
 interface StatusBody {
   kind: string;
@@ -18,14 +19,6 @@ interface StatusBody {
   code: number;
   reason: string;
   message: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('upstream failures before a response', () => {

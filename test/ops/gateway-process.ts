@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { createCA, issueServingCert, type CertificateAuthority } from '../../src/certs/pki.js';
@@ -28,14 +27,8 @@ export interface GatewayProcess {
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
 }
 
-/** A port that was free a moment ago (bind 0, close): for configs that must name a fixed port. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+/** A port that was free a moment ago: for configs that must name a fixed port (the benchmarks' helper). */
+export { freePort } from '../../bench/lib/server-process.js';
 
 export interface GatewayFileSet {
   servingCa: CertificateAuthority;
