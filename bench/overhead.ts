@@ -10,13 +10,12 @@
 import type { Agent } from 'node:https';
 import { admissionAvailable, admissionSections } from './lib/admission-section.js';
 import { startGatewayProcess, startSimulatorProcess, writeBenchPki } from './lib/bench-stack.js';
+import { startComparedTargets, type Measured } from './lib/compared-targets.js';
 import { goal, type BenchContext, type BenchReport, type Benchmark, type Goal } from './lib/benchmark.js';
-import { createClientAgent, fetchOnce, type Target } from './lib/https-client.js';
+import { createClientAgent, fetchOnce } from './lib/https-client.js';
 import { round } from './lib/latency.js';
 import { runLoad, type LoadResult } from './lib/load-generator.js';
-import { nginxBinary, startNginx } from './lib/nginx.js';
 import { readProcGroupStats } from './lib/proc-stats.js';
-import { startReferenceProxy } from './lib/reference-proxy.js';
 import { withScratch } from './lib/scratch.js';
 
 const WORKLOADS = {
@@ -46,12 +45,6 @@ interface RunFigures {
   simulatorCpuMicrosPerRequest: number;
 }
 
-interface Measured {
-  target: Target;
-  agent: Agent;
-  pids: () => number[];
-}
-
 async function measure(m: Measured, simPid: number, paths: readonly string[], concurrency: number, durationMs: number, warmupMs: number): Promise<RunFigures & { load: LoadResult }> {
   const before = { proxy: readProcGroupStats(m.pids()), sim: readProcGroupStats([simPid]) };
   const load = await runLoad({ target: m.target, agent: m.agent, paths, concurrency, durationMs, warmupMs });
@@ -79,20 +72,9 @@ export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
     const pki = await writeBenchPki(dir);
     const sim = await startSimulatorProcess(group, { dir, pki, seed: { secrets: 30, secretSize: 1024, namespaces: 4, configmaps: 50, pods: 5 } });
     const gateway = await startGatewayProcess(group, { dir, pki, upstream: sim, sections: admissionSections(8 * 2 ** 30) });
-    const nginx = nginxBinary() ? await startNginx(group, { dir, pki, upstream: sim }) : undefined;
-    ctx.log(`simulator pid ${sim.proc.pid}, gateway pid ${gateway.proc.pid}, ${nginx ? `${nginx.version} pid ${nginx.proc.pid}` : 'nginx not installed'}`);
-
     const agentFor = (): Agent => createClientAgent(pki.user, { maxSockets: concurrency });
-    const targets: Measured[] = [
-      { target: sim.target, agent: agentFor(), pids: () => [sim.proc.pid] },
-      { target: gateway.target, agent: agentFor(), pids: () => [gateway.proc.pid] },
-      ...(nginx ? [{ target: nginx.target, agent: agentFor(), pids: nginx.pids }] : []),
-    ];
-    if (!ctx.quick) {
-      // The floor of any Node.js TLS proxy (full run only, to keep the CI run short).
-      const floor = await startReferenceProxy(group, { dir, pki, upstream: sim });
-      targets.push({ target: floor.target, agent: agentFor(), pids: () => [floor.proc.pid] });
-    }
+    const { targets, nginx } = await startComparedTargets(group, { dir, pki, sim, gateway, quick: ctx.quick, agent: agentFor });
+    ctx.log(`simulator pid ${sim.proc.pid}, gateway pid ${gateway.proc.pid}, ${nginx ? `${nginx.version} pid ${nginx.proc.pid}` : 'nginx not installed'}`);
     for (const t of targets) {
       for (const path of [...WORKLOADS.get, ...WORKLOADS.list]) {
         const res = await fetchOnce({ target: t.target, path, agent: t.agent });

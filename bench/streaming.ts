@@ -10,11 +10,10 @@
 import type { Agent } from 'node:https';
 import { admissionSections } from './lib/admission-section.js';
 import { startGatewayProcess, startSimulatorProcess, writeBenchPki } from './lib/bench-stack.js';
+import { startComparedTargets, type Measured } from './lib/compared-targets.js';
 import { goal, type BenchContext, type BenchReport, type Benchmark, type Goal } from './lib/benchmark.js';
-import { createClientAgent, type Target } from './lib/https-client.js';
+import { createClientAgent } from './lib/https-client.js';
 import { median, round } from './lib/latency.js';
-import { nginxBinary, startNginx } from './lib/nginx.js';
-import { startReferenceProxy } from './lib/reference-proxy.js';
 import { watchProcesses } from './lib/proc-stats.js';
 import { withScratch } from './lib/scratch.js';
 import { readInitialEvents, readList, type ReadResult } from './lib/stream-reads.js';
@@ -22,12 +21,6 @@ import { readInitialEvents, readList, type ReadResult } from './lib/stream-reads
 const MIB = 2 ** 20;
 const LIST_PATH = '/api/v1/secrets?resourceVersion=0';
 const WATCH_PATH = '/api/v1/configmaps?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan';
-
-interface Measured {
-  target: Target;
-  agent: Agent;
-  pids: () => number[];
-}
 
 interface RoundFigures {
   seconds: number;
@@ -64,18 +57,8 @@ export async function runStreaming(ctx: BenchContext): Promise<BenchReport> {
       heapMb: 8192,
     });
     const gateway = await startGatewayProcess(group, { dir, pki, upstream: sim, sections: admissionSections(64 * 2 ** 30) });
-    const nginx = nginxBinary() ? await startNginx(group, { dir, pki, upstream: sim }) : undefined;
     const agent = (): Agent => createClientAgent(pki.admin, { maxSockets: 1 });
-    const targets: Measured[] = [
-      { target: sim.target, agent: agent(), pids: () => [sim.proc.pid] },
-      { target: gateway.target, agent: agent(), pids: () => [gateway.proc.pid] },
-      ...(nginx ? [{ target: nginx.target, agent: agent(), pids: nginx.pids }] : []),
-    ];
-    if (!ctx.quick) {
-      // The floor of any Node.js TLS proxy (lib/reference-proxy.ts; full run only, as in the overhead benchmark).
-      const floor = await startReferenceProxy(group, { dir, pki, upstream: sim });
-      targets.push({ target: floor.target, agent: agent(), pids: () => [floor.proc.pid] });
-    }
+    const { targets, nginx } = await startComparedTargets(group, { dir, pki, sim, gateway, quick: ctx.quick, agent });
     // Warm every path (connections, the gateway's census) with a small read; in the full run also with
     // one whole LIST each, so the first big read's costs (the simulator's first 1 GiB assembly, the JIT)
     // fall on no measured round.
