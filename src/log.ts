@@ -4,14 +4,11 @@
  */
 import { pino, type Logger } from 'pino';
 
+/** Header values that are credentials: never logged (request-context.ts masks them the same way). */
+export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'cookie', 'proxy-authorization', 'set-cookie'];
+
 export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["proxy-authorization"]',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["proxy-authorization"]',
-  'headers["set-cookie"]',
+  ...CREDENTIAL_HEADERS.flatMap((name) => [`req.headers["${name}"]`, `headers["${name}"]`]),
   'token',
   '*.token',
 ];

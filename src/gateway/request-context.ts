@@ -13,6 +13,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { UpstreamIdentity } from '../auth/authenticate-step.js';
+import { CREDENTIAL_HEADERS } from '../log.js';
 import type { UserInfo } from '../auth/user-info.js';
 import type { Estimate } from '../estimate/estimate-types.js';
 import type { ErrorCode } from '../errors.js';
@@ -71,9 +72,7 @@ export interface RequestContext<E extends Exchange = Exchange> {
   readonly outcome: RequestOutcome;
 }
 
-/** Header values never logged (as pino's `redact` would mask them). */
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'set-cookie'];
-
+/** The headers with credential values masked (as pino's `redact` masks them by default). */
 function maskCredentials(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const masked = { ...headers };
   for (const name of CREDENTIAL_HEADERS) if (masked[name] !== undefined) masked[name] = '[Redacted]';
