@@ -23,7 +23,7 @@ import { relay } from './relay.js';
 import { meterResponse, type ResponseMeter } from './response-meter.js';
 import type { UpstreamClient } from './upstream-client.js';
 import { upstreamFailure } from './upstream-failure.js';
-import { buildResponseHeaders, buildUpstreamHeaders } from './upstream-headers.js';
+import { buildResponseHeaders, upstreamHeadersFor } from './upstream-headers.js';
 import { watchEndFor } from './watch-end.js';
 
 /** `warnings`: Warning values an earlier step adds to the response (admission's hint on a large LIST). */
@@ -48,15 +48,7 @@ export function createHttpProxy(deps: {
         settled = true;
         void (meter ? meter.finish(end) : Promise.resolve()).then(() => resolve(end));
       };
-      const headers = buildUpstreamHeaders(ctx.headers, {
-        identityMode: deps.identityMode,
-        token: upstream.token,
-        upstreamHost: upstream.hostHeader,
-        clientAddress: ctx.clientAddress,
-        requestId: ctx.id,
-        identityHeaders: ctx.upstreamIdentity.headers,
-        upgrade: false,
-      });
+      const headers = upstreamHeadersFor(ctx, { identityMode: deps.identityMode, upstream, upgrade: false });
       const info = ctx.classification.info;
       const verb = info.isResourceRequest ? info.verb : undefined;
       const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers, verb });

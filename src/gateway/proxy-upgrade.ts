@@ -16,7 +16,7 @@ import type { RawHeaders } from './raw-headers.js';
 import type { ClassifiedContext, UpgradeExchange } from './request-context.js';
 import type { UpstreamClient } from './upstream-client.js';
 import { upstreamFailure } from './upstream-failure.js';
-import { buildUpstreamHeaders } from './upstream-headers.js';
+import { upstreamHeadersFor } from './upstream-headers.js';
 
 export interface UpgradeProxy {
   (ctx: ClassifiedContext<UpgradeExchange>): Promise<void>;
@@ -74,15 +74,7 @@ export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMod
     new Promise<void>((resolve, reject) => {
       const { socket: client, head } = ctx.exchange;
       client.on('error', (err) => ctx.log.debug({ err }, 'client socket error'));
-      const headers = buildUpstreamHeaders(ctx.headers, {
-        identityMode: deps.identityMode,
-        token: upstream.token,
-        upstreamHost: upstream.hostHeader,
-        clientAddress: ctx.clientAddress,
-        requestId: ctx.id,
-        identityHeaders: ctx.upstreamIdentity.headers,
-        upgrade: true,
-      });
+      const headers = upstreamHeadersFor(ctx, { identityMode: deps.identityMode, upstream, upgrade: true });
       const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers });
       const onClientClose = () => {
         ctx.outcome.clientClosed = true;

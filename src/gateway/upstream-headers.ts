@@ -7,6 +7,7 @@
  * authenticated bearer token in passthrough mode, none in insecure mode), then the gateway's own token
  * when the upstream client authenticates with one. Pure.
  */
+import type { UpstreamIdentity } from '../auth/authenticate-step.js';
 import type { IdentityMode } from '../config/parse-config.js';
 import { removeHopByHopHeaders } from './hop-by-hop.js';
 import { filterHeaders, headerValue, type RawHeaders } from './raw-headers.js';
@@ -54,4 +55,20 @@ export function buildResponseHeaders(upstream: RawHeaders, requestId: string): s
   const out = removeHopByHopHeaders(upstream);
   if (headerValue(out, 'audit-id') === undefined) out.push('Audit-Id', requestId);
   return out;
+}
+
+/** The upstream headers for an authenticated request, from what its context and the upstream client say. */
+export function upstreamHeadersFor(
+  ctx: { readonly headers: RawHeaders; readonly clientAddress: string; readonly id: string; readonly upstreamIdentity: UpstreamIdentity },
+  opts: { identityMode: IdentityMode; upstream: { readonly token: string | undefined; readonly hostHeader: string }; upgrade: boolean },
+): string[] {
+  return buildUpstreamHeaders(ctx.headers, {
+    identityMode: opts.identityMode,
+    token: opts.upstream.token,
+    upstreamHost: opts.upstream.hostHeader,
+    clientAddress: ctx.clientAddress,
+    requestId: ctx.id,
+    identityHeaders: ctx.upstreamIdentity.headers,
+    upgrade: opts.upgrade,
+  });
 }
