@@ -1,24 +1,20 @@
 /**
  * The whole demo stack (simulator + gateway + kubeconfigs) on loopback ports, and a kubectl runner.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemoStack, type DemoStack, type DemoStackOptions } from '../../src/cli/demo-stack.js';
 import { createLogger } from '../../src/log.js';
+import { runKubectl, spawnKubectl, type KubectlResult, type RunningKubectl } from './kubectl.js';
+
+export type { KubectlResult } from './kubectl.js';
 
 export interface E2EStack extends DemoStack {
   /** Runs kubectl with the user kubeconfig (through the gateway) unless `kubeconfig` says otherwise. */
   kubectl(args: string[], opts?: { kubeconfig?: string; input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** Starts a long-running kubectl (get -w, logs -f) and collects its output. */
-  spawnKubectl(args: string[]): { child: ChildProcessWithoutNullStreams; output(): string; waitFor(re: RegExp, timeoutMs?: number): Promise<string> };
-}
-
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
+  spawnKubectl(args: string[]): RunningKubectl;
 }
 
 export async function startE2EStack(overrides: Partial<DemoStackOptions> = {}): Promise<E2EStack> {
@@ -35,49 +31,11 @@ export async function startE2EStack(overrides: Partial<DemoStackOptions> = {}): 
     logger: createLogger({ level: 'silent' }),
     ...overrides,
   });
-  const env = { ...process.env, KUBECACHEDIR: join(dir, 'kube-cache'), HOME: dir };
+  const home = dir;
   return {
     ...stack,
-    kubectl(args, opts = {}) {
-      return new Promise((resolve) => {
-        const child = execFile(
-          'kubectl',
-          ['--kubeconfig', opts.kubeconfig ?? stack.kubeconfig, ...args],
-          { env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 256 * 1024 * 1024 },
-          (err, stdout, stderr) => {
-            const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-            resolve({ code, stdout, stderr });
-          },
-        );
-        if (opts.input !== undefined) child.stdin?.end(opts.input);
-      });
-    },
-    spawnKubectl(args) {
-      const child = spawn('kubectl', ['--kubeconfig', stack.kubeconfig, ...args], { env });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      return {
-        child,
-        output: () => out,
-        waitFor(re, timeoutMs = 15_000) {
-          return new Promise((resolve, reject) => {
-            const deadline = setTimeout(() => {
-              clearInterval(poll);
-              reject(new Error(`timed out waiting for ${re} in kubectl ${args.join(' ')} output:\n${out}`));
-            }, timeoutMs);
-            const poll = setInterval(() => {
-              const m = re.exec(out);
-              if (m) {
-                clearInterval(poll);
-                clearTimeout(deadline);
-                resolve(m[0]);
-              }
-            }, 25);
-          });
-        },
-      };
-    },
+    kubectl: (args, opts = {}) => runKubectl(args, { kubeconfig: opts.kubeconfig ?? stack.kubeconfig, home, ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) }),
+    spawnKubectl: (args) => spawnKubectl(args, { kubeconfig: stack.kubeconfig, home }),
     async close() {
       await stack.close();
       await rm(dir, { recursive: true, force: true });

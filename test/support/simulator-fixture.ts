@@ -48,7 +48,7 @@ export interface FetchOptions {
 }
 
 /** One HTTPS request to the simulator (a fresh connection each time), resolving when the body is complete. */
-export function fetchSim(t: TestSimulator, path: string, opts: FetchOptions = {}): Promise<FetchResult> {
+export function fetchSim(t: Pick<TestSimulator, 'port' | 'caPem' | 'admin'>, path: string, opts: FetchOptions = {}): Promise<FetchResult> {
   const cert = opts.cert === undefined ? t.admin : opts.cert;
   const body = opts.body === undefined ? undefined : typeof opts.body === 'string' || Buffer.isBuffer(opts.body) ? opts.body : JSON.stringify(opts.body);
   const options: RequestOptions = {
@@ -105,7 +105,7 @@ export interface WatchStream {
 }
 
 /** Opens a watch (newline-delimited JSON events) and collects its events as they arrive. */
-export function openWatch(t: TestSimulator, path: string, opts: Pick<FetchOptions, 'headers' | 'cert'> = {}): Promise<WatchStream> {
+export function openWatch(t: Pick<TestSimulator, 'port' | 'caPem' | 'admin'>, path: string, opts: Pick<FetchOptions, 'headers' | 'cert'> = {}): Promise<WatchStream> {
   const cert = opts.cert === undefined ? t.admin : opts.cert;
   return new Promise((resolve, reject) => {
     const req = httpsRequest(

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { BenchResultFile } from '../../bench/lib/benchmark.js';
 
 const RUNNER = resolve('dist/bench/run.js');
-const MINE = ['overhead', 'decision-cost', 'streaming', 'storm'];
+const MINE = ['overhead', 'decision-cost', 'streaming', 'storm', 'estimator-accuracy'];
 
 function assertWellFormed(file: BenchResultFile, name: string): void {
   assert.equal(file.name, name);
@@ -33,7 +33,7 @@ function assertWellFormed(file: BenchResultFile, name: string): void {
   assert.ok(file.summary.length > 0 && file.summary.every((l) => typeof l === 'string' && l.length > 0));
 }
 
-describe('npm run bench -- --quick', { timeout: 150_000 }, () => {
+describe('npm run bench -- --quick', { timeout: 300_000 }, () => {
   let dir: string;
   let output: { code: number; stdout: string; stderr: string };
   const read = (name: string): BenchResultFile => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as BenchResultFile;
@@ -41,7 +41,7 @@ describe('npm run bench -- --quick', { timeout: 150_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'listgate-bench-test-'));
     output = await new Promise((done) => {
-      execFile(process.execPath, [RUNNER, '--quick', '--only', MINE.join(','), '--results', dir], { timeout: 140_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [RUNNER, '--quick', '--only', MINE.join(','), '--results', dir], { timeout: 290_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
         done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
       );
     });

@@ -1,0 +1,52 @@
+/**
+ * `npm test`, `npm run test:apiserver` and `npm run test:bench`: runs the compiled test files with node's
+ * runner and the summary reporter (support/summary-reporter.ts). Three suites, by folder:
+ *   (default)      every test file outside the two folders below;
+ *   --apiserver    test/apiserver/: the real-apiserver suite, which needs `KUBEBUILDER_ASSETS` (the envtest
+ *                  binaries) and fails at once, with one line saying how to get them, when it is missing;
+ *   --bench-run    test/bench-run/: the benchmarks' CI-sized run, checked (CI runs it once).
+ * Files named on the command line (dist paths) narrow a suite.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findEnvtestAssets } from './support/apiserver/envtest-assets.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const reporter = join(here, 'support', 'summary-reporter.js');
+
+function testFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...testFiles(path));
+    else if (name.endsWith('.test.js')) out.push(path);
+  }
+  return out.sort();
+}
+
+const SUITES = { '--apiserver': 'apiserver', '--bench-run': 'bench-run' } as const;
+
+const args = process.argv.slice(2);
+const flag = args.find((a): a is keyof typeof SUITES => a in SUITES);
+const apiserver = flag === '--apiserver';
+const named = args.filter((a) => !a.startsWith('--')).map((a) => resolve(a));
+const inside = (dir: string, f: string) => !relative(join(here, dir), f).startsWith('..');
+const inSuite = (f: string) => (flag ? inside(SUITES[flag], f) : Object.values(SUITES).every((dir) => !inside(dir, f)));
+const files = named.length > 0 ? named : testFiles(here).filter(inSuite);
+
+if (apiserver) {
+  const found = findEnvtestAssets();
+  if ('problem' in found) {
+    console.error(`test:apiserver: ${found.problem}`);
+    process.exit(2);
+  }
+}
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(2);
+}
+const concurrency = process.env['TEST_CONCURRENCY'] ?? '2';
+const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, `--test-reporter=${reporter}`, '--test-reporter-destination=stdout', ...files], { stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
