@@ -25,6 +25,11 @@ export interface KubeApiserverOptions {
   requestTimeout?: string;
   /** GOGC for the apiserver process; Go's default (100) when unset. */
   gogc?: number;
+  /**
+   * Another etcd than the envtest one, e.g. Debian's etcd 3.4 (`/usr/bin/etcd`), with the flags it needs
+   * beyond the harness's (3.4 logs through zap only with `--logger=zap`).
+   */
+  etcd?: { binary: string; extraFlags?: string[] };
   /** Milliseconds to wait for /readyz. */
   readyTimeoutMs?: number;
 }
@@ -88,7 +93,7 @@ export async function startKubeApiserver(opts: KubeApiserverOptions = {}): Promi
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     await group.spawn({
       name: 'etcd',
-      command: assets.etcd,
+      command: opts.etcd?.binary ?? assets.etcd,
       dir,
       args: [
         '--name=default',
@@ -102,6 +107,7 @@ export async function startKubeApiserver(opts: KubeApiserverOptions = {}): Promi
         // Room for hundreds of MiB of big Secrets (the default quota is 2 GiB).
         `--quota-backend-bytes=${8 * 1024 ** 3}`,
         '--log-level=warn',
+        ...(opts.etcd?.extraFlags ?? []),
       ],
       ready: async () => (await fetch(`${etcdUrl}/health`)).ok,
       timeoutMs: 30_000,

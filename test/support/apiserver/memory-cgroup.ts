@@ -15,6 +15,8 @@ export interface MemoryCgroup {
   usage(): number;
   /** The highest usage since creation (v2 kernels without memory.peak: the highest usage sampled). */
   peak(): number;
+  /** Starts the peak over from the current usage (v1 always; v2 where memory.peak takes a write). */
+  resetPeak(): void;
   /** OOM kills inside the cgroup so far. */
   oomKills(): number;
   /** `sh -c` that moves itself into the cgroup and then execs the command. */
@@ -75,6 +77,14 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
       if (version === 1) return readNumber(join(path, 'memory.max_usage_in_bytes'));
       const file = join(path, 'memory.peak');
       return existsSync(file) ? readNumber(file) : Math.max(sampledPeak, usage());
+    },
+    resetPeak() {
+      sampledPeak = 0;
+      try {
+        writeFileSync(join(path, version === 1 ? 'memory.max_usage_in_bytes' : 'memory.peak'), version === 1 ? '0' : 'reset');
+      } catch {
+        // v2 kernels without a resettable memory.peak: the sampled peak starts over
+      }
     },
     oomKills: () => (version === 1 ? readKeyed(join(path, 'memory.oom_control'), 'oom_kill') : readKeyed(join(path, 'memory.events'), 'oom_kill')),
     wrapCommand(command, args) {
