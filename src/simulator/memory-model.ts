@@ -1,21 +1,19 @@
 /**
  * The modeled memory of in-flight LIST responses. A real apiserver (before 1.33's streaming encoders)
- * holds the whole encoded response in memory, plus what it decoded to build it, until the write completes.
- * We model that as response bytes × a factor that depends on where the list was read from and how it is
- * encoded, measured in ../shared/CALIBRATION.md ("Factors that follow" — server memory per concurrent
- * LIST ÷ response bytes; a 1.26 apiserver with etcd 3.4, 400 objects of ~1 MB):
+ * holds the whole encoded response in memory, plus what it decoded to build it, until the write completes,
+ * and Go's collector lets the heap grow to twice what was live before it collects. We model that as
+ * response bytes × a factor by where the list was read from and how it is encoded, measured on
+ * kube-apiserver 1.32.6 (../shared/CALIBRATION.md, "A real kube-apiserver 1.32.6": 406 Secrets of ~900 KB,
+ * a 469 MiB JSON LIST; server memory per concurrent LIST ÷ response bytes, LISTs back to back):
  *
- *   JSON from etcd          4.5   (calibration row "JSON, served from etcd": 1.88 GB at N=1 … 6.54 GB at
- *                                  N=4 for a 400 MB body, ~4.2–4.7×; OOM-killed at N=8 in 10 GiB)
- *   JSON from watch cache   1.75  (row "JSON, from watch cache": ~1.5–1.8×; OOM-killed at N=16)
- *   protobuf from etcd      2.5   (row "protobuf, from etcd": ~2.2–3.0×)
- *   protobuf from cache     1.0   (row "protobuf, from watch cache": ~1× at high concurrency)
- *   paginated               each page at the etcd factor of its encoding (row "JSON, etcd, paginated
- *                           limit=50": memory follows the page, not the collection)
+ *   JSON from etcd          6.0   (consistent LIST on etcd 3.4: +2.9 GiB at N=1, +5.2 GiB at N=2; ~5.6–6.2×)
+ *   JSON from watch cache   2.6   (resourceVersion=0: +1.2 GiB at N=1 … +3.7 GiB at N=4; ~2.0–2.6×)
+ *   protobuf from etcd      4.4   (+2.0 GiB at N=1)
+ *   protobuf from cache     1.6   (not measured on 1.32: the JSON cache factor less JSON encoding's share)
+ *   paginated               each page at the etcd factor of its encoding ("memory follows the page")
  *
- * With 400 secrets of 1 MiB (≈ 560 MB JSON list) and a 10 GiB limit, the etcd factor survives 4
- * concurrent unpaginated LISTs and dies at 8; the cache factor survives 8 and dies at 16; 16 concurrent
- * paginated lists (limit=50, ≈ 70 MB pages) stay far below. Streaming lists (watch-list) cost nothing here.
+ * What a response leaves behind when it ends is garbage until the collector runs: its bytes stay counted,
+ * decaying to nothing over `gcHoldMs` (the gateway's admission.holdOver models the same).
  *
  * A lease is taken when the response is assembled and released exactly once when the write completes or
  * the client goes away. `reset()` (the OOM kill) zeroes the gauge and voids outstanding leases.
@@ -25,8 +23,8 @@ export type ListSource = 'etcd' | 'cache';
 export type WireEncoding = 'json' | 'protobuf';
 
 export const MEMORY_FACTORS: Readonly<Record<WireEncoding, Readonly<Record<ListSource, number>>>> = {
-  json: { etcd: 4.5, cache: 1.75 },
-  protobuf: { etcd: 2.5, cache: 1.0 },
+  json: { etcd: 6.0, cache: 2.6 },
+  protobuf: { etcd: 4.4, cache: 1.6 },
 };
 
 export function modeledListBytes(responseBytes: number, source: ListSource, encoding: WireEncoding = 'json'): number {
@@ -51,20 +49,34 @@ export interface MemoryModel {
 export interface MemoryModelDeps {
   limitBytes?: number;
   onOom: (wanted: number, inflight: number) => void;
+  /** How long an ended response's bytes stay counted, decaying (Go's garbage until the next collection). */
+  gcHoldMs?: number;
+  now?: () => number;
 }
 
 export function createMemoryModel(deps: MemoryModelDeps): MemoryModel {
-  let inflight = 0;
+  const now = deps.now ?? Date.now;
+  const holdMs = deps.gcHoldMs ?? 0;
+  let live = 0;
   let peak = 0;
   let epoch = 0;
+  let garbage: Array<{ bytes: number; at: number }> = [];
+  const garbageBytes = (): number => {
+    if (holdMs <= 0) return 0;
+    const t = now();
+    garbage = garbage.filter((g) => t - g.at < holdMs);
+    return garbage.reduce((sum, g) => sum + g.bytes * (1 - (t - g.at) / holdMs), 0);
+  };
+  const inflight = (): number => live + garbageBytes();
   return {
     acquire(bytes) {
-      if (deps.limitBytes !== undefined && inflight + bytes > deps.limitBytes) {
-        deps.onOom(bytes, inflight);
+      const held = inflight();
+      if (deps.limitBytes !== undefined && held + bytes > deps.limitBytes) {
+        deps.onOom(bytes, held);
         return undefined;
       }
-      inflight += bytes;
-      peak = Math.max(peak, inflight);
+      live += bytes;
+      peak = Math.max(peak, held + bytes);
       const leaseEpoch = epoch;
       let released = false;
       return {
@@ -72,14 +84,17 @@ export function createMemoryModel(deps: MemoryModelDeps): MemoryModel {
         release() {
           if (released) return;
           released = true;
-          if (leaseEpoch === epoch) inflight -= bytes;
+          if (leaseEpoch !== epoch) return;
+          live -= bytes;
+          if (holdMs > 0) garbage.push({ bytes, at: now() });
         },
       };
     },
-    inflight: () => inflight,
+    inflight,
     peak: () => peak,
     reset() {
-      inflight = 0;
+      live = 0;
+      garbage = [];
       epoch += 1;
     },
   };

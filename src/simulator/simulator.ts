@@ -39,6 +39,8 @@ export interface SimulatorOptions {
   recordHeaders?: boolean;
   seed?: SeedOptions;
   oomLimitBytes?: number;
+  /** How long an ended LIST's modeled memory stays counted, decaying (memory-model.ts); default 1 s. */
+  gcHoldMs?: number;
   restartDelayMs?: number;
   watchList?: boolean;
   bookmarkIntervalMs?: number;
@@ -73,6 +75,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
 
   const memory = createMemoryModel({
     limitBytes: opts.oomLimitBytes,
+    gcHoldMs: opts.gcHoldMs ?? 1_000,
+    now,
     onOom: (wanted, inflight) => {
       logger.warn({ wanted, inflight, limit: opts.oomLimitBytes }, 'simulated apiserver OOM-killed');
       metrics.countOomKill();
@@ -131,6 +135,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       s.once('error', reject);
       s.listen(port, host, () => {
         s.off('error', reject);
+        // Closed while it was coming back up (after an OOM kill): it must not outlive close().
+        if (closed && server !== s) s.close();
         const address = s.address();
         resolve(typeof address === 'object' && address ? address.port : port);
       });
@@ -151,9 +157,11 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     store.restartWatchWindow();
     if (closed || !bound) return;
     const { port, host } = bound;
+    // A request already being handled can be killed again while the process is down: one restart only.
+    if (restartTimer) clearTimeout(restartTimer);
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
-      if (closed) return;
+      if (closed || server) return;
       startServer(port, host).then(
         () => logger.info({ port }, 'simulated apiserver restarted'),
         (err: unknown) => logger.error({ err, port }, 'simulated apiserver could not listen again'),
@@ -183,7 +191,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       const s = server;
       server = undefined;
       destroySockets();
-      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+      // A server still coming up is closed by its listen callback (it sees `closed`).
+      if (s?.listening) await new Promise<void>((resolve) => s.close(() => resolve()));
     },
     stats: {
       inflightResponseBytes: () => memory.inflight(),

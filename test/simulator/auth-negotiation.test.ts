@@ -22,7 +22,7 @@ interface Review {
 describe('authentication, reviews and negotiation', { timeout: 60_000 }, () => {
   let t: TestSimulator;
   before(async () => {
-    t = await startTestSimulator({ tokens: TOKENS, seed: { namespaces: 0, secrets: 3, secretSize: 8, configmaps: 0, pods: 0, deployments: 0 } });
+    t = await startTestSimulator({ tokens: TOKENS, seed: { namespaces: 0, secrets: 3, secretSize: 8, configmaps: 0, pods: 0, deployments: 0 }, gcHoldMs: 0 });
   });
   after(() => t.close());
 

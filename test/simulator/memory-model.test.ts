@@ -3,13 +3,18 @@
  * the write completes or the client goes away, and passing oomLimitBytes kills the simulated apiserver
  * (connections dropped, watches included), counts the kill, and serves again after restartDelayMs.
  * Scaled-down version of the calibration case: the limit is 4.25 unpaginated etcd LISTs, so 4 fit and the
- * 5th kills; 8 cache LISTs fit and 16 kill; 16 paginated LISTs never kill.
+ * 5th kills; 8 cache LISTs fit and 16 kill; 16 paginated LISTs never kill. These run without the garbage
+ * hold (gcHoldMs 0), which has its own tests on an injected clock.
  */
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { request, type RequestOptions } from 'node:https';
 import { after, before, describe, it } from 'node:test';
+import { createMemoryModel, MEMORY_FACTORS } from '../../src/simulator/memory-model.js';
 import { fetchSim, openWatch, startTestSimulator, type TestSimulator } from '../support/simulator-fixture.js';
+
+const ETCD = MEMORY_FACTORS.json.etcd;
+const CACHE = MEMORY_FACTORS.json.cache;
 
 const SEED = { namespaces: 0, secrets: 40, secretSize: 256 * 1024, configmaps: 0, pods: 0, deployments: 0 };
 const LIST = '/api/v1/namespaces/default/secrets';
@@ -61,21 +66,21 @@ describe('memory model', { timeout: 60_000 }, () => {
     const probe = await startTestSimulator({ seed: SEED });
     bodyBytes = (await fetchSim(probe, LIST)).body.length;
     await probe.close();
-    t = await startTestSimulator({ seed: SEED, oomLimitBytes: Math.floor(bodyBytes * 4.5 * 4.25), restartDelayMs: 300 });
+    t = await startTestSimulator({ seed: SEED, oomLimitBytes: Math.floor(bodyBytes * ETCD * 4.25), restartDelayMs: 1500, gcHoldMs: 0 });
   });
   after(() => t.close());
 
   const inflight = (): number => t.sim.stats.inflightResponseBytes();
 
-  it('prices a LIST at body × 4.5 from etcd and × 1.75 from the watch cache, back to 0 when written', async () => {
+  it(`prices a LIST at body × ${ETCD} from etcd and × ${CACHE} from the watch cache (kube-apiserver 1.32.6), back to 0 when written`, async () => {
     assert.ok(bodyBytes > 40 * 256 * 1024, `the list body holds every payload (${bodyBytes} bytes)`);
     const etcd = await fetchSim(t, LIST);
     assert.equal(etcd.body.length, bodyBytes);
-    assert.equal(t.sim.stats.peakInflightResponseBytes(), Math.ceil(bodyBytes * 4.5));
+    assert.equal(t.sim.stats.peakInflightResponseBytes(), Math.ceil(bodyBytes * ETCD));
     await until('the completed write to release its bytes', () => inflight() === 0);
     const cache = holdList(t, `${LIST}?resourceVersion=0`);
     await cache.started;
-    assert.equal(inflight(), Math.ceil(bodyBytes * 1.75));
+    assert.equal(inflight(), Math.ceil(bodyBytes * CACHE));
     cache.destroy();
     await until('the aborted LIST to release its bytes', () => inflight() === 0);
   });
@@ -84,7 +89,7 @@ describe('memory model', { timeout: 60_000 }, () => {
     const held = holdList(t, LIST);
     await held.started;
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(inflight(), Math.ceil(bodyBytes * 4.5), 'still held: the write has not completed');
+    assert.equal(inflight(), Math.ceil(bodyBytes * ETCD), 'still held: the write has not completed');
     held.destroy();
     await until('release after abort', () => inflight() === 0);
     await fetchSim(t, LIST);
@@ -97,7 +102,7 @@ describe('memory model', { timeout: 60_000 }, () => {
     const pages = Array.from({ length: 16 }, () => holdList(t, `${LIST}?limit=5`));
     await Promise.all(pages.map((p) => p.started));
     assert.equal(t.sim.stats.oomKills(), 0);
-    assert.ok(inflight() < bodyBytes * 4.5 * 4.25);
+    assert.ok(inflight() < bodyBytes * ETCD * 4.25);
     pages.forEach((p) => p.destroy());
     await until('paginated releases', () => inflight() === 0);
   });
@@ -110,7 +115,7 @@ describe('memory model', { timeout: 60_000 }, () => {
     assert.equal((await watch.next()).type, 'ADDED');
     const four = Array.from({ length: 4 }, () => holdList(t, LIST));
     await Promise.all(four.map((h) => h.started));
-    assert.equal(inflight(), 4 * Math.ceil(bodyBytes * 4.5));
+    assert.equal(inflight(), 4 * Math.ceil(bodyBytes * ETCD));
     assert.equal(t.sim.stats.oomKills(), 0, 'four fit under the limit');
 
     const fifth = holdList(t, LIST);
@@ -142,5 +147,35 @@ describe('memory model', { timeout: 60_000 }, () => {
     const complete = await Promise.all(eight.map((h) => h.drain()));
     assert.ok(complete.every((c) => !c), 'the LISTs in flight were cut off');
     await Promise.all(more.map((h) => h.drain()));
+  });
+});
+
+describe('memory model: garbage after a response', () => {
+  it('keeps an ended LIST\'s bytes counted, decaying over the hold, so the next one can pass the limit', () => {
+    let now = 0;
+    const kills: number[] = [];
+    // The simulator resets its model when it is killed; so does this one.
+    const model = createMemoryModel({
+      limitBytes: 1000,
+      gcHoldMs: 1000,
+      now: () => now,
+      onOom: (wanted) => {
+        kills.push(wanted);
+        model.reset();
+      },
+    });
+    model.acquire(700)!.release();
+    assert.equal(model.inflight(), 700, 'garbage until the collector runs');
+    now = 500;
+    assert.equal(model.inflight(), 350);
+    assert.equal(model.acquire(700), undefined, 'the second LIST on top of the first one\'s garbage: killed');
+    assert.deepEqual(kills, [700]);
+    now = 600;
+    assert.equal(model.inflight(), 0, 'the kill took the garbage with it');
+    const again = model.acquire(700)!;
+    again.release();
+    now = 1700;
+    assert.equal(model.inflight(), 0, 'collected after the hold');
+    assert.ok(model.acquire(900), 'room again');
   });
 });
