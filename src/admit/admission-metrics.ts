@@ -18,7 +18,7 @@ export interface AdmissionMetrics {
 
 const BYTES_BUCKETS = [2 ** 20, 4 * 2 ** 20, 16 * 2 ** 20, 64 * 2 ** 20, 256 * 2 ** 20, 2 ** 30, 4 * 2 ** 30, 16 * 2 ** 30];
 
-export function createAdmissionMetrics(registry: Registry, deps: { budget: () => Budget; streaming: () => StreamingSupport }): AdmissionMetrics {
+export function createAdmissionMetrics(registry: Registry, deps: { budget: () => Budget; streaming: () => StreamingSupport; learningWaiters?: () => number }): AdmissionMetrics {
   const registers = [registry];
   const levelGauge = (name: string, help: string, read: (v: ReturnType<Budget['levels']>[number]) => number) =>
     new Gauge({
@@ -42,12 +42,16 @@ export function createAdmissionMetrics(registry: Registry, deps: { budget: () =>
   levelGauge('listgate_admission_level_limit_bytes', 'The most the priority level may hold now: min(limit, share + pool) of the effective budget.', (v) => v.ceilingBytes);
   levelGauge('listgate_admission_in_use_bytes', 'Bytes leased to requests in flight in the priority level (held until their responses end).', (v) => v.inUseBytes);
   levelGauge('listgate_admission_held_bytes', 'Bytes held back for clients told to return at this time (Retry-After), per priority level.', (v) => v.heldBytes);
+  levelGauge('listgate_admission_held_over_bytes', "Bytes of ended leases still counted, decaying, while the apiserver's garbage from their responses waits for its collector.", (v) => v.heldOverBytes);
   levelGauge('listgate_admission_queued_bytes', 'Estimated bytes of the requests waiting in the priority level.', (v) => v.queuedBytes);
   levelGauge('listgate_admission_queued_requests', 'Requests waiting in the priority level.', (v) => v.queuedRequests);
   levelGauge('listgate_admission_leases', 'Leases held in the priority level.', (v) => v.leases);
   new Gauge({ name: 'listgate_admission_streaming_lists', help: 'Whether rejected clients are told to use streaming lists: 1 the upstream serves them, 0 it does not, -1 not known yet.', registers, collect() {
     const s = deps.streaming();
     this.set(s === 'supported' ? 1 : s === 'unsupported' ? 0 : -1);
+  } });
+  new Gauge({ name: 'listgate_admission_learning_waiting_requests', help: "LISTs of low confidence (nothing known of their resource's sizes) waiting for the one LIST of that resource in flight to end.", registers, collect() {
+    this.set(deps.learningWaiters?.() ?? 0);
   } });
   const upstreamMemory = new Gauge({ name: 'listgate_admission_upstream_memory_bytes', help: "The upstream's memory as the adaptive budget last read it from the upstream's /metrics.", registers });
 

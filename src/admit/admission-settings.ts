@@ -89,6 +89,8 @@ export interface AdmissionSettings {
   readonly maxRetryAfterSeconds: number;
   /** The lease hold time assumed before any lease has been released (seeds the drain rate). */
   readonly initialHoldTimeMs: number;
+  /** How long a lease's bytes stay counted, decaying, after its response ended (hold-over.ts: Go's garbage). */
+  readonly holdOverMs: number;
   /** Whether the upstream serves streaming lists: probed (`auto`), or as configured. */
   readonly streamingLists: 'auto' | 'enabled' | 'disabled';
   readonly streamingProbeIntervalMs: number;
@@ -145,6 +147,7 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
   warningBytes: 256 * 1024 ** 2,
   maxRetryAfterSeconds: 32,
   initialHoldTimeMs: 5_000,
+  holdOverMs: 2_000,
   streamingLists: 'auto',
   streamingProbeIntervalMs: 10 * 60_000,
   adaptive: {

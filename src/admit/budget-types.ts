@@ -24,6 +24,8 @@ export interface LevelView {
   readonly maxCeilingBytes: number;
   readonly inUseBytes: number;
   readonly heldBytes: number;
+  /** Bytes of ended leases still counted while the apiserver's garbage waits for collection (hold-over.ts). */
+  readonly heldOverBytes: number;
   readonly freeBytes: number;
   readonly queuedBytes: number;
   readonly queuedRequests: number;
@@ -56,6 +58,8 @@ export interface BudgetSettings {
   readonly levels: readonly PriorityLevelSettings[];
   readonly maxRetryAfterSeconds: number;
   readonly initialHoldTimeMs: number;
+  /** 0: a lease's bytes come back whole when its response ends. */
+  readonly holdOverMs?: number;
 }
 
 export interface BudgetEvents {

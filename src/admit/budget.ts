@@ -14,6 +14,7 @@
 import { createBudgetLevels, type LevelState } from './budget-levels.js';
 import { createDrainModel } from './drain-model.js';
 import { type QueueEntry } from './fair-queue.js';
+import { createHoldOver } from './hold-over.js';
 import { freeBytes } from './level-capacity.js';
 import { createRetryCalendar } from './retry-calendar.js';
 import type { Budget, BudgetEvents, BudgetOutcome, BudgetPreview, BudgetRequest, BudgetSettings, Lease, LevelView, RejectReason, Timers } from './budget-types.js';
@@ -44,9 +45,10 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
   const drain = createDrainModel({ initialHoldMs: initial.initialHoldTimeMs });
   const calendar = createRetryCalendar({ maxSeconds: initial.maxRetryAfterSeconds });
   const levels = createBudgetLevels<Waiter>(initial.levels);
+  const holdOver = createHoldOver({ holdMs: initial.holdOverMs ?? 0 });
   let wakeTimer: unknown;
 
-  const usage = () => levels.all().map((l) => ({ ...l.usage(), held: calendar.heldBytes(l.name, now()) }));
+  const usage = () => levels.all().map((l) => ({ ...l.usage(), held: calendar.heldBytes(l.name, now()) + holdOver.bytes(l.name, now()) }));
   const free = (level: LevelState<Waiter>) => {
     const all = usage();
     return freeBytes(all.find((u) => u.name === level.name)!, all, effective);
@@ -59,11 +61,22 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     maxCeilingBytes: level.ceilingFraction * settings.budgetBytes,
     inUseBytes: level.inUse,
     heldBytes: calendar.heldBytes(level.name, now()),
+    heldOverBytes: holdOver.bytes(level.name, now()),
     freeBytes: Math.max(0, free(level)),
     queuedBytes: level.queue.bytes,
     queuedRequests: level.queue.length,
     leases: level.leases.size,
   });
+
+  /** When each lease in flight was granted: their mean age slows the drain estimate while they last. */
+  const grantedAt = new WeakMap<Lease, number>();
+  const drainRate = (level: LevelState<Waiter>): number => {
+    const t = now();
+    let age = 0;
+    for (const l of level.leases) age += t - (grantedAt.get(l) ?? t);
+    const inFlightAgeMs = level.leases.size > 0 ? age / level.leases.size : 0;
+    return drain.rate(level.ceilingFraction * effective, { inFlightAgeMs, holdOverMs: settings.holdOverMs ?? 0 });
+  };
 
   const grant = (level: LevelState<Waiter>, bytes: number): Lease => {
     const acquiredAt = now();
@@ -80,30 +93,33 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
         level.released += bytes;
         level.queue.advance(level.released);
         level.leases.delete(lease);
+        if (!closed) holdOver.add(level.name, bytes, now());
         const heldMs = now() - acquiredAt;
         drain.observeHold(heldMs);
         events.released?.({ level: level.name, bytes, heldMs });
         levels.forgetIfDrained(level);
         pump();
+        scheduleWake();
         return true;
       },
     };
     level.inUse += bytes;
     level.leases.add(lease);
+    grantedAt.set(lease, acquiredAt);
     return lease;
   };
 
   /** Seconds until the level can plausibly take `bytes` with `ahead` bytes before it. */
   const projectedWaitMs = (level: LevelState<Waiter>, bytes: number, ahead: number): number => {
     const deficit = ahead + bytes - free(level);
-    return deficit <= 0 ? 0 : (deficit / drain.rate(level.ceilingFraction * effective)) * 1000;
+    return deficit <= 0 ? 0 : (deficit / drainRate(level)) * 1000;
   };
 
   const reject = (level: LevelState<Waiter>, req: BudgetRequest, reason: RejectReason, waitedMs: number, waitMs: number): BudgetOutcome => {
     let retryAfterSeconds: number | undefined;
     if (reason === 'shutting_down') retryAfterSeconds = 1;
     else if (reason !== 'too_large') {
-      const rate = drain.rate(level.ceilingFraction * effective);
+      const rate = drainRate(level);
       retryAfterSeconds = calendar.schedule({ key: req.key, level: level.name, bytes: req.bytes, earliestSeconds: waitMs / 1000, bytesPerSecond: rate, now: now() });
       scheduleWake();
     }
@@ -131,10 +147,15 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     }
   }
 
-  /** Held-back capacity returns when a ticket's window closes unclaimed: wake the queues then. */
+  /**
+   * Held-back capacity returns when a ticket's window closes unclaimed, held-over bytes as they decay:
+   * wake the queues then.
+   */
   function scheduleWake(): void {
     if (wakeTimer !== undefined) timers.clear(wakeTimer);
-    const at = calendar.nextChangeAt(now());
+    const t = now();
+    const times = [calendar.nextChangeAt(t), levels.all().some((l) => l.queue.length > 0) ? holdOver.nextChangeAt(t) : undefined].filter((x): x is number => x !== undefined);
+    const at = times.length > 0 ? Math.min(...times) : undefined;
     wakeTimer = at === undefined ? undefined : timers.set(() => {
       wakeTimer = undefined;
       pump();
@@ -146,6 +167,7 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     new Promise((resolve) => {
       const w: Waiter = { req, enqueuedAt: now(), settle: resolve };
       w.entry = level.queue.push(req.flow, req.bytes, w, { returning });
+      scheduleWake();
       w.timer = timers.set(() => {
         if (w.entry && level.queue.remove(w.entry)) settleWaiter(level, w, reject(level, req, 'timeout', now() - w.enqueuedAt, projectedWaitMs(level, req.bytes, level.queue.bytes)));
       }, level.settings.queue.maxWaitMs);
@@ -198,6 +220,7 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     preview: (req) => decide(levels.get(req.level), req, false),
     reconfigure(next) {
       settings = next;
+      holdOver.setHoldMs(next.holdOverMs ?? 0);
       effective = Math.min(effective, next.budgetBytes);
       calendar.setMaxSeconds(next.maxRetryAfterSeconds);
       levels.reconfigure(next.levels);
@@ -223,6 +246,7 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
         for (const w of level.queue.clear()) settleWaiter(level, w, reject(level, w.req, 'shutting_down', now() - w.enqueuedAt, 0));
         for (const lease of [...level.leases]) if (lease.release()) released += 1;
       }
+      holdOver.clear();
       if (wakeTimer !== undefined) timers.clear(wakeTimer);
       return released;
     },

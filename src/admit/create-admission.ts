@@ -17,6 +17,7 @@ import { createAdaptiveBudget } from './adaptive-budget.js';
 import { createAdmissionMetrics } from './admission-metrics.js';
 import type { AdmissionSettings } from './admission-settings.js';
 import { createBudget, type Budget, type Lease, type RejectReason, type Timers } from './budget.js';
+import { createLearningLocks, type LearningLock } from './learning-locks.js';
 import { fittingLimit, largeListWarning, type PageEstimate } from './list-hints.js';
 import { matchFlow, type AdmissionSubject, type AdmissionTarget } from './match-flow.js';
 import { buildRejection, type Rejection } from './rejection.js';
@@ -27,7 +28,17 @@ export interface AdmissionQuery {
   readonly target: AdmissionTarget;
   readonly method: string;
   readonly url: string;
-  readonly estimate: { readonly class: string; readonly estimatedBytes: number; readonly objects: number };
+  /**
+   * `marginBytes`: the part of the estimate an uncertainty margin added; `confidence`: how much it rests
+   * on (src/estimate/estimate-types.ts).
+   */
+  readonly estimate: {
+    readonly class: string;
+    readonly estimatedBytes: number;
+    readonly objects: number;
+    readonly marginBytes?: number;
+    readonly confidence?: 'high' | 'medium' | 'low';
+  };
   /** Prices a first page of `limit` objects of this LIST, for the pagination hint (the estimator's view). */
   readonly pageBytes?: PageEstimate;
   /**
@@ -54,6 +65,8 @@ export interface Admission {
   dryRun(q: AdmissionQuery): { decision: string; reasons: string[] };
   reconfigure(settings: AdmissionSettings): void;
   readonly budget: Budget;
+  /** LISTs of low confidence waiting for their resource's first LIST to end (learning-locks.ts). */
+  learningWaiters(): number;
   streaming(): StreamingSupport;
   /** Shutdown: answers what waits and releases every lease. */
   releaseAll(): number;
@@ -72,6 +85,26 @@ export interface AdmissionDeps {
 }
 
 const PASS_CLASSES = new Set(['watch', 'streaming-list', 'none']);
+
+/** A lease that also holds its resource's learning lock, and gives both back at once. */
+class LockedLease implements Lease {
+  readonly bytes: number;
+  readonly level: string;
+  constructor(
+    private readonly lease: Lease,
+    private readonly lock: LearningLock,
+  ) {
+    this.bytes = lease.bytes;
+    this.level = lease.level;
+  }
+  get released(): boolean {
+    return this.lease.released;
+  }
+  release(): boolean {
+    this.lock.release();
+    return this.lease.release();
+  }
+}
 
 /** Waits for `p` but no longer than `ms` (never rejects). */
 function atMost(p: Promise<unknown>, ms: number): Promise<void> {
@@ -93,8 +126,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const limiter = new Bottleneck({ maxConcurrent: 1, minTime: 1_000, highWater: 4, strategy: Bottleneck.strategy.OVERFLOW });
   const streaming = createStreamingProbe({ mode: () => settings.streamingLists, intervalMs: () => settings.streamingProbeIntervalMs, ...(deps.upstream ? { upstream: deps.upstream } : {}), limiter, ...(logger ? { logger } : {}) });
   // The gauges read the budget when scraped, after it exists.
-  const metrics = createAdmissionMetrics(deps.registry, { budget: () => b, streaming: () => streaming.state() });
-  const budgetSettings = (s: AdmissionSettings) => ({ budgetBytes: s.budgetBytes, levels: s.levels, maxRetryAfterSeconds: s.maxRetryAfterSeconds, initialHoldTimeMs: s.initialHoldTimeMs });
+  const metrics = createAdmissionMetrics(deps.registry, { budget: () => b, streaming: () => streaming.state(), learningWaiters: () => learning.waiting() });
+  const budgetSettings = (s: AdmissionSettings) => ({ budgetBytes: s.budgetBytes, levels: s.levels, maxRetryAfterSeconds: s.maxRetryAfterSeconds, initialHoldTimeMs: s.initialHoldTimeMs, holdOverMs: s.holdOverMs });
   const b = createBudget(budgetSettings(settings), { now, events: metrics.events, ...(deps.timers ? { timers: deps.timers } : {}) });
   const fetch = deps.upstream ? createUpstreamFetch(deps.upstream, { timeoutMs: 5_000 }) : undefined;
   const adaptive = fetch
@@ -114,6 +147,19 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     const m = matchFlow(q.user, q.target, settings);
     return { match: m, placement: { level: m.level.name, flowSchema: m.flowSchema } };
   };
+  /**
+   * The bytes to lease: the estimate, except that an uncertainty margin never makes a LIST that fits its
+   * level without it one that never can: such a LIST is leased the whole of what its level may hold.
+   */
+  const leaseBytes = (q: AdmissionQuery, level: string): number => {
+    const max = b.level(level)?.maxCeilingBytes ?? Number.POSITIVE_INFINITY;
+    const e = q.estimate;
+    return e.estimatedBytes > max && e.estimatedBytes - (e.marginBytes ?? 0) <= max ? max : e.estimatedBytes;
+  };
+  /** A low-confidence LIST goes one at a time per resource (learning-locks.ts). */
+  const learning = createLearningLocks({ timers: deps.timers ?? { set: (fn, ms) => setTimeout(fn, ms).unref(), clear: (h) => clearTimeout(h as NodeJS.Timeout) } });
+  const learnsAlone = (q: AdmissionQuery, exempt: boolean) => !exempt && q.estimate.class === 'list' && q.estimate.confidence === 'low';
+  const withLock = (lease: Lease, lock: LearningLock): Lease => new LockedLease(lease, lock);
   const passes = (q: AdmissionQuery) => PASS_CLASSES.has(q.estimate.class) || q.estimate.estimatedBytes < settings.smallRequestBytes;
   const warningFor = (q: AdmissionQuery, level: string) => {
     if (q.estimate.class !== 'list' || q.estimate.estimatedBytes < settings.warningBytes) return undefined;
@@ -133,13 +179,42 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       // The first weighed request starts the streaming-list probe; a 429 waits for its answer (briefly).
       const probing = streaming.demand();
       const signal = q.signal?.();
-      const outcome = await b.admit({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: `${q.user.username}\n${q.method} ${q.url}`, ...(signal ? { signal } : {}) });
+      const started = now();
+      let lock: LearningLock | undefined;
+      if (learnsAlone(q, match.level.exempt)) {
+        const got = await learning.acquire(`${q.target.apiGroup}/${q.target.resource}`, { waitMs: match.level.queue.maxWaitMs, ...(signal ? { signal } : {}) });
+        if (got === 'aborted') return { ...placement, decision: 'aborted', waitedMs: now() - started };
+        if (got === 'timeout' || got === 'closed') {
+          await atMost(probing, 1_000);
+          const reason = got === 'closed' ? 'shutting_down' : 'timeout';
+          const retryAfterSeconds = got === 'closed' ? 1 : Math.min(settings.maxRetryAfterSeconds, Math.max(1, Math.ceil(b.meanHoldMs() / 1000)));
+          metrics.observeRetryAfter(placement.level, retryAfterSeconds);
+          const view = b.level(placement.level)!;
+          const rejection = buildRejection({
+            reason,
+            retryAfterSeconds,
+            estimate: q.estimate,
+            target: q.target,
+            level: view,
+            budgetBytes: b.configuredBudget(),
+            effectiveBudgetBytes: b.effectiveBudget(),
+            streaming: streaming.supported(),
+            ...(q.pageBytes ? { pageBytes: q.pageBytes } : {}),
+          });
+          return { ...placement, decision: 'rejected', reason, rejection, waitedMs: now() - started };
+        }
+        lock = got;
+      }
+      const bytes = leaseBytes(q, placement.level);
+      const outcome = await b.admit({ level: placement.level, flow: match.flow, bytes, key: `${q.user.username}\n${q.method} ${q.url}`, ...(signal ? { signal } : {}) });
       metrics.observeRequest(placement.level, outcome.decision, q.estimate.estimatedBytes);
+      if (outcome.decision === 'aborted' || outcome.decision === 'rejected') lock?.release();
       if (outcome.decision === 'aborted') return { ...placement, decision: 'aborted', waitedMs: outcome.waitedMs };
       if (outcome.decision !== 'rejected') {
         // A large LIST's Warning names the right way to list: wait (briefly) for the first probe's answer.
         if (q.estimate.class === 'list' && q.estimate.estimatedBytes >= settings.warningBytes) await atMost(probing, 1_000);
-        return { ...placement, decision: outcome.decision, lease: outcome.lease, waitedMs: outcome.waitedMs, warning: warningFor(q, placement.level) };
+        const lease = lock ? withLock(outcome.lease, lock) : outcome.lease;
+        return { ...placement, decision: outcome.decision, lease, waitedMs: outcome.waitedMs, warning: warningFor(q, placement.level) };
       }
       if (outcome.retryAfterSeconds !== undefined) metrics.observeRetryAfter(placement.level, outcome.retryAfterSeconds);
       await atMost(probing, 1_000);
@@ -164,7 +239,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         const why = PASS_CLASSES.has(q.estimate.class) ? `a ${q.estimate.class} request holds no lease` : `below admission.smallRequestBytes (${formatBytes(settings.smallRequestBytes)})`;
         return { decision: match.level.exempt ? 'exempt' : 'admitted', reasons: [...reasons, `passes at once: ${why}`] };
       }
-      const p = b.preview({ level: placement.level, flow: match.flow, bytes: q.estimate.estimatedBytes, key: '' });
+      const leased = leaseBytes(q, placement.level);
+      if (leased !== q.estimate.estimatedBytes) reasons.push(`the uncertainty margin would make it larger than its level may ever hold: leased ${formatBytes(leased)}, all the level may hold`);
+      if (learnsAlone(q, match.level.exempt)) reasons.push(`low confidence (nothing known of its sizes yet): goes only while no other such LIST of ${q.target.resource} is in flight, until a whole response has taught them`);
+      const p = b.preview({ level: placement.level, flow: match.flow, bytes: leased, key: '' });
       const v = p.view;
       if (v.exempt) {
         reasons.push(`estimated ${formatBytes(q.estimate.estimatedBytes)}; an exempt level never waits (its lease still counts against the budget, ${formatBytes(b.inUseBytes())} in use)`);
@@ -181,8 +259,12 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       b.reconfigure(budgetSettings(next));
     },
     budget: b,
+    learningWaiters: () => learning.waiting(),
     streaming: () => streaming.state(),
-    releaseAll: () => b.releaseAll(),
+    releaseAll: () => {
+      learning.close();
+      return b.releaseAll();
+    },
     start() {
       streaming.start();
       adaptive?.start();

@@ -1,10 +1,11 @@
 /**
  * How many bytes a priority level can take right now, from the usage of every level. With E the
  * effective budget:
- *   - the whole budget is never exceeded: Σ (in use + held back) over all levels ≤ E;
+ *   - the whole budget is never exceeded: Σ (in use + held back + held over) over all levels ≤ E;
  *   - every other level's unused guarantee stays available to it: share × E − its usage is reserved;
  *   - a level never holds more than its ceiling: min(limit, share + pool) × E.
- * "Held back" is capacity promised to clients returning at their Retry-After time (retry-calendar.ts).
+ * "Held back" is capacity promised to clients returning at their Retry-After time (retry-calendar.ts);
+ * "held over" is what ended leases leave in the apiserver's heap until its collector runs (hold-over.ts).
  * Exempt levels take without asking but their usage counts; retired levels (removed by a reload) keep
  * counting until their leases end and reserve nothing. Pure.
  */
@@ -17,6 +18,7 @@ export interface LevelUsage {
   /** min(limit, share + pool), as a fraction of the budget. */
   readonly ceilingFraction: number;
   readonly inUse: number;
+  /** Held back for returning clients, plus held over after ended leases. */
   readonly held: number;
 }
 

@@ -62,7 +62,7 @@ async function estimateFromUpstream(config: Config, q: { method: string; path: s
   const upstream = createUpstreamClient({ upstream: { ...config.upstream, maxSockets: CENSUS_MAX_SOCKETS }, files: readTlsFiles(config).upstream });
   try {
     const estimator = createEstimator({ settings: config.estimator, upstream, registry: new Registry(), now: Date.now });
-    if (config.estimator.factors?.upstreamVersion === undefined) await estimator.discoverUpstreamVersion();
+    await estimator.discover();
     try {
       await estimator.census.refreshMetrics();
     } catch (err) {
@@ -72,7 +72,7 @@ async function estimateFromUpstream(config: Config, q: { method: string; path: s
     const classification = classifyRequest(q.method, q.path, headers);
     const input = estimateInputOf(classification, headers);
     await estimator.refreshCount(input);
-    const report = buildEstimateReport({ via: 'upstream', ...q, classification, estimate: estimator.estimate(input), factors: estimator.factors() });
+    const report = buildEstimateReport({ via: 'upstream', ...q, classification, estimate: estimator.estimate(input), factors: estimator.factors(), consistentReads: estimator.consistentReads() });
     return { ...report, decision: 'unknown: the gateway is not reachable', decisionReasons: ["admission's state (leases, queues) lives in the running gateway"] };
   } finally {
     upstream.close();

@@ -24,6 +24,7 @@ export function completeAdmission(doc: AdmissionDocument): AdmissionSettings {
     warningBytes: bytes(doc.warningBytes),
     maxRetryAfterSeconds: Math.round(ms(doc.maxRetryAfter) / 1000),
     initialHoldTimeMs: ms(doc.initialHoldTime),
+    holdOverMs: ms(doc.holdOver),
     streamingLists: doc.streamingLists,
     streamingProbeIntervalMs: ms(doc.streamingProbeInterval),
     adaptive: {

@@ -77,6 +77,7 @@ export const admissionSchema = section(
     warningBytes: quantity.default(formatBytes(d.warningBytes)),
     maxRetryAfter: duration.default(formatDuration(d.maxRetryAfterSeconds * 1000)),
     initialHoldTime: duration.default(formatDuration(d.initialHoldTimeMs)),
+    holdOver: duration.default(formatDuration(d.holdOverMs)),
     streamingLists: z.enum(['auto', 'enabled', 'disabled']).default(d.streamingLists),
     streamingProbeInterval: duration.default(formatDuration(d.streamingProbeIntervalMs)),
     adaptive: section(

@@ -9,7 +9,9 @@
  *                           defaultObjectBytes },
  *                census:  { sources, refreshInterval, staleAfter, unknownCount, staleMultiplier,
  *                           probes: { maxConcurrent, minTime, queueLimit }, storageEncoding },
- *                sizes:   { seeds: [{ group, resource, bytes }], alpha, minNamespaceSamples, materialDifference } }
+ *                sizes:   { seeds: [{ group, resource, bytes }], alpha, minNamespaceSamples, materialDifference,
+ *                           sampling: { enabled, items, interval, wait } },
+ *                uncertaintyMargin }
  *
  * Defaults are the estimator's own (DEFAULT_FACTORS and createEstimator's); the amplification factors
  * have none here because they depend on the upstream's version (src/estimate/factors.ts profiles).
@@ -95,10 +97,20 @@ const sizesSchema = section(
     alpha: z.number().gt(0).max(1).default(0.3),
     minNamespaceSamples: z.number().int().min(1).default(3),
     materialDifference: z.number().positive().default(0.25),
+    sampling: section(
+      z.strictObject({
+        enabled: z.boolean().default(true),
+        items: z.number().int().min(1).max(500).default(10),
+        interval: positiveDuration.default('10m'),
+        wait: duration.default('5s'),
+      }),
+    ),
   }),
 );
 
-export const estimatorSchema = section(z.strictObject({ factors: factorsSchema, census: censusSchema, sizes: sizesSchema }));
+export const estimatorSchema = section(
+  z.strictObject({ factors: factorsSchema, census: censusSchema, sizes: sizesSchema, uncertaintyMargin: z.number().min(1).max(10).default(1.5) }),
+);
 
 export type EstimatorDocument = z.output<typeof estimatorSchema>;
 
@@ -133,6 +145,8 @@ export function completeEstimator(doc: EstimatorDocument): EstimatorSettings {
       alpha: s.alpha,
       minNamespaceSamples: s.minNamespaceSamples,
       materialDifference: s.materialDifference,
+      sampling: { enabled: s.sampling.enabled, items: s.sampling.items, intervalMs: parseDuration(s.sampling.interval)!, waitMs: parseDuration(s.sampling.wait)! },
     },
+    uncertaintyMargin: doc.uncertaintyMargin,
   };
 }

@@ -16,13 +16,16 @@ export interface ProbeTarget {
 
 const SEGMENT = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-/** The probe's request target, or undefined when a name would not make a plain path segment. */
-export function probePath(t: ProbeTarget): string | undefined {
+/**
+ * The probe's request target (`limit` items, 1 for a count), or undefined when a name would not make a
+ * plain path segment.
+ */
+export function probePath(t: ProbeTarget, limit = 1): string | undefined {
   const segments = [t.group, t.version, t.resource, t.namespace].filter((s): s is string => s !== undefined && s !== '');
   if (!segments.every((s) => SEGMENT.test(s))) return undefined;
   const base = t.group === '' ? `/api/${t.version}` : `/apis/${t.group}/${t.version}`;
   const scope = t.namespace ? `/namespaces/${t.namespace}` : '';
-  return `${base}${scope}/${t.resource}?limit=1`;
+  return `${base}${scope}/${t.resource}?limit=${Math.max(1, Math.floor(limit))}`;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -24,6 +24,9 @@ import { createPageChains, pageShape, type PageChains } from './page-chains.js';
 import { resolveFactors, type FactorSettings } from './resolve-factors.js';
 import { createSelectivityModel, type SelectivityModel } from './selectivity-model.js';
 import { createSizeModel, type SizeModel } from './size-model.js';
+import { createSizeSampler } from './size-sampler.js';
+import type { ConsistentReadPath } from './list-serving.js';
+import { createUpstreamDiscovery, type UpstreamFindings } from './upstream-discovery.js';
 import { createUpstreamFetch, type UpstreamRequester } from './upstream-fetch.js';
 
 export interface EstimatorSettings {
@@ -44,7 +47,11 @@ export interface EstimatorSettings {
     alpha?: number;
     minNamespaceSamples?: number;
     materialDifference?: number;
+    /** A resource whose sizes are unknown is sampled (`limit=items`) before its first LIST is priced. */
+    sampling?: { enabled?: boolean; items?: number; intervalMs?: number; waitMs?: number };
   };
+  /** Multiplies a LIST estimate of less than high confidence (estimate-types.ts Confidence). */
+  uncertaintyMargin?: number;
 }
 
 export interface Estimator {
@@ -59,9 +66,17 @@ export interface Estimator {
   learn(outcome: ListOutcome): Learned;
   /** Re-resolves the factors for the version the upstream reports (`/version`'s gitVersion). */
   setUpstreamVersion(version: string | undefined): void;
-  /** Asks the upstream for /version and applies it; resolves to the version, undefined on failure. */
-  discoverUpstreamVersion(): Promise<string | undefined>;
-  start(): void;
+  /** Where the upstream serves consistent LISTs, as last observed. */
+  consistentReads(): ConsistentReadPath;
+  /** One round of upstream discovery (version, consistent-read path), applied as found. */
+  discover(): Promise<UpstreamFindings>;
+  /**
+   * Before a LIST is priced: samples the resource when nothing is known of its sizes (bounded by the
+   * sampling wait); resolves at once otherwise. Never rejects.
+   */
+  prepare(input: EstimateInput): Promise<void>;
+  /** Starts the census scrapes and the upstream discovery (the latter unless `discovery: false`). */
+  start(opts?: { discovery?: boolean }): void;
   stop(): void;
 }
 
@@ -79,6 +94,8 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
   const s = deps.settings ?? {};
   const c = s.census ?? {};
   let factors = resolveFactors(s.factors, deps.upstreamVersion);
+  let consistentReads: ConsistentReadPath;
+  let seenVersion: string | undefined;
   const fetch = deps.upstream ? createUpstreamFetch(deps.upstream) : undefined;
   const sizes = createSizeModel({
     now: deps.now,
@@ -105,7 +122,44 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
   const selectivity = createSelectivityModel();
   const pages = createPageChains({ now: deps.now });
   const metrics = createEstimatorMetrics(deps.registry, { census, sizes });
-  const models = () => ({ census, sizes, selectivity, pages, factors });
+  const models = () => ({ census, sizes, selectivity, pages, factors, consistentReads, ...(s.uncertaintyMargin !== undefined ? { uncertaintyMargin: s.uncertaintyMargin } : {}) });
+  const sampling = s.sizes?.sampling ?? {};
+  // A sample is a probe: only where the census may probe the upstream.
+  const censusSources = c.sources ?? (fetch ? ['metrics', 'probe', 'response'] : ['response']);
+  const sampler =
+    fetch && sampling.enabled !== false && censusSources.includes('probe')
+      ? createSizeSampler({
+          fetchJson: (path) => fetch.fetchJson(path),
+          limiter: createProbeLimiter({ maxConcurrent: 2, minTimeMs: 0, queueLimit: 100 }),
+          sizes,
+          observeCount: (t, count) => census.observe({ group: t.group, resource: t.resource, ...(t.namespace ? { namespace: t.namespace } : {}), count, source: 'probe' }),
+          now: deps.now,
+          ...(sampling.items !== undefined ? { items: sampling.items } : {}),
+          ...(sampling.intervalMs !== undefined ? { intervalMs: sampling.intervalMs } : {}),
+          onError: (err, path) => deps.logger?.warn({ err, path }, 'estimator: sampling object sizes failed'),
+        })
+      : undefined;
+  const applyFindings = (found: UpstreamFindings): void => {
+    if (found.version !== undefined && found.version !== seenVersion) {
+      seenVersion = found.version;
+      estimator.setUpstreamVersion(found.version);
+      deps.logger?.info({ upstreamVersion: found.version, profile: factors.profile.fromVersion }, 'estimator factors chosen for the upstream version');
+    }
+    if (found.consistentReads !== undefined && found.consistentReads !== consistentReads) {
+      consistentReads = found.consistentReads;
+      deps.logger?.info({ consistentReads }, `estimator: the upstream serves consistent LISTs from ${consistentReads === 'cache' ? 'its watch cache' : 'etcd'}`);
+    }
+  };
+  // Where consistent reads are served is read from the apiserver's metrics: only where the census may read them.
+  const discovery = fetch
+    ? createUpstreamDiscovery({
+        fetch,
+        apply: applyFindings,
+        pinnedVersion: s.factors?.upstreamVersion !== undefined,
+        readPath: censusSources.includes('metrics'),
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      })
+    : undefined;
 
   const targetOf = (input: EstimateInput): ProbeTarget => ({
     group: input.info.apiGroup,
@@ -138,19 +192,30 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
     setUpstreamVersion(version) {
       factors = resolveFactors(s.factors, version);
     },
-    async discoverUpstreamVersion() {
-      try {
-        const answer = (await fetch?.fetchJson('/version')) as { gitVersion?: unknown } | undefined;
-        const version = typeof answer?.gitVersion === 'string' ? answer.gitVersion : undefined;
-        if (version) estimator.setUpstreamVersion(version);
-        return version;
-      } catch (err) {
-        deps.logger?.warn({ err }, 'estimator: could not read the upstream version; using the oldest factors');
-        return undefined;
-      }
+    consistentReads: () => consistentReads,
+    discover: () => (discovery ? discovery.discover() : Promise.resolve({})),
+    async prepare(input) {
+      const { info } = input;
+      if (!sampler || (info.verb !== 'list' && info.verb !== 'deletecollection')) return;
+      if (sizes.averageBytes(info.apiGroup, info.resource).source !== 'default') return;
+      const target = { ...targetOf(input), namespace: undefined };
+      const waitMs = sampling.waitMs ?? 5_000;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        void sampler.sample(target).finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     },
-    start: () => census.start(),
-    stop: () => census.stop(),
+    start(opts = {}) {
+      census.start();
+      if (opts.discovery !== false) discovery?.start();
+    },
+    stop() {
+      census.stop();
+      discovery?.stop();
+    },
   };
   return estimator;
 }

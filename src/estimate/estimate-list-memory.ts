@@ -32,6 +32,7 @@ function constant(cls: EstimateClass, bytes: number, reasons: string[]): Estimat
     countSource: 'none',
     countAgeSeconds: undefined,
     sizeSource: 'none',
+    confidence: 'high',
   };
 }
 
@@ -61,6 +62,7 @@ function estimateGet(input: EstimateInput, deps: EstimateDeps): Estimate {
     countSource: 'none',
     countAgeSeconds: undefined,
     sizeSource: size.source,
+    confidence: size.source === 'resource' || size.source === 'namespace' ? 'high' : size.source === 'default' ? 'low' : 'medium',
   };
 }
 

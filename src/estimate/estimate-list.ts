@@ -7,7 +7,7 @@
  * PartialObjectMetadata responses are smaller than the objects the server loads; a label or field
  * selector keeps only part of the range in the response while the whole range is read. Pure.
  */
-import type { Estimate, EstimateDeps, EstimateInput } from './estimate-types.js';
+import type { Confidence, Estimate, EstimateDeps, EstimateInput } from './estimate-types.js';
 import { formatAge, formatBytes } from './format-bytes.js';
 import { resolveListServing } from './list-serving.js';
 import { pageShape } from './page-chains.js';
@@ -30,7 +30,7 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
 
   const serving = deleteCollection
     ? { source: 'etcd' as const, limitHonoured: false, reason: 'deletecollection: lists the whole range from etcd, then deletes each object' }
-    : resolveListServing(options, factors.profile);
+    : resolveListServing(options, factors.profile, deps.consistentReads);
   reasons.push(serving.reason);
 
   const count = deps.census.count(info.apiGroup, info.resource, info.namespace || undefined);
@@ -86,12 +86,16 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
   const amp = factors.profile.amplification[rep.encoding];
   const loadFactor = serving.source === 'etcd' ? Math.max(0, amp.etcd - amp.cache) : 0;
   const loadBytes = loadObjects * size.objectBytes * encodingRatio * loadFactor;
-  const estimatedBytes = Math.ceil(loadBytes + responseBytes * amp.cache);
+  const confidence = confidenceOf(sizeSource, count);
+  const margin = UNCERTAIN_SIZES.has(sizeSource) || confidence === 'low' ? (deps.uncertaintyMargin ?? DEFAULT_UNCERTAINTY_MARGIN) : 1;
+  const baseBytes = Math.ceil(loadBytes + responseBytes * amp.cache);
+  const estimatedBytes = Math.ceil(baseBytes * margin);
   reasons.push(
     serving.source === 'etcd'
       ? `${rep.encoding} from etcd: ${amp.etcd}× (reading ${loadObjects} objects ${loadFactor}× + holding the response ${amp.cache}×; ${factors.profile.source})`
       : `${rep.encoding} from the watch cache: ${amp.cache}× the response (${factors.profile.source})`,
   );
+  if (margin !== 1) reasons.push(`${confidence} confidence (${confidence === 'low' ? 'nothing learned of its sizes or count' : 'sizes from a sample or from other namespaces, not from a whole response'}): × ${margin} uncertainty margin`);
   reasons.push(`≈ ${formatBytes(estimatedBytes)} held by the apiserver for a ${formatBytes(responseBytes)} response`);
   if (serving.source === 'cache') loadObjects = responseObjects;
   return {
@@ -106,5 +110,18 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
     countSource: count.source,
     countAgeSeconds: count.ageSeconds,
     sizeSource,
+    confidence,
+    marginBytes: estimatedBytes - baseBytes,
   };
+}
+
+export const DEFAULT_UNCERTAINTY_MARGIN = 1.5;
+
+const LEARNED_SIZES = new Set<Estimate['sizeSource']>(['resource', 'namespace', 'page', 'selector']);
+/** Sizes that are evidence but no average: a sample of the first items, the largest slice of other namespaces. */
+const UNCERTAIN_SIZES = new Set<Estimate['sizeSource']>(['sample', 'ceiling']);
+
+function confidenceOf(sizeSource: Estimate['sizeSource'], count: ReturnType<EstimateDeps['census']['count']>): Confidence {
+  if (sizeSource === 'default' || count.source === 'unknown') return 'low';
+  return LEARNED_SIZES.has(sizeSource) && !count.conservative ? 'high' : 'medium';
 }

@@ -8,6 +8,7 @@ import type { Representation } from '../k8s/media-type.js';
 import type { RequestInfo } from '../k8s/request-info.js';
 import type { CensusView, CountSource } from './census.js';
 import type { Factors, ListSource } from './factors.js';
+import type { ConsistentReadPath } from './list-serving.js';
 import type { PageView } from './page-chains.js';
 import type { SelectivityView } from './selectivity-model.js';
 import type { SizeSource, SizeView } from './size-model.js';
@@ -28,7 +29,21 @@ export interface EstimateDeps {
   /** Learned pages of paginated queries (page-chains.ts); without it pages are priced by the average. */
   pages?: PageView;
   factors: Factors;
+  /** Where the upstream serves consistent LISTs, as observed (undefined: not known yet). */
+  consistentReads?: ConsistentReadPath;
+  /** Multiplies a LIST estimate of less than high confidence (default 1.5). */
+  uncertaintyMargin?: number;
 }
+
+/**
+ * How much the estimate rests on: `high` when the sizes were learned from whole responses (or this page of
+ * this query) and the count is fresh; `medium` when the sizes come from a sample, a seed, a metric or the
+ * ceiling of other namespaces, or the count is stale; `low` when nothing is known of the sizes (the
+ * default) or the count. A LIST whose sizes are a sample or the ceiling of other namespaces, or of `low`
+ * confidence, is priced with the uncertainty margin; LISTs of a `low` resource go one at a time until one
+ * whole response has taught its sizes (src/gateway/learning-gate.ts).
+ */
+export type Confidence = 'high' | 'medium' | 'low';
 
 /**
  * list: a LIST (one page of it with limit); deletecollection: a LIST of the range plus deletes;
@@ -61,4 +76,7 @@ export interface Estimate {
    * selector shape (selectivity-model.ts); `body`: a write's request body.
    */
   sizeSource: SizeSource | 'page' | 'selector' | 'body' | 'none';
+  confidence: Confidence;
+  /** The part of estimatedBytes the uncertainty margin added (0 when none). */
+  marginBytes?: number;
 }

@@ -1,10 +1,14 @@
 /**
  * The factors of the memory estimate, with their sources. Server memory for a LIST, per byte of its
- * response, measured in ../shared/CALIBRATION.md on a 1.26 apiserver with etcd 3.4 (400 objects of ~1 MB,
- * "Factors that follow": server memory per concurrent LIST ÷ response bytes):
- *   JSON from etcd 4.5 (~4.2–4.7×; the watch-list KEP's "about 5× the etcd response"), JSON from the watch
- *   cache 1.75 (~1.5–1.8×), protobuf from etcd 2.5 (~2.2–3.0×), protobuf from the cache 1.0 (~1×);
- *   paginated: memory follows the page, not the collection.
+ * response (../shared/CALIBRATION.md: the apiserver's RSS rise at the peak of N concurrent identical
+ * LISTs ÷ N × response bytes):
+ * - kube-apiserver 1.32.6 ("A real kube-apiserver 1.32.6", 406 Secrets of ~900 KB, a 469 MiB JSON LIST,
+ *   8 GiB memory cgroup): JSON from etcd ~5.6–6.2×, JSON from the watch cache ~2.0–2.6× (resourceVersion=0,
+ *   and consistent reads on etcd 3.5 where ConsistentListFromCache serves them), protobuf from etcd ~4.4×;
+ *   these include what Go's collector lets the heap grow to (GOGC=100) around the live response;
+ * - a 1.26 apiserver with etcd 3.4 (400 objects of ~1 MB): JSON from etcd 4.2–4.7×, from the cache
+ *   1.5–1.8×, protobuf from etcd 2.2–3.0×, from the cache ~1×;
+ * - paginated: memory follows the page, not the collection.
  * Newer servers change where a LIST is served from and how it is encoded, so the amplification and the
  * serving rules form a profile per upstream minor version; configuration may override any profile or add
  * one. Every number here is a default that `listgate calibrate` is meant to replace with a measurement.
@@ -19,7 +23,12 @@ export interface ServerProfile {
   readonly fromVersion: string;
   /** Server bytes per response byte, by response encoding and by where the list is read from. */
   readonly amplification: Amplification;
-  /** A consistent LIST (resourceVersion unset) without limit is served from the watch cache (KEP-2340). */
+  /**
+   * ConsistentListFromCache is on in this version (KEP-2340): a consistent LIST (resourceVersion unset)
+   * without limit is served from the watch cache where etcd supports it (≥ 3.4.31 / 3.5.13: progress
+   * notifications); on an older etcd it is read from etcd. Which of the two an upstream does is observed
+   * (consistent-read-path.ts).
+   */
   readonly consistentListFromCache: boolean;
   /** LISTs with limit, continue or an exact resourceVersion are served from cache snapshots (KEP-4988). */
   readonly paginatedListFromCache: boolean;
@@ -61,12 +70,32 @@ const CALIBRATED_1_26: Amplification = {
   cbor: { etcd: 4.5, cache: 1.75 },
 };
 
-/** 1.33+: streaming collection encoders write items as they go, so the response is no longer held whole. */
+/**
+ * Measured on kube-apiserver 1.32.6 (CALIBRATION.md, "A real kube-apiserver 1.32.6"): JSON from etcd the
+ * middle of 5.6–6.2×, JSON from the watch cache the top of 2.0–2.6× (what concurrent LISTs reach), protobuf
+ * from etcd 4.4× (+2.0 GiB for one LIST). Not measured there: protobuf from the cache, priced at the JSON
+ * cache factor less the JSON encoding's share (the objects are decoded already; protobuf is encoded
+ * about three times as cheaply, CALIBRATION.md's 1.26 rows); YAML as JSON plus one more copy of the
+ * response; CBOR as JSON.
+ */
+const MEASURED_1_32: Amplification = {
+  json: { etcd: 6.0, cache: 2.6 },
+  protobuf: { etcd: 4.4, cache: 1.6 },
+  yaml: { etcd: 7.0, cache: 3.6 },
+  cbor: { etcd: 6.0, cache: 2.6 },
+};
+
+/**
+ * 1.33+: streaming collection encoders write items as they go, so the encoded response is no longer held
+ * whole. Published, not measured here: the 1.33 release blog ("Streaming List responses") reports about
+ * 20× less apiserver memory for large LISTs; the response's share (the cache factor) is priced at a fifth
+ * of 1.32's to err high, and reading from etcd still decodes the whole range first.
+ */
 const STREAMING_ENCODERS: Amplification = {
-  json: { etcd: 3.0, cache: 0.5 },
-  protobuf: { etcd: 2.0, cache: 0.3 },
-  yaml: { etcd: 5.5, cache: 2.75 },
-  cbor: { etcd: 3.0, cache: 0.5 },
+  json: { etcd: 6.0 - 2.6 + 0.5, cache: 0.5 },
+  protobuf: { etcd: 4.4 - 1.6 + 0.3, cache: 0.3 },
+  yaml: { etcd: 7.0, cache: 3.6 },
+  cbor: { etcd: 6.0 - 2.6 + 0.5, cache: 0.5 },
 };
 
 export const BUILT_IN_PROFILES: readonly ServerProfile[] = [
@@ -79,24 +108,24 @@ export const BUILT_IN_PROFILES: readonly ServerProfile[] = [
   },
   {
     fromVersion: '1.31',
-    amplification: CALIBRATED_1_26,
+    amplification: MEASURED_1_32,
     consistentListFromCache: true,
     paginatedListFromCache: false,
-    source: 'CALIBRATION.md factors; ConsistentListFromCache beta and on by default since 1.31 (KEP-2340)',
+    source: 'measured on kube-apiserver 1.32.6 (CALIBRATION.md); ConsistentListFromCache on by default since 1.31 (KEP-2340), where etcd supports it',
   },
   {
     fromVersion: '1.33',
     amplification: STREAMING_ENCODERS,
     consistentListFromCache: true,
     paginatedListFromCache: false,
-    source: 'assumed, not measured: 1.33 streaming JSON/protobuf collection encoders; run listgate calibrate',
+    source: 'published, not measured: 1.33 streaming JSON/protobuf collection encoders (release blog: ~20× less memory); run listgate calibrate',
   },
   {
     fromVersion: '1.34',
     amplification: STREAMING_ENCODERS,
     consistentListFromCache: true,
     paginatedListFromCache: true,
-    source: 'assumed, not measured: streaming encoders and snapshottable cache (KEP-4988 beta in 1.34); run listgate calibrate',
+    source: 'published, not measured: streaming encoders and the snapshottable cache (KEP-4988 beta in 1.34); run listgate calibrate',
   },
 ];
 

@@ -1,8 +1,9 @@
 /**
  * Factors completed from configuration and the upstream's version: the profile in force is the one with
  * the highest `fromVersion` not above the upstream's minor version, built-in or configured; a configured
- * entry for the same version overlays the built-in one field by field. An unknown upstream version gets
- * the oldest profile (the measured one, whose factors are the highest).
+ * entry for the same version overlays the built-in one field by field. An unknown upstream version (not
+ * read yet: the apiserver may be down while the gateway starts) gets the dearest profile: the one whose
+ * JSON-from-etcd factor is highest.
  */
 import type { Encoding } from '../k8s/media-type.js';
 import {
@@ -64,7 +65,9 @@ function profileFor(version: [number, number] | undefined, settings: FactorSetti
     if (parsed) keys.set(`${parsed[0]}.${parsed[1]}`, parsed);
   }
   const ordered = [...keys.entries()].sort((a, b) => compareVersions(a[1], b[1]));
-  const chosen = version === undefined ? ordered[0]! : ordered.filter(([, v]) => compareVersions(v, version) <= 0).pop() ?? ordered[0]!;
+  const dearest = [...BUILT_IN_PROFILES].sort((a, b) => b.amplification.json.etcd - a.amplification.json.etcd)[0]!;
+  const chosen =
+    version === undefined ? ordered.find(([k]) => k === dearest.fromVersion)! : (ordered.filter(([, v]) => compareVersions(v, version) <= 0).pop() ?? ordered[0]!);
   const builtIn = [...BUILT_IN_PROFILES].filter((p) => compareVersions(parseMinorVersion(p.fromVersion)!, chosen[1]) <= 0).pop()!;
   const override = Object.entries(settings.versions ?? {}).find(([k]) => {
     const parsed = parseMinorVersion(k);

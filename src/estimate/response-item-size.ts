@@ -28,6 +28,7 @@ const SIZE_WORDS: Record<SizeEstimate['source'], string> = {
   resource: 'learned for the resource',
   ceiling: 'namespace not sampled yet: the largest per-item bytes seen for the resource',
   config: 'configured seed',
+  sample: 'sampled: the first items of the collection, read before its first LIST',
   metrics: 'seeded from apiserver_resource_size_estimate_bytes',
   default: 'default for an unknown resource',
 };

@@ -7,7 +7,9 @@
  * namespaced observation moves the resource average only until a cluster-wide list has been seen, so
  * busy namespaces don't skew it. Table and PartialObjectMetadata items are learned apart (per resource):
  * they are what the response holds, while the server still loads the full objects.
- * Before any sample: a configured seed, then one from the apiserver's size metric, then the default.
+ * Before any whole response: a configured seed, then a sample (the first items of the collection, read
+ * by size-sampler.ts before the first LIST of a resource is priced), then one from the apiserver's size
+ * metric (1.34+), then the default.
  * A namespace is never priced below what the evidence allows: one with no samples of its own at the
  * largest per-item bytes any page of the resource has shown (`ceiling`: a page is a slice of the
  * collection in key order, often of one namespace), not below the resource's average (an underestimate
@@ -16,7 +18,7 @@
 import type { Conversion, Encoding } from '../k8s/media-type.js';
 import { DEFAULT_FACTORS } from './factors.js';
 
-export type SizeSource = 'namespace' | 'resource' | 'ceiling' | 'config' | 'metrics' | 'default';
+export type SizeSource = 'namespace' | 'resource' | 'ceiling' | 'config' | 'sample' | 'metrics' | 'default';
 export type ConvertedAs = 'Table' | 'PartialObjectMetadata';
 
 export interface SizeEstimate {
@@ -53,7 +55,7 @@ export interface SizeSeed {
   resource: string;
   /** JSON-equivalent bytes per object. */
   bytes: number;
-  source: 'config' | 'metrics';
+  source: 'config' | 'sample' | 'metrics';
 }
 
 export interface SizeEntry {
@@ -162,8 +164,10 @@ export function createSizeModel(opts: SizeModelOptions): SizeModel {
       for (const s of list) {
         if (!(s.bytes > 0)) continue;
         const k = key(s.group, s.resource);
-        // A configured seed is the operator's word: a metric seed never replaces it.
-        if (s.source === 'metrics' && seeds.get(k)?.source === 'config') continue;
+        // A configured seed is the operator's word; a sample of the collection beats the size metric.
+        const held = seeds.get(k)?.source;
+        if (held === 'config' && s.source !== 'config') continue;
+        if (held === 'sample' && s.source === 'metrics') continue;
         seeds.set(k, s);
       }
     },

@@ -13,7 +13,7 @@ import { estimateInputOf } from './estimate-step.js';
 import { buildEstimateReport, type AdmissionDryRun } from './estimate-report.js';
 
 export interface DebugEstimateDeps {
-  estimator: Pick<Estimator, 'estimate' | 'factors'>;
+  estimator: Pick<Estimator, 'estimate' | 'factors' | 'consistentReads'>;
   /** Admission's dry run; absent until admission is configured (the decision then reads so). */
   admission?: () => AdmissionDryRun | undefined;
 }
@@ -52,6 +52,7 @@ export function createDebugEstimateHandler(deps: DebugEstimateDeps): (req: Incom
         classification,
         estimate,
         factors: deps.estimator.factors(),
+        consistentReads: deps.estimator.consistentReads(),
         ...(admission ? { admission } : {}),
       }),
     );

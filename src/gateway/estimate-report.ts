@@ -30,12 +30,17 @@ export interface EstimateReport {
   responseBytes: number;
   factor: number;
   estimatedBytes: number;
+  /** How much the estimate rests on (estimate-types.ts Confidence), and the bytes its margin added. */
+  confidence: Estimate['confidence'];
+  marginBytes: number;
   sources: { count: Estimate['countSource']; countAgeSeconds: number | null; size: Estimate['sizeSource'] };
   factors: {
     upstreamVersion: string | null;
     profile: string;
     profileSource: string;
     consistentListFromCache: boolean;
+    /** Where this upstream was seen to serve consistent LISTs: `cache`, `etcd`, or null while unknown. */
+    consistentReadsObserved: 'cache' | 'etcd' | null;
     paginatedListFromCache: boolean;
     amplification: Factors['profile']['amplification'];
     encodingRatio: Factors['encodingRatio'];
@@ -54,6 +59,7 @@ export function buildEstimateReport(q: {
   classification: Classification;
   estimate: Estimate;
   factors: Factors;
+  consistentReads?: 'cache' | 'etcd' | undefined;
   admission?: AdmissionDryRun;
 }): EstimateReport {
   const { estimate: e, classification: c, factors: f } = q;
@@ -73,12 +79,15 @@ export function buildEstimateReport(q: {
     responseBytes: e.responseBytes,
     factor: Math.round(e.factor * 1000) / 1000,
     estimatedBytes: e.estimatedBytes,
+    confidence: e.confidence,
+    marginBytes: e.marginBytes ?? 0,
     sources: { count: e.countSource, countAgeSeconds: age === undefined || !Number.isFinite(age) ? null : Math.round(age), size: e.sizeSource },
     factors: {
       upstreamVersion: f.upstreamVersion ?? null,
       profile: f.profile.fromVersion,
       profileSource: f.profile.source,
       consistentListFromCache: f.profile.consistentListFromCache,
+      consistentReadsObserved: q.consistentReads ?? null,
       paginatedListFromCache: f.profile.paginatedListFromCache,
       amplification: f.profile.amplification,
       encodingRatio: f.encodingRatio,

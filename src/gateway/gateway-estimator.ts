@@ -49,12 +49,6 @@ export function createGatewayEstimator(deps: {
     start() {
       if (started) return;
       started = true;
-      const pinned = settings.factors?.upstreamVersion;
-      if (pinned === undefined) {
-        void estimator.discoverUpstreamVersion().then((version) => {
-          if (version) logger.info({ upstreamVersion: version, profile: estimator.factors().profile.fromVersion }, 'estimator factors chosen for the upstream version');
-        });
-      }
       estimator.start();
     },
     close() {

@@ -73,7 +73,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const authenticated = await deps.authenticate(ctx);
       const classified = withClassification(authenticated);
       latest = classified;
-      const estimated = withEstimate(classified, deps.estimator);
+      const estimated = await withEstimate(classified, deps.estimator);
       latest = estimated;
       const admitted = await admit(estimated);
       latest = admitted;

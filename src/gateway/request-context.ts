@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { UpstreamIdentity } from '../auth/authenticate-step.js';
 import { CREDENTIAL_HEADERS } from '../log.js';
 import type { UserInfo } from '../auth/user-info.js';
-import type { Estimate } from '../estimate/estimate-types.js';
+import type { EstimatedFields } from './estimate-step.js';
 import type { ErrorCode } from '../errors.js';
 import { classifyRequest, type Classification } from './classify-request.js';
 import { scrubIdentityHeaders, stripIdentityHeaders } from './identity-headers.js';
@@ -122,4 +122,4 @@ export type AuthenticatedContext<E extends Exchange = Exchange> = RequestContext
 export type ClassifiedContext<E extends Exchange = Exchange> = AuthenticatedContext<E> & { readonly classification: Classification };
 
 /** After step 3, estimate (estimate-step.ts): the bytes the apiserver is expected to hold for the request. */
-export type EstimatedContext<E extends Exchange = Exchange> = ClassifiedContext<E> & { readonly estimate: Estimate };
+export type EstimatedContext<E extends Exchange = Exchange> = ClassifiedContext<E> & EstimatedFields;

@@ -31,7 +31,7 @@ describe('leases under random aborts and upstream resets', () => {
     stack = await startE2EStack({
       seed: { secrets: 20, secretSize: 8 * 1024, namespaces: 2, configmaps: 0, pods: 0 },
       oomLimitBytes: 3 * 1024 ** 2,
-      admission: { budget: '8Mi', smallRequestBytes: '1Ki', initialHoldTime: '50ms', levels: [
+      admission: { budget: '8Mi', smallRequestBytes: '1Ki', initialHoldTime: '50ms', holdOver: '1s', levels: [
         { name: 'exempt', exempt: true },
         { name: 'catch-all', share: 0.5, queue: { length: 16, lengthPerFlow: 8, maxWait: '300ms' } },
       ], flowSchemas: [
@@ -103,7 +103,7 @@ describe('leases under random aborts and upstream resets', () => {
       (await metric(ops, 'listgate_admission_queue_wait_seconds_count', { result: 'admitted' })) +
       (await metric(ops, 'listgate_admission_queue_wait_seconds_count', { result: 'queued' }));
     const released = await metric(ops, 'listgate_admission_lease_hold_seconds_count');
-    assert.ok(granted > 500, `leases granted: ${granted}`);
+    assert.ok(granted > 300, `leases granted: ${granted}`);
     assert.equal(released, granted, 'every lease granted was released once');
 
     // Every path was taken: client aborts, upstream resets (OOM kills), queueing, 429s, exempt leases.

@@ -14,6 +14,7 @@ const level: LevelView = {
   maxCeilingBytes: 500 * Mi,
   inUseBytes: 300 * Mi,
   heldBytes: 0,
+  heldOverBytes: 0,
   freeBytes: 200 * Mi,
   queuedBytes: 600 * Mi,
   queuedRequests: 2,

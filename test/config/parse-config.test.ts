@@ -156,7 +156,8 @@ describe('parseConfig: completion', () => {
           probes: { maxConcurrent: 2, minTimeMs: 100, queueLimit: 100 },
           storageEncoding: 'auto',
         },
-        sizes: { seeds: [], alpha: 0.3, minNamespaceSamples: 3, materialDifference: 0.25 },
+        sizes: { seeds: [], alpha: 0.3, minNamespaceSamples: 3, materialDifference: 0.25, sampling: { enabled: true, items: 10, intervalMs: 600_000, waitMs: 5_000 } },
+        uncertaintyMargin: 1.5,
       },
       admission: JSON.parse(JSON.stringify(DEFAULT_ADMISSION)),
     });

@@ -1,6 +1,6 @@
 /**
  * `listgate calibrate` against the simulator, whose memory is modeled with the CALIBRATION.md factors
- * (JSON from etcd 4.5×, from the watch cache 1.75×): it must recover them from the simulator's /metrics,
+ * (src/simulator/memory-model.ts MEMORY_FACTORS): it must recover them from the simulator's /metrics,
  * tell that this server serves consistent LISTs from etcd (it reports 1.32 but does), and print a YAML
  * snippet that is a valid `estimator` section giving the estimator those factors.
  */
@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { writeKubeconfig } from '../../src/certs/kubeconfig.js';
 import { parseConfig } from '../../src/config/config.js';
 import { createEstimator } from '../../src/estimate/create-estimator.js';
+import { MEMORY_FACTORS } from '../../src/simulator/memory-model.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator-fixture.js';
 
 const CLI = resolve('dist/src/cli.js');
@@ -25,7 +26,7 @@ describe('listgate calibrate against the simulator', () => {
   let run: { code: number; stdout: string; stderr: string };
   before(async () => {
     // ~20 MiB per full list: larger than the socket buffers, so a held response stays held.
-    sim = await startTestSimulator({ seed: { namespaces: 3, secrets: 160, secretSize: 96 * 1024, configmaps: 2, pods: 2 } });
+    sim = await startTestSimulator({ seed: { namespaces: 3, secrets: 160, secretSize: 96 * 1024, configmaps: 2, pods: 2 }, gcHoldMs: 0 });
     dir = mkdtempSync(join(tmpdir(), 'listgate-calibrate-'));
     const kubeconfig = join(dir, 'kubeconfig');
     await writeKubeconfig(kubeconfig, { name: 'sim', server: sim.url, caPem: sim.caPem, user: sim.admin });
@@ -44,11 +45,11 @@ describe('listgate calibrate against the simulator', () => {
     const doc = parse(run.stdout) as { estimator: { factors: { versions: Record<string, { amplification: { json: { etcd: number; cache: number } }; consistentListFromCache: boolean; source: string }> } } };
     const profile = doc.estimator.factors.versions['1.32'];
     assert.ok(profile, run.stdout);
-    assert.ok(Math.abs(profile.amplification.json.etcd - 4.5) <= 0.15, `etcd ${profile.amplification.json.etcd}`);
-    assert.ok(Math.abs(profile.amplification.json.cache - 1.75) <= 0.1, `cache ${profile.amplification.json.cache}`);
+    assert.ok(Math.abs(profile.amplification.json.etcd - MEMORY_FACTORS.json.etcd) <= 0.15, `etcd ${profile.amplification.json.etcd}`);
+    assert.ok(Math.abs(profile.amplification.json.cache - MEMORY_FACTORS.json.cache) <= 0.1, `cache ${profile.amplification.json.cache}`);
     assert.equal(profile.consistentListFromCache, false, 'a consistent LIST costs what an etcd read does here');
     assert.match(profile.source, /listgate calibrate .*secrets, N=1–2, simulator_inflight_response_bytes/);
-    assert.match(run.stdout, /^# from etcd: N=1 4\.5\d×, N=2 4\.5\d×/m);
+    assert.match(run.stdout, /^# from etcd: N=1 6\.0\d×, N=2 6\.0\d×/m);
     assert.match(run.stderr, /cache N=2: \d+ B per response/);
     assert.equal(sim.sim.stats.oomKills(), 0);
   });
@@ -73,6 +74,6 @@ describe('listgate calibrate against the simulator', () => {
     const e = createEstimator({ settings: config.estimator, registry: new Registry(), now: () => 0, upstreamVersion: 'v1.32.4' });
     assert.equal(e.factors().profile.fromVersion, '1.32');
     assert.equal(e.factors().profile.consistentListFromCache, false);
-    assert.ok(Math.abs(e.factors().profile.amplification.json.etcd - 4.5) <= 0.15);
+    assert.ok(Math.abs(e.factors().profile.amplification.json.etcd - MEMORY_FACTORS.json.etcd) <= 0.15);
   });
 });

@@ -6,6 +6,7 @@
  * request log shows only /metrics, /version and `limit=1` consistent reads (never resourceVersion=0).
  */
 import assert from 'node:assert/strict';
+import { CONSISTENT_PROBE_PATH } from '../../src/estimate/upstream-discovery.js';
 import { after, before, describe, it } from 'node:test';
 import { fetchSim } from '../support/simulator-fixture.js';
 import { sample, SIMULATOR_ESTIMATOR, startWiringStack, type WiringStack } from './wiring-stack.js';
@@ -67,13 +68,13 @@ describe('the census through the gateway', () => {
     await within(async () => (await nsEstimate()).objects === 12, 2000, 'the count probed again');
   });
 
-  it('sends nothing expensive: /metrics, /version and limit=1 consistent reads only', () => {
+  it('sends nothing expensive: /metrics, /version, the one-object consistent LIST that tells where consistent reads are served, and limit=N consistent reads', () => {
     const seen = stack.censusRequests();
-    const probes = seen.filter((p) => p !== '/metrics' && p !== '/version');
+    const probes = seen.filter((p) => p !== '/metrics' && p !== '/version' && p !== CONSISTENT_PROBE_PATH);
     assert.ok(seen.filter((p) => p === '/metrics').length >= 3, `scraped every interval: ${seen.join(', ')}`);
     assert.ok(probes.length >= 2, `the namespace was probed: ${seen.join(', ')}`);
     for (const path of probes) {
-      assert.match(path, /^\/api(s\/[^/]+)?\/v1\/(namespaces\/[^/]+\/)?[a-z]+\?limit=1$/, path);
+      assert.match(path, /^\/api(s\/[^/]+)?\/v1\/(namespaces\/[^/]+\/)?[a-z]+\?limit=\d+$/, path);
       assert.doesNotMatch(path, /resourceVersion/);
     }
     const forwarded = stack.sim.sim.stats.requests().filter((r) => r.path.includes('labelSelector'));

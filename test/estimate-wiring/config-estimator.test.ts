@@ -37,7 +37,8 @@ describe('config: the estimator section', () => {
     assert.deepEqual(s.factors?.encodingRatio, DEFAULT_FACTORS.encodingRatio);
     assert.equal(s.factors?.defaultObjectBytes, DEFAULT_FACTORS.defaultObjectBytes);
     assert.equal(s.factors?.upstreamVersion, undefined, 'the version is asked of the upstream unless pinned');
-    assert.deepEqual(s.sizes, { seeds: [], alpha: 0.3, minNamespaceSamples: 3, materialDifference: 0.25 });
+    assert.deepEqual(s.sizes, { seeds: [], alpha: 0.3, minNamespaceSamples: 3, materialDifference: 0.25, sampling: { enabled: true, items: 10, intervalMs: 600_000, waitMs: 5_000 } });
+    assert.equal(s.uncertaintyMargin, 1.5);
   });
 
   const quantities: Array<[unknown, number]> = [
@@ -61,6 +62,8 @@ describe('config: the estimator section', () => {
     ['a version key that is no version', { factors: { versions: { latest: {} } } }, 'estimator.factors.versions.latest', /minor versions/],
     ['an amplification of zero', { factors: { versions: { '1.29': { amplification: { json: { etcd: 0 } } } } } }, 'estimator.factors.versions.1.29.amplification.json.etcd', /./],
     ['an unknown key', { census: { probes: { burst: 3 } } }, 'estimator.census.probes.burst', /unknown key/],
+    ['a margin below 1', { uncertaintyMargin: 0.5 }, 'estimator.uncertaintyMargin', /./],
+    ['a sample of no items', { sizes: { sampling: { items: 0 } } }, 'estimator.sizes.sampling.items', /./],
   ];
   for (const [what, doc, path, message] of mistakes) {
     it(`refuses ${what}, with its key path`, () => {
@@ -79,7 +82,7 @@ describe('config: the estimator section', () => {
     });
     const estimator = createEstimator({ settings, registry: new Registry(), now: () => 0, upstreamVersion: 'v1.32.1' });
     const profile = estimator.factors().profile;
-    assert.deepEqual([profile.amplification.json.etcd, profile.amplification.json.cache, profile.consistentListFromCache, profile.source], [3.9, 1.75, false, 'calibrated here']);
+    assert.deepEqual([profile.amplification.json.etcd, profile.amplification.json.cache, profile.consistentListFromCache, profile.source], [3.9, 2.6, false, 'calibrated here']);
     assert.deepEqual(estimator.sizes.averageBytes('apps', 'deployments'), { bytes: 6144, source: 'config', samples: 0 });
     assert.deepEqual(estimator.census.count('', 'secrets'), { count: 77, ageSeconds: Number.POSITIVE_INFINITY, source: 'unknown', scope: 'cluster', conservative: true });
   });

@@ -6,12 +6,16 @@ import { resolveListServing } from '../../src/estimate/list-serving.js';
 import { parseMinorVersion, resolveFactors } from '../../src/estimate/resolve-factors.js';
 
 describe('resolveFactors', () => {
-  it('prices an unknown upstream with the measured 1.26 factors of CALIBRATION.md', () => {
+  it('prices an unknown upstream with the dearest profile: the factors measured on kube-apiserver 1.32.6', () => {
     const f = resolveFactors();
     assert.equal(f.upstreamVersion, undefined);
-    assert.deepEqual(f.profile.amplification.json, { etcd: 4.5, cache: 1.75 });
-    assert.deepEqual(f.profile.amplification.protobuf, { etcd: 2.5, cache: 1.0 });
-    assert.match(f.profile.source, /CALIBRATION\.md/);
+    assert.deepEqual(f.profile.amplification.json, { etcd: 6.0, cache: 2.6 });
+    assert.deepEqual(f.profile.amplification.protobuf, { etcd: 4.4, cache: 1.6 });
+    assert.match(f.profile.source, /1\.32\.6 \(CALIBRATION\.md\)/);
+  });
+
+  it('prices a pre-1.31 upstream with the factors measured on 1.26', () => {
+    assert.deepEqual(resolveFactors({}, 'v1.26.15').profile.amplification.json, { etcd: 4.5, cache: 1.75 });
   });
 
   const versions: Array<[string | undefined, string]> = [
@@ -22,7 +26,7 @@ describe('resolveFactors', () => {
     ['v1.33.1-eks', '1.33'],
     ['1.34', '1.34'],
     ['1.40', '1.34'],
-    ['not-a-version', '1.0'],
+    ['not-a-version', '1.31'],
   ];
   for (const [version, profile] of versions) {
     it(`upstream ${version} → profile from ${profile}`, () => {
@@ -36,7 +40,7 @@ describe('resolveFactors', () => {
 
   it('overlays a configured profile on the built-in one of the same version, field by field', () => {
     const f = resolveFactors({ versions: { '1.31': { amplification: { json: { etcd: 3.9 } } } } }, '1.32.4');
-    assert.deepEqual(f.profile.amplification.json, { etcd: 3.9, cache: 1.75 });
+    assert.deepEqual(f.profile.amplification.json, { etcd: 3.9, cache: 2.6 });
     assert.equal(f.profile.consistentListFromCache, true);
     assert.match(f.profile.source, /configured for 1\.31/);
   });
@@ -44,7 +48,7 @@ describe('resolveFactors', () => {
   it('starts a configured profile at its own version and ends it at the next built-in one', () => {
     const settings = { versions: { '1.28': { consistentListFromCache: true, source: 'measured here' } } };
     assert.equal(resolveFactors(settings, '1.29').profile.source, 'measured here');
-    assert.equal(resolveFactors(settings, '1.29').profile.amplification.json.etcd, 4.5);
+    assert.equal(resolveFactors(settings, '1.29').profile.amplification.json.etcd, 4.5, 'the 1.26 numbers below 1.31');
     assert.equal(resolveFactors(settings, '1.27').profile.consistentListFromCache, false);
     assert.equal(resolveFactors(settings, '1.33').profile.fromVersion, '1.33');
   });
@@ -67,10 +71,15 @@ describe('resolveListServing (cacher shouldDelegateList)', () => {
   const old = BUILT_IN_PROFILES[0]!;
   const clfc = BUILT_IN_PROFILES[1]!;
   const snap = BUILT_IN_PROFILES[3]!;
-  const rows: Array<[string, typeof old, 'etcd' | 'cache', boolean]> = [
+  const rows: Array<[string, typeof old, 'etcd' | 'cache', boolean, ('cache' | 'etcd')?]> = [
     ['', old, 'etcd', true],
-    ['', clfc, 'cache', true],
+    ['', clfc, 'cache', true, 'cache'],
+    ['', clfc, 'etcd', true, 'etcd'],
+    ['', clfc, 'etcd', true],
     ['limit=5', clfc, 'etcd', true],
+    ['limit=5', clfc, 'cache', true, 'cache'],
+    ['resourceVersion=7&resourceVersionMatch=NotOlderThan&limit=5', clfc, 'cache', true],
+    ['resourceVersion=7&resourceVersionMatch=NotOlderThan&limit=5', old, 'etcd', true],
     ['limit=5', snap, 'cache', true],
     ['resourceVersion=0', old, 'cache', false],
     ['resourceVersion=0&limit=5', old, 'cache', false],
@@ -83,9 +92,10 @@ describe('resolveListServing (cacher shouldDelegateList)', () => {
     ['limit=5&continue=x', clfc, 'etcd', true],
     ['limit=5&continue=x', snap, 'cache', true],
   ];
-  for (const [query, profile, source, limitHonoured] of rows) {
-    it(`${query || '(none)'} on ${profile.fromVersion} → ${source}${limitHonoured ? '' : ', limit ignored'}`, () => {
-      const s = resolveListServing(parseListOptions(new URLSearchParams(query)), profile);
+  for (const [query, profile, source, limitHonoured, consistentReads] of rows) {
+    const seen = consistentReads ? ` (consistent reads seen from ${consistentReads})` : '';
+    it(`${query || '(none)'} on ${profile.fromVersion}${seen} → ${source}${limitHonoured ? '' : ', limit ignored'}`, () => {
+      const s = resolveListServing(parseListOptions(new URLSearchParams(query)), profile, consistentReads);
       assert.equal(s.source, source);
       assert.equal(s.limitHonoured, limitHonoured);
       assert.ok(s.reason.length > 0);

@@ -6,7 +6,7 @@ import { Agent, request } from 'node:https';
 import type { UpstreamRequester } from '../../src/estimate/upstream-fetch.js';
 import type { TestSimulator } from '../support/simulator-fixture.js';
 
-export function requesterFor(t: TestSimulator): UpstreamRequester & { close(): void } {
+export function requesterFor(t: Pick<TestSimulator, 'port' | 'caPem' | 'admin'>): UpstreamRequester & { close(): void } {
   const agent = new Agent({ ca: t.caPem, cert: t.admin.certPem, key: t.admin.keyPem, keepAlive: true });
   return {
     hostHeader: `127.0.0.1:${t.port}`,
