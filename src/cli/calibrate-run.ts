@@ -1,34 +1,42 @@
 /**
  * The calibration: how much memory the apiserver holds per byte of a LIST response, by where the LIST is
- * read from. For each mode — from etcd, from the watch cache (resourceVersion=0), a consistent read (to
- * see where this server serves it), and one page of a paginated list — and each concurrency N (1, 2, 4 …):
- * wait for the server to settle, take its baseline from /metrics, start N identical LISTs and hold them
- * (response built, body unread), sample /metrics while they are held, then read them out. The factor is
- * the least-squares slope through the origin of memory growth against N × response bytes.
- * Memory is `simulator_inflight_response_bytes` on the simulator (its memory is modeled), else
- * `go_memstats_heap_inuse_bytes`, else `process_resident_memory_bytes` (noisy: Go's GC; use the slope).
+ * read from — one page of a paginated list, the watch cache (resourceVersion=0), a consistent read (to see
+ * where this server serves it), etcd (an Exact read of the current revision) — cheapest first. For each
+ * mode and concurrency N (1, 2, 4 …): settle the server's memory (calibrate-memory.ts), then `rounds`
+ * times back to back start N identical LISTs and hold them (response built, body unread) while sampling
+ * /metrics, then read them out. The step's growth is its peak over the settled baseline; the mode's
+ * factor the least-squares slope through the origin of growth against N × response bytes. A mode whose
+ * steps disagree by more than `maxSpread` is measured again (`repeats` times at most).
+ * It never starts a step it expects to hold more than `budgetBytes` above the baseline (N × response ×
+ * the dearest factor known for the mode), and aborts a step whose growth passes it. A mode it could not
+ * measure gets no factor, and a note says why: it never reports a factor of zero or below.
  */
 import { countFromProbe } from '../estimate/census-probe.js';
-import { parseMetricsText } from '../estimate/prometheus-text.js';
-import { resolveFactors } from '../estimate/resolve-factors.js';
 import type { ServerProfile } from '../estimate/factors.js';
+import { resolveFactors } from '../estimate/resolve-factors.js';
 import type { KubeTarget } from './calibrate-client.js';
+import { MEMORY_METRICS, scrapeMemory, settle, type MemoryMetric } from './calibrate-memory.js';
 
-export const MEMORY_METRICS = ['simulator_inflight_response_bytes', 'go_memstats_heap_inuse_bytes', 'process_resident_memory_bytes'] as const;
-export type MemoryMetric = (typeof MEMORY_METRICS)[number];
+export { MEMORY_METRICS, type MemoryMetric } from './calibrate-memory.js';
 export type Mode = 'etcd' | 'consistent' | 'cache' | 'paginated';
 
 export interface CalibrationOptions {
   group: string;
   resource: string;
   namespace?: string;
-  /** /metrics samples per baseline and per held step. */
+  /** /metrics samples while a round's LISTs are held. */
   samples: number;
   maxConcurrency: number;
-  /** No step may expect more than this many bytes held (N × response × 5). */
+  /** No step may be expected to hold more than this above the settled baseline. */
   budgetBytes: number;
+  /** The longest wait for the memory to settle before a step. */
   settleMs: number;
   intervalMs: number;
+  /** Rounds of N held LISTs back to back per step (the garbage of one is there when the next starts). */
+  rounds?: number;
+  /** (largest − smallest) ÷ fitted factor above which a mode is measured again. */
+  maxSpread?: number;
+  repeats?: number;
   log(line: string): void;
 }
 
@@ -38,9 +46,11 @@ export interface CalibrationStep {
   concurrency: number;
   /** Wire bytes of one response (the mean of the N). */
   responseBytes: number;
-  /** Peak minus baseline, per memory metric found. */
-  growth: Partial<Record<MemoryMetric, number>>;
-  /** growth of the chosen metric ÷ (N × responseBytes). */
+  baseline: number;
+  peak: number;
+  /** peak − baseline. */
+  growth: number;
+  /** growth ÷ (N × responseBytes). */
   factor: number;
 }
 
@@ -52,14 +62,16 @@ export interface CalibrationResult {
   items: number;
   listBytes: number;
   steps: CalibrationStep[];
-  /** Fitted per mode; `paginated` is per byte of the page held. */
+  /** Fitted per mode, only where measured (always above 0); `paginated` is per byte of the page held. */
   factors: Partial<Record<Mode, number>>;
+  /** Per measured mode: (largest − smallest step factor) ÷ the fitted one. */
+  spread: Partial<Record<Mode, number>>;
+  /** Modes with no factor, and why. */
+  unmeasured: Partial<Record<Mode, string>>;
   /** Where this server serves a consistent LIST, when measured (1.31+ servers). */
   consistentListFromCache: boolean | undefined;
   notes: string[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A response that fits in the socket buffers between server and client (a few MiB each way on Linux,
@@ -68,61 +80,58 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export const HOLDABLE_BYTES = 16 * 1024 * 1024;
 
+/** The dearest factor known per mode (kube-apiserver 1.32, CALIBRATION.md's upper ends): the budget guard's guess. */
+const DEAREST: Record<Mode, number> = { etcd: 6.2, consistent: 6.2, cache: 2.6, paginated: 6.2 };
+
 function listPath(o: CalibrationOptions, version: string): string {
   const base = o.group === '' ? `/api/${version}` : `/apis/${o.group}/${version}`;
   return `${base}${o.namespace ? `/namespaces/${o.namespace}` : ''}/${o.resource}`;
 }
 
-async function scrape(target: KubeTarget): Promise<Partial<Record<MemoryMetric, number>>> {
-  const res = await target.get('/metrics', 'text/plain;version=0.0.4');
-  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: the kubeconfig's user needs get on the nonResourceURL /metrics`);
-  const out: Partial<Record<MemoryMetric, number>> = {};
-  for (const s of parseMetricsText(res.text).samples) if ((MEMORY_METRICS as readonly string[]).includes(s.name)) out[s.name as MemoryMetric] = s.value;
-  return out;
-}
-
-/** `samples` scrapes `intervalMs` apart, reduced per metric with `pick`. */
-async function sampleMemory(target: KubeTarget, o: CalibrationOptions, pick: (a: number, b: number) => number) {
-  const out: Partial<Record<MemoryMetric, number>> = {};
-  for (let i = 0; i < o.samples; i++) {
-    if (i > 0) await sleep(o.intervalMs);
-    for (const [k, v] of Object.entries(await scrape(target)) as [MemoryMetric, number][]) out[k] = out[k] === undefined ? v : pick(out[k], v);
-  }
-  return out;
-}
-
-async function measureStep(target: KubeTarget, o: CalibrationOptions, mode: Mode, path: string, n: number, metric: MemoryMetric): Promise<CalibrationStep> {
-  await sleep(o.settleMs);
-  const baseline = await sampleMemory(target, o, Math.min);
-  const held = await Promise.all(Array.from({ length: n }, () => target.hold(path)));
-  let peak: Partial<Record<MemoryMetric, number>> = {};
-  try {
-    const bad = held.find((h) => h.status !== 200);
-    if (bad) throw new Error(`GET ${path} answered ${bad.status}`);
-    peak = await sampleMemory(target, o, Math.max);
-  } catch (err) {
-    for (const h of held) h.abort();
-    throw err;
-  }
-  const bytes = await Promise.all(held.map((h) => h.drain()));
-  const responseBytes = bytes.reduce((a, b) => a + b, 0) / n;
-  const growth: Partial<Record<MemoryMetric, number>> = {};
-  for (const k of Object.keys(peak) as MemoryMetric[]) if (baseline[k] !== undefined) growth[k] = peak[k]! - baseline[k];
-  const factor = (growth[metric] ?? 0) / (n * responseBytes);
-  o.log(`${mode} N=${n}: ${Math.round(responseBytes)} B per response, ${metric} +${Math.round(growth[metric] ?? 0)} B → ${factor.toFixed(2)}×`);
-  return { mode, path, concurrency: n, responseBytes, growth, factor };
-}
-
-/** Least-squares slope through the origin of growth against N × bytes. */
-export function fitFactor(steps: readonly CalibrationStep[], metric: MemoryMetric): number | undefined {
+/** Least-squares slope through the origin of growth against N × bytes; undefined unless above 0. */
+export function fitFactor(steps: readonly CalibrationStep[]): number | undefined {
   let xy = 0;
   let xx = 0;
   for (const s of steps) {
     const x = s.concurrency * s.responseBytes;
-    xy += x * (s.growth[metric] ?? 0);
+    xy += x * s.growth;
     xx += x * x;
   }
-  return xx > 0 ? Math.round((xy / xx) * 100) / 100 : undefined;
+  const slope = xx > 0 ? Math.round((xy / xx) * 100) / 100 : undefined;
+  return slope !== undefined && slope > 0 ? slope : undefined;
+}
+
+type StepOutcome = { step: CalibrationStep } | { skipped: string };
+
+async function measureStep(target: KubeTarget, o: CalibrationOptions, metric: MemoryMetric, mode: Mode, path: string, n: number): Promise<StepOutcome> {
+  const settled = await settle(target, { metric, intervalMs: o.intervalMs, settleMs: o.settleMs });
+  const baseline = settled.baseline;
+  let peak = baseline;
+  let bytes = 0;
+  for (let round = 0; round < (o.rounds ?? 2); round++) {
+    const held = await Promise.all(Array.from({ length: n }, () => target.hold(path)));
+    const drop = () => held.forEach((h) => h.abort());
+    const bad = held.find((h) => h.status !== 200);
+    if (bad) {
+      drop();
+      return { skipped: `GET ${path} answered ${bad.status}` };
+    }
+    for (let i = 0; i < o.samples; i++) {
+      peak = Math.max(peak, (await scrapeMemory(target))[metric] ?? peak);
+      if (peak - baseline > o.budgetBytes) {
+        drop();
+        return { skipped: `N=${n} grew the server's memory by ${Math.round(peak - baseline)} B, past the budget of ${o.budgetBytes} B: stopped` };
+      }
+      if (i + 1 < o.samples) await new Promise((r) => setTimeout(r, o.intervalMs));
+    }
+    bytes += (await Promise.all(held.map((h) => h.drain()))).reduce((a, b) => a + b, 0);
+  }
+  peak = Math.max(peak, (await scrapeMemory(target))[metric] ?? peak);
+  const responseBytes = bytes / n / (o.rounds ?? 2);
+  const growth = peak - baseline;
+  const factor = growth / (n * responseBytes);
+  o.log(`${mode} N=${n}: ${Math.round(responseBytes)} B per response, ${metric} ${Math.round(baseline)} → ${Math.round(peak)} B${settled.collected ? '' : ' (no forced collection)'} → ${factor.toFixed(2)}×`);
+  return { step: { mode, path, concurrency: n, responseBytes, baseline, peak, growth, factor } };
 }
 
 export async function runCalibration(target: KubeTarget, o: CalibrationOptions): Promise<CalibrationResult> {
@@ -130,7 +139,7 @@ export async function runCalibration(target: KubeTarget, o: CalibrationOptions):
   const versionAnswer = await target.get('/version');
   const version = versionAnswer.status === 200 ? ((JSON.parse(versionAnswer.text) as { gitVersion?: string }).gitVersion ?? undefined) : undefined;
   const profile = resolveFactors({}, version).profile;
-  const first = await scrape(target);
+  const first = await scrapeMemory(target);
   const metric = MEMORY_METRICS.find((m) => first[m] !== undefined);
   if (!metric) throw new Error(`the upstream's /metrics has none of ${MEMORY_METRICS.join(', ')}`);
 
@@ -154,30 +163,48 @@ export async function runCalibration(target: KubeTarget, o: CalibrationOptions):
   const listBytes = await sizing.drain();
   o.log(`${path}: ${items} objects, ${listBytes} B as JSON; memory from ${metric}`);
 
-  const modes: Array<[Mode, string]> = [];
-  if (!profile.consistentListFromCache) modes.push(['etcd', path]);
-  // 1.31–1.33 serve a consistent LIST from the cache: an Exact read of the current revision goes to etcd.
-  else if (!profile.paginatedListFromCache) modes.push(['etcd', `${path}?resourceVersion=${revision}&resourceVersionMatch=Exact`], ['consistent', path]);
-  else notes.push(`${version ?? 'this version'} serves every LIST from the watch cache (KEP-4988): nothing to measure from etcd`);
-  modes.push(['cache', `${path}?resourceVersion=0`]);
   const pageSize = Math.max(1, Math.ceil(items / 8));
-  modes.push(['paginated', `${path}?limit=${pageSize}`]);
+  const modes: Array<[Mode, string]> = [['paginated', `${path}?limit=${pageSize}`], ['cache', `${path}?resourceVersion=0`]];
+  if (!profile.consistentListFromCache) modes.push(['etcd', path]);
+  // 1.31–1.33 may serve a consistent LIST from the cache: an Exact read of the current revision goes to etcd.
+  else if (!profile.paginatedListFromCache) modes.push(['consistent', path], ['etcd', `${path}?resourceVersion=${revision}&resourceVersionMatch=Exact`]);
+  else notes.push(`${version ?? 'this version'} serves every LIST from the watch cache (KEP-4988): nothing to measure from etcd`);
 
   const steps: CalibrationStep[] = [];
+  const factors: Partial<Record<Mode, number>> = {};
+  const spread: Partial<Record<Mode, number>> = {};
+  const unmeasured: Partial<Record<Mode, string>> = {};
+  const maxSpread = o.maxSpread ?? 0.25;
   for (const [mode, modePath] of modes) {
     const bytes = mode === 'paginated' ? listBytes / 8 : listBytes;
-    for (let n = 1; n <= o.maxConcurrency; n *= 2) {
-      if (n * bytes * 5 > o.budgetBytes) {
-        notes.push(`${mode} N=${n} skipped: ${n} × ${bytes} B × 5 would pass the budget of ${o.budgetBytes} B`);
-        break;
+    let kept: CalibrationStep[] = [];
+    for (let attempt = 0; attempt <= (o.repeats ?? 2); attempt++) {
+      for (let n = 1; n <= o.maxConcurrency; n *= 2) {
+        const guess = Math.max(DEAREST[mode], factors[mode] ?? 0, ...kept.map((s) => s.factor));
+        if (n * bytes * guess > o.budgetBytes) {
+          if (attempt === 0) notes.push(`${mode} N=${n} not started: ${n} × ${Math.round(bytes)} B × ${guess}× could pass the budget of ${o.budgetBytes} B`);
+          break;
+        }
+        const outcome = await measureStep(target, o, metric, mode, modePath, n);
+        if ('skipped' in outcome) {
+          notes.push(`${mode}: ${outcome.skipped}`);
+          break;
+        }
+        kept.push(outcome.step);
       }
-      steps.push(await measureStep(target, o, mode, modePath, n, metric));
+      const fitted = fitFactor(kept);
+      if (fitted === undefined) break;
+      const per = kept.map((s) => s.factor);
+      spread[mode] = Math.round(((Math.max(...per) - Math.min(...per)) / fitted) * 100) / 100;
+      factors[mode] = fitted;
+      if (spread[mode]! <= maxSpread || kept.length < 2) break;
+      o.log(`${mode}: the steps disagree by ${Math.round(spread[mode]! * 100)} % of ${fitted}×: measuring again`);
     }
-  }
-  const factors: Partial<Record<Mode, number>> = {};
-  for (const [mode] of modes) {
-    const fitted = fitFactor(steps.filter((s) => s.mode === mode), metric);
-    if (fitted !== undefined) factors[mode] = fitted;
+    steps.push(...kept);
+    if (factors[mode] === undefined) {
+      unmeasured[mode] = kept.length === 0 ? 'no step could be measured (see the notes)' : 'the memory did not grow measurably above its settled baseline';
+      kept = [];
+    }
   }
   for (const [mode] of modes) {
     const small = steps.find((s) => s.mode === mode && s.responseBytes < HOLDABLE_BYTES);
@@ -186,5 +213,5 @@ export async function runCalibration(target: KubeTarget, o: CalibrationOptions):
   const { etcd, cache, consistent } = factors;
   const consistentListFromCache =
     consistent !== undefined && etcd !== undefined && cache !== undefined ? Math.abs(consistent - cache) < Math.abs(consistent - etcd) : undefined;
-  return { server: target.server, version, profile, metric, items, listBytes, steps, factors, consistentListFromCache, notes };
+  return { server: target.server, version, profile, metric, items, listBytes, steps, factors, spread, unmeasured, consistentListFromCache, notes };
 }

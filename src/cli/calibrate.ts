@@ -12,21 +12,27 @@ import { connectKubeconfig } from './calibrate-client.js';
 import { runCalibration, type CalibrationResult, type Mode } from './calibrate-run.js';
 
 export const CALIBRATE_HELP = `Usage: listgate calibrate --kubeconfig FILE [--resource secrets] [--namespace NS] [--samples N]
-                         [--max-concurrency N] [--budget BYTES] [--settle DURATION] [--interval DURATION] [-o json]
+                         [--max-concurrency N] [--rounds N] [--budget BYTES] [--settle DURATION]
+                         [--interval DURATION] [-o json]
 
 Measures how much memory the apiserver holds per byte of a LIST response, by where the LIST is read from
-(etcd, the watch cache, one page of a paginated list), at rising concurrency (1, 2, 4 … identical LISTs
-held open at once) while sampling its /metrics, and prints the factors to put in the configuration.
+(one page of a paginated list, the watch cache, a consistent read, etcd), at rising concurrency (1, 2, 4 …
+identical LISTs held open at once, a few rounds back to back) while sampling its /metrics, each step from a
+settled baseline (a forced collection, then the memory no longer falling), and prints the factors to put
+in the configuration. A mode it could not measure gets no factor and a note saying why.
 It loads the apiserver: run it against a test cluster or in a quiet hour (docs/estimator.md).
 
 Flags:
-  --kubeconfig FILE      how to reach the apiserver (its user needs list on the resource and get on /metrics)
+  --kubeconfig FILE      how to reach the apiserver (its user needs list on the resource, get on /metrics,
+                         and get on /debug/pprof/heap to settle the memory between steps)
   --resource R           what to list: secrets (default), configmaps, deployments.apps …
   --namespace NS         list one namespace instead of all
-  --samples N            /metrics samples per baseline and per held step (default 5)
+  --samples N            /metrics samples while a round's LISTs are held (default 5)
   --max-concurrency N    the highest N (default 4: N = 1, 2, 4)
-  --budget BYTES         skip steps expected to hold more than this (N × response × 5; default 2Gi)
-  --settle DURATION      wait before each step for the garbage collector (default 5s)
+  --rounds N             rounds of N held LISTs back to back per step (default 2)
+  --budget BYTES         the most the apiserver's memory may grow in a step: steps expected to pass it
+                         are not started, a step that passes it is stopped (default 2Gi)
+  --settle DURATION      the longest wait for the memory to settle before a step (default 60s)
   --interval DURATION    between /metrics samples (default 1s)
   -o json                every measurement as JSON instead of the YAML snippet
 `;
@@ -49,13 +55,18 @@ export function renderCalibration(r: CalibrationResult, resource: string, when =
       .map((m) => {
         const steps = r.steps.filter((s) => s.mode === m).map((s) => `N=${s.concurrency} ${s.factor.toFixed(2)}×`);
         const per = m === 'paginated' ? ' per byte of the page held (memory follows the page)' : '';
-        return `${MODE_WORDS[m]}: ${steps.join(', ')} → ${r.factors[m]}×${per}`;
+        const spread = r.spread[m] !== undefined ? ` (spread ${Math.round(r.spread[m]! * 100)} %)` : '';
+        return `${MODE_WORDS[m]}: ${steps.join(', ')} → ${r.factors[m]}×${per}${spread}`;
       }),
+    ...(Object.entries(r.unmeasured) as Array<[Mode, string]>).map(([m, why]) => `${MODE_WORDS[m]}: not measured: ${why}`),
     ...r.notes,
   ];
   const json: Record<string, number> = {};
   if (r.factors.etcd !== undefined) json.etcd = r.factors.etcd;
   if (r.factors.cache !== undefined) json.cache = r.factors.cache;
+  if (Object.keys(json).length === 0) {
+    return `${[...comments, 'nothing to put in the configuration: neither the etcd nor the watch-cache factor could be measured'].map((c) => `# ${c}`).join('\n')}\n`;
+  }
   const profile: Record<string, unknown> = { amplification: { json } };
   if (r.consistentListFromCache !== undefined) profile.consistentListFromCache = r.consistentListFromCache;
   profile.source = `listgate calibrate ${when.toISOString().slice(0, 10)}: ${resource}, N=1–${Math.max(...r.steps.map((s) => s.concurrency))}, ${r.metric}`;
@@ -81,6 +92,7 @@ export async function runCalibrate(argv: string[]): Promise<void> {
     budget: { type: 'string' },
     settle: { type: 'string' },
     interval: { type: 'string' },
+    rounds: { type: 'string' },
     output: { type: 'string', short: 'o' },
   });
   if (values.help) return void process.stdout.write(CALIBRATE_HELP);
@@ -98,11 +110,13 @@ export async function runCalibrate(argv: string[]): Promise<void> {
       samples: intFlag('calibrate', 'samples', values.samples, 5, 1),
       maxConcurrency: intFlag('calibrate', 'max-concurrency', values['max-concurrency'], 4, 1),
       budgetBytes: bytesFlag('calibrate', 'budget', values.budget, 2 * 1024 ** 3)!,
-      settleMs: durationFlag('settle', values.settle, 5000),
+      settleMs: durationFlag('settle', values.settle, 60_000),
       intervalMs: durationFlag('interval', values.interval, 1000),
+      rounds: intFlag('calibrate', 'rounds', values.rounds, 2, 1),
       log: (line) => process.stderr.write(`calibrate: ${line}\n`),
     });
     process.stdout.write(output === 'json' ? `${JSON.stringify(result, null, 2)}\n` : renderCalibration(result, resource));
+    if (result.factors.etcd === undefined && result.factors.cache === undefined) process.exitCode = 1;
   } finally {
     target.close();
   }
