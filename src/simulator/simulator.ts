@@ -23,10 +23,12 @@ import { createRequestLog, type SeenRequest } from './request-log.js';
 import { createRouter } from './router.js';
 import { seedStore, type SeedOptions } from './seed.js';
 import { createStore } from './store.js';
+import { versionProfile, type SimulatorVersion } from './version-profile.js';
 
 export type { SeedOptions } from './seed.js';
 export type { SeenRequest } from './request-log.js';
 export type { FrontProxyOptions } from './front-proxy.js';
+export type { SimulatorVersion } from './version-profile.js';
 
 export interface SimulatorOptions {
   tls: { certPem: string; keyPem: string; clientCaPem: string };
@@ -42,6 +44,8 @@ export interface SimulatorOptions {
   restartDelayMs?: number;
   watchList?: boolean;
   bookmarkIntervalMs?: number;
+  /** The kube-apiserver release to present (version-profile.ts); default 1.32. */
+  version?: SimulatorVersion;
   logger?: Logger;
   now?: () => number;
 }
@@ -79,7 +83,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       kill();
     },
   });
-  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true });
+  const profile = versionProfile(opts.version);
+  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true, profile });
   const requestLog = createRequestLog();
   const exec = createExecServer();
   const fp = opts.frontProxy;
@@ -103,6 +108,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [] }),
     logger,
     metrics,
+    profile,
     requestLog,
     recordHeaders: opts.recordHeaders ?? false,
     exec,
