@@ -24,6 +24,7 @@ import { createRouter } from './router.js';
 import { seedStore, type SeedOptions } from './seed.js';
 import { createStore } from './store.js';
 import { versionProfile, type SimulatorVersion } from './version-profile.js';
+import { scheduleWithTimers, type Schedule } from './watch-sink.js';
 
 export type { SeedOptions } from './seed.js';
 export type { SeenRequest } from './request-log.js';
@@ -48,6 +49,8 @@ export interface SimulatorOptions {
   version?: SimulatorVersion;
   logger?: Logger;
   now?: () => number;
+  /** Timers for the modeled waits (default: setTimeout); tests inject their own. */
+  schedule?: Schedule;
 }
 
 export interface Simulator {
@@ -109,6 +112,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     logger,
     metrics,
     profile,
+    schedule: opts.schedule ?? scheduleWithTimers,
     requestLog,
     recordHeaders: opts.recordHeaders ?? false,
     exec,
