@@ -33,6 +33,7 @@ type Doc = Record<string, unknown>;
 function subresourceInfo(def: ResourceDef, sub: string): { kind: string; verbs: string[] } {
   if (sub === 'status') return { kind: def.kind, verbs: ['get', 'patch', 'update'] };
   if (sub === 'exec') return { kind: 'PodExecOptions', verbs: ['create', 'get'] };
+  if (sub === 'portforward') return { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
   return { kind: def.kind, verbs: ['get'] }; // log
 }
 

@@ -36,7 +36,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   },
   {
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', listKind: 'PodList',
-    namespaced: true, verbs: CRUD_VERBS, shortNames: ['po'], categories: ['all'], subresources: ['log', 'exec', 'status'],
+    namespaced: true, verbs: CRUD_VERBS, shortNames: ['po'], categories: ['all'], subresources: ['log', 'exec', 'portforward', 'status'],
   },
   {
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', listKind: 'DeploymentList',

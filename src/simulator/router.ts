@@ -1,7 +1,8 @@
 /**
  * The simulator's request chain, in one place: authenticate → record → classify (RequestInfo) →
- * non-resource or resource → scope and verb checks → negotiate → handler. Upgrades (pods/exec) go through
- * the same authentication and a pod lookup before the exec server takes the socket.
+ * non-resource or resource → scope and verb checks → negotiate → handler. Upgrades (pods/exec,
+ * pods/portforward) go through the same authentication and a pod lookup before the exec or port-forward
+ * server takes the socket.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,6 +15,7 @@ import type { ResourceRequest, SimulatorContext } from './context.js';
 import { serveDelete, serveDeleteCollection } from './delete-handlers.js';
 import { serveNonResource } from './discovery.js';
 import type { ExecServer } from './exec.js';
+import type { PortForwardServer } from './port-forward.js';
 import { sendStatus } from './http-io.js';
 import { serveList } from './list-handler.js';
 import { identifyRequest } from './identify.js';
@@ -30,6 +32,7 @@ export interface RouterDeps extends SimulatorContext {
   /** Keep each request's raw headers in the request log (tests of what a proxy forwards). */
   recordHeaders: boolean;
   exec: ExecServer;
+  portForward: PortForwardServer;
 }
 
 const PLAIN_JSON: Representation = { encoding: 'json', as: 'object', mediaType: 'application/json' };
@@ -38,7 +41,7 @@ const PLAIN_JSON: Representation = { encoding: 'json', as: 'object', mediaType: 
 function metricVerb(method: string, info: RequestInfo): string {
   if (info.verb === 'list') return 'LIST';
   if (info.verb === 'watch') return 'WATCH';
-  if (info.subresource === 'exec') return 'CONNECT';
+  if (info.subresource === 'exec' || info.subresource === 'portforward') return 'CONNECT';
   return method.toUpperCase();
 }
 
@@ -81,7 +84,7 @@ export function createRouter(deps: RouterDeps): {
       const pod = deps.store.get(r.def, requestKey(r));
       return pod ? streamPodLogs(r.req, r.res, pod.obj, r.query, { now: deps.now }) : sendStatus(r.res, notFound(r));
     }
-    if (info.subresource === 'exec') return sendStatus(r.res, badRequest('Upgrade request required'));
+    if (info.subresource === 'exec' || info.subresource === 'portforward') return sendStatus(r.res, badRequest('Upgrade request required'));
     if (info.subresource === 'status' && !['get', 'update', 'patch'].includes(info.verb)) return sendStatus(r.res, methodNotAllowed());
     switch (info.verb) {
       case 'get': return serveGet(deps, r);
@@ -153,11 +156,13 @@ export function createRouter(deps: RouterDeps): {
     if (!who.ok) return reject(who.status);
     const def = info.isResourceRequest ? resolveDef(info) : resourceNotFound();
     if ('code' in def) return reject(def);
-    if (def.resource !== 'pods' || info.subresource !== 'exec') return reject(badRequest('this resource does not support upgrades'));
+    const streaming = info.subresource === 'exec' || info.subresource === 'portforward';
+    if (def.resource !== 'pods' || !streaming) return reject(badRequest('this resource does not support upgrades'));
     const pod = deps.store.get(def, `${info.namespace}/${info.name}`);
     if (!pod) return reject(notFound({ def, info } as ResourceRequest));
     entry.code = 101;
     deps.metrics.countRequest('CONNECT', info.resource, 101);
+    if (info.subresource === 'portforward') return deps.portForward.handleUpgrade(req, socket, head, pod.obj);
     deps.exec.handleUpgrade(req, socket, head, pod.obj, url.searchParams);
   };
 

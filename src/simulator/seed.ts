@@ -1,6 +1,7 @@
 /**
  * Deterministic seed data: the `default` and `kube-system` namespaces plus `ns-<i>`, and `secret-<i>`,
- * `config-<i>`, `pod-<i>`, `deploy-<i>` spread round-robin over `default` and the `ns-<i>` namespaces.
+ * `config-<i>`, `pod-<i>` (serving HTTP on container port 8080), `deploy-<i>` spread round-robin over `default`
+ * and the `ns-<i>` namespaces.
  * Secret payloads are `secretSize` decoded bytes of an AES-CTR keystream keyed by the secret's index, so
  * the same options always give the same bytes; uids are derived from the object's key.
  */
@@ -94,7 +95,10 @@ export function seedStore(store: Store, options: SeedOptions | undefined, now: n
     const app = o.deployments > 0 ? `deploy-${i % o.deployments}` : 'standalone';
     put(pods, nsFor(i), {
       metadata: meta(`pod-${i}`, { app }),
-      spec: { nodeName: `node-${i % 3}`, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] },
+      spec: {
+        nodeName: `node-${i % 3}`,
+        containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }],
+      },
     });
   }
   return workloadNamespaces;

@@ -16,6 +16,8 @@ import { pino, type Logger } from 'pino';
 import type { TokenTable } from './authn.js';
 import { createSimulatorAuthorizer } from './authorizer.js';
 import { createExecServer } from './exec.js';
+import { createPodPorts } from './pod-ports.js';
+import { createPortForwardServer } from './port-forward.js';
 import { FRONT_PROXY_DEFAULTS, type FrontProxy, type FrontProxyOptions } from './front-proxy.js';
 import { createMemoryModel } from './memory-model.js';
 import { createSimulatorMetrics } from './metrics.js';
@@ -90,6 +92,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true, profile });
   const requestLog = createRequestLog();
   const exec = createExecServer();
+  const podPorts = createPodPorts();
+  const portForward = createPortForwardServer({ ports: podPorts });
   const fp = opts.frontProxy;
   const frontProxy: FrontProxy | undefined = fp && {
     ca: new X509Certificate(fp.caPem),
@@ -116,6 +120,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     requestLog,
     recordHeaders: opts.recordHeaders ?? false,
     exec,
+    portForward,
   });
 
   const startServer = (port: number, host: string): Promise<number> => {
@@ -190,6 +195,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       clearInterval(compactor);
       if (restartTimer) clearTimeout(restartTimer);
       exec.close();
+      portForward.close();
+      podPorts.close();
       const s = server;
       server = undefined;
       destroySockets();

@@ -127,7 +127,7 @@ describe('discovery and /version with real kubectl', () => {
     assert.equal(doc.kind, 'APIGroupDiscoveryList');
     assert.equal(doc.apiVersion, 'apidiscovery.k8s.io/v2');
     const pods = doc.items[0].versions[0].resources.find((r: { resource: string }) => r.resource === 'pods');
-    assert.deepEqual(pods.subresources.map((s: { subresource: string; responseKind: { kind: string } }) => `${s.subresource}:${s.responseKind.kind}`), ['log:Pod', 'exec:PodExecOptions', 'status:Pod']);
+    assert.deepEqual(pods.subresources.map((s: { subresource: string; responseKind: { kind: string } }) => `${s.subresource}:${s.responseKind.kind}`), ['log:Pod', 'exec:PodExecOptions', 'portforward:PodPortForwardOptions', 'status:Pod']);
     assert.equal(pods.scope, 'Namespaced');
     const apis = JSON.parse((await get('/apis', { Accept: AGGREGATED })).body);
     assert.deepEqual(apis.items.map((g: { metadata: { name: string } }) => g.metadata.name), ['apps', 'authentication.k8s.io', 'authorization.k8s.io']);

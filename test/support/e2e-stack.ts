@@ -11,8 +11,8 @@ import { createLogger } from '../../src/log.js';
 export interface E2EStack extends DemoStack {
   /** Runs kubectl with the user kubeconfig (through the gateway) unless `kubeconfig` says otherwise. */
   kubectl(args: string[], opts?: { kubeconfig?: string; input?: string; timeoutMs?: number }): Promise<KubectlResult>;
-  /** Starts a long-running kubectl (get -w, logs -f) and collects its output. */
-  spawnKubectl(args: string[]): { child: ChildProcessWithoutNullStreams; output(): string; waitFor(re: RegExp, timeoutMs?: number): Promise<string> };
+  /** Starts a long-running kubectl (get -w, logs -f, port-forward) and collects its output. */
+  spawnKubectl(args: string[], opts?: { env?: Record<string, string> }): { child: ChildProcessWithoutNullStreams; output(): string; waitFor(re: RegExp, timeoutMs?: number): Promise<string> };
 }
 
 export interface KubectlResult {
@@ -52,8 +52,8 @@ export async function startE2EStack(overrides: Partial<DemoStackOptions> = {}): 
         if (opts.input !== undefined) child.stdin?.end(opts.input);
       });
     },
-    spawnKubectl(args) {
-      const child = spawn('kubectl', ['--kubeconfig', stack.kubeconfig, ...args], { env });
+    spawnKubectl(args, opts = {}) {
+      const child = spawn('kubectl', ['--kubeconfig', stack.kubeconfig, ...args], { env: { ...env, ...opts.env } });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
