@@ -29,9 +29,10 @@ export interface NonResourceContext {
 
 type Doc = Record<string, unknown>;
 
-/** Kind and verbs of the subresources the registry declares, as kube-apiserver publishes them. */
-function subresourceInfo(def: ResourceDef, sub: string): { kind: string; verbs: string[] } {
+/** Kind (and its group/version when not the resource's) and verbs of a subresource, as kube-apiserver publishes them. */
+function subresourceInfo(def: ResourceDef, sub: string): { kind: string; verbs: string[]; group?: string; version?: string } {
   if (sub === 'status') return { kind: def.kind, verbs: ['get', 'patch', 'update'] };
+  if (sub === 'scale') return { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
   if (sub === 'exec') return { kind: 'PodExecOptions', verbs: ['create', 'get'] };
   if (sub === 'portforward') return { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
   return { kind: def.kind, verbs: ['get'] }; // log
@@ -58,7 +59,8 @@ function apiResourceList(gv: string, defs: ResourceDef[]): Doc {
     resources.push(entry);
     for (const sub of def.subresources ?? []) {
       const info = subresourceInfo(def, sub);
-      resources.push({ name: `${def.resource}/${sub}`, singularName: '', namespaced: def.namespaced, kind: info.kind, verbs: info.verbs });
+      const gv = info.group !== undefined ? { group: info.group, version: info.version } : {};
+      resources.push({ name: `${def.resource}/${sub}`, singularName: '', namespaced: def.namespaced, ...gv, kind: info.kind, verbs: info.verbs });
     }
   }
   // The core list carries no apiVersion, the group lists do (what kube-apiserver serves on /api/v1 vs /apis/g/v).
@@ -84,7 +86,8 @@ function aggregatedGroup(name: string, defs: ResourceDef[]): Doc {
     if (def.subresources) {
       entry.subresources = def.subresources.map((sub) => {
         const info = subresourceInfo(def, sub);
-        return { subresource: sub, responseKind: { group: def.group, version: def.version, kind: info.kind }, verbs: info.verbs };
+        const responseKind = { group: info.group ?? def.group, version: info.version ?? def.version, kind: info.kind };
+        return { subresource: sub, responseKind, verbs: info.verbs };
       });
     }
     return entry;

@@ -40,7 +40,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   },
   {
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', listKind: 'DeploymentList',
-    namespaced: true, verbs: CRUD_VERBS, shortNames: ['deploy'], categories: ['all'], subresources: ['status'],
+    namespaced: true, verbs: CRUD_VERBS, shortNames: ['deploy'], categories: ['all'], subresources: ['scale', 'status'],
   },
   {
     group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview',

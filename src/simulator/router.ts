@@ -25,6 +25,7 @@ import { servePatch } from './patch-handler.js';
 import type { RequestLog, SeenRequest } from './request-log.js';
 import { findResource, isStored, type ResourceDef } from './resources.js';
 import { serveReview } from './reviews.js';
+import { serveScale } from './scale.js';
 import { serveWatch } from './watch-handler.js';
 
 export interface RouterDeps extends SimulatorContext {
@@ -85,6 +86,7 @@ export function createRouter(deps: RouterDeps): {
       return pod ? streamPodLogs(r.req, r.res, pod.obj, r.query, { now: deps.now }) : sendStatus(r.res, notFound(r));
     }
     if (info.subresource === 'exec' || info.subresource === 'portforward') return sendStatus(r.res, badRequest('Upgrade request required'));
+    if (info.subresource === 'scale') return serveScale(deps, r);
     if (info.subresource === 'status' && !['get', 'update', 'patch'].includes(info.verb)) return sendStatus(r.res, methodNotAllowed());
     switch (info.verb) {
       case 'get': return serveGet(deps, r);
