@@ -1,6 +1,6 @@
 /**
  * The simulator's request chain, in one place: authenticate → record → classify (RequestInfo) →
- * non-resource or resource → scope and verb checks → negotiate → handler. Upgrades (pods/exec,
+ * authorize → non-resource or resource → scope and verb checks → negotiate → handler. Upgrades (pods/exec,
  * pods/portforward) go through the same authentication and a pod lookup before the exec or port-forward
  * server takes the socket.
  */
@@ -8,9 +8,10 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
 import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
-import type { Status } from '../k8s/status.js';
+import { failureStatus, type Status } from '../k8s/status.js';
 import { badRequest, internalError, methodNotAllowed, notAcceptable, resourceNotFound } from './api-errors.js';
 import type { Identity } from './authn.js';
+import { forbidden } from './authorizer.js';
 import type { ResourceRequest, SimulatorContext } from './context.js';
 import { serveDelete, serveDeleteCollection } from './delete-handlers.js';
 import { serveNonResource } from './discovery.js';
@@ -73,6 +74,16 @@ function resolveDef(info: RequestInfo): ResourceDef | Status {
   return def;
 }
 
+/** The authorizer's verdict on a resource request: undefined when allowed, else the 403 Status. */
+function authorizeResource(deps: RouterDeps, identity: Identity, info: RequestInfo): Status | undefined {
+  const attrs = { verb: info.verb, group: info.apiGroup, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
+  return deps.authorizer.authorizeResource(identity, attrs).allowed ? undefined : forbidden(identity, attrs);
+}
+
+function nonResourceForbidden(user: string, verb: string, path: string): Status {
+  return failureStatus(403, 'Forbidden', `forbidden: User ${JSON.stringify(user)} cannot ${verb} path ${JSON.stringify(path)}`);
+}
+
 export function createRouter(deps: RouterDeps): {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -112,6 +123,11 @@ export function createRouter(deps: RouterDeps): {
     });
     if (!who.ok) return sendStatus(res, who.status);
     const { identity } = who;
+    if (!info.isResourceRequest) {
+      const verb = (req.method ?? 'GET').toLowerCase();
+      const decision = deps.authorizer.authorizeNonResource(identity, verb === 'head' ? 'get' : verb, url.pathname);
+      if (!decision.allowed) return sendStatus(res, nonResourceForbidden(identity.user, verb, url.pathname));
+    }
     if (url.pathname === '/metrics') {
       deps.metrics.registry.metrics().then(
         (text) => {
@@ -128,6 +144,8 @@ export function createRouter(deps: RouterDeps): {
     }
     const def = resolveDef(info);
     if ('code' in def) return sendStatus(res, def);
+    const denied = authorizeResource(deps, identity, info);
+    if (denied) return sendStatus(res, denied);
     // Logs are text/plain whatever the client accepts; everything else is negotiated.
     const rep = info.subresource === 'log' ? PLAIN_JSON : negotiateRepresentation(req.headers.accept, ['json']);
     if (!rep) return sendStatus(res, notAcceptable('only the following media types are accepted: application/json'));
@@ -158,6 +176,8 @@ export function createRouter(deps: RouterDeps): {
     if (!who.ok) return reject(who.status);
     const def = info.isResourceRequest ? resolveDef(info) : resourceNotFound();
     if ('code' in def) return reject(def);
+    const denied = authorizeResource(deps, who.identity, info);
+    if (denied) return reject(denied);
     const streaming = info.subresource === 'exec' || info.subresource === 'portforward';
     if (def.resource !== 'pods' || !streaming) return reject(badRequest('this resource does not support upgrades'));
     const pod = deps.store.get(def, `${info.namespace}/${info.name}`);

@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { TokenTable } from './authn.js';
-import { createSimulatorAuthorizer } from './authorizer.js';
+import { createSimulatorAuthorizer, type AccessRule } from './authorizer.js';
 import { createExecServer } from './exec.js';
 import { createPodPorts } from './pod-ports.js';
 import { createPortForwardServer } from './port-forward.js';
@@ -31,6 +31,7 @@ import { scheduleWithTimers, type Schedule } from './watch-sink.js';
 export type { SeedOptions } from './seed.js';
 export type { SeenRequest } from './request-log.js';
 export type { FrontProxyOptions } from './front-proxy.js';
+export type { AccessRule } from './authorizer.js';
 export type { SimulatorVersion } from './version-profile.js';
 
 export interface SimulatorOptions {
@@ -40,6 +41,8 @@ export interface SimulatorOptions {
   frontProxy?: FrontProxyOptions;
   /** User names allowed to impersonate, besides members of system:masters. */
   impersonators?: string[];
+  /** RBAC-like allow rules (authorizer.ts); without them every authenticated user may do everything. */
+  access?: AccessRule[];
   /** Keep every request's raw headers in `stats.requests()` (off by default: memory). */
   recordHeaders?: boolean;
   seed?: SeedOptions;
@@ -112,7 +115,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     tokens: opts.tokens ?? {},
     clientCa: new X509Certificate(opts.tls.clientCaPem),
     ...(frontProxy ? { frontProxy } : {}),
-    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [] }),
+    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [], ...(opts.access ? { rules: opts.access } : {}) }),
     logger,
     metrics,
     profile,
