@@ -51,7 +51,7 @@ export interface SimulatorMetricsDeps {
 }
 
 function registerStorageGauges(registry: Registry, deps: SimulatorMetricsDeps): void {
-  const stored = RESOURCES.filter(isStored);
+  const stored = RESOURCES.filter((def) => isStored(def) && def.copyOf === undefined);
   new Gauge({
     name: 'apiserver_storage_objects',
     help: '[STABLE] Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.',
