@@ -13,7 +13,7 @@ import { createDevPki, pkiPaths, writeDevPki, type DevPki } from '../certs/dev-p
 import { writeKubeconfig } from '../certs/kubeconfig.js';
 import { loadConfigFile } from '../config/config.js';
 import { startGateway } from '../serve.js';
-import { createSimulator, type AccessRule, type SeedOptions, type Simulator } from '../simulator/simulator.js';
+import { createSimulator, type AccessRule, type SeedOptions, type Simulator, type SimulatorVersion } from '../simulator/simulator.js';
 
 export interface DemoStackOptions {
   dir: string;
@@ -29,6 +29,8 @@ export interface DemoStackOptions {
   admission?: Record<string, unknown>;
   /** The simulator's access rules; default none (every authenticated user may do everything). */
   access?: AccessRule[];
+  /** The release the simulator presents (default 1.32; 1.34 publishes the object size metric). */
+  version?: SimulatorVersion;
 }
 
 /**
@@ -74,9 +76,13 @@ export interface DemoStack {
   close(): Promise<void>;
 }
 
-/** The estimator settings that match the simulator's serving and storage (what `listgate calibrate` measures on it). */
+/**
+ * The estimator settings that match the simulator's serving and storage (what `listgate calibrate` measures
+ * on it): it serves LISTs like 1.31 whatever release it reports (its 1.34 profile only adds metrics), so the
+ * 1.31 profile is pinned.
+ */
 export const SIMULATOR_ESTIMATOR_PROFILE = {
-  factors: { versions: { '1.31': { consistentListFromCache: false } } },
+  factors: { upstreamVersion: '1.31', versions: { '1.31': { consistentListFromCache: false } } },
   census: { storageEncoding: 'json' },
 } as const;
 
@@ -99,6 +105,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     oomLimitBytes: opts.oomLimitBytes,
     watchList: opts.watchList,
     ...(opts.access ? { access: opts.access } : {}),
+    ...(opts.version ? { version: opts.version } : {}),
     logger: opts.logger.child({ component: 'simulator' }),
   });
   const upstreamUrl = `https://127.0.0.1:${await sim.listen(opts.upstreamPort, '127.0.0.1')}`;
@@ -124,7 +131,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     ops: { address: '127.0.0.1', port: opts.opsPort },
     logging: { level: opts.logLevel },
     // The simulator prices and serves consistent LISTs the way CALIBRATION.md measured them (from etcd,
-    // JSON in storage) although it reports 1.32, so the estimator is told; `listgate calibrate` finds the same.
+    // JSON in storage) whatever release it reports, so the estimator is told; `listgate calibrate` finds the same.
     estimator: SIMULATOR_ESTIMATOR_PROFILE,
     admission: opts.admission ?? demoAdmission(opts.oomLimitBytes),
   };
