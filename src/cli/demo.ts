@@ -82,7 +82,6 @@ export async function runDemo(argv: string[]): Promise<void> {
       `  kubectl --kubeconfig ${kc} create configmap hello --from-literal=greeting=hi`,
       `  kubectl --kubeconfig ${kc} logs -f -n default pod-0`,
       `  kubectl --kubeconfig ${kc} exec -n default pod-0 -- echo hello through listgate`,
-      `  kubectl --kubeconfig ${kc} port-forward -n default pod/pod-0 8080:8080   # then: curl localhost:8080`,
       `  kubectl --kubeconfig ${kc} scale -n default deployment/deploy-0 --replicas=3`,
       `  kubectl --kubeconfig ${kc} auth can-i list secrets -n default`,
       `  kubectl --kubeconfig ${kc} events -n default`,
