@@ -76,13 +76,9 @@ export interface DemoStack {
   close(): Promise<void>;
 }
 
-/**
- * The estimator settings that match the simulator's serving and storage (what `listgate calibrate` measures
- * on it): it serves LISTs like 1.31 whatever release it reports (its 1.34 profile only adds metrics), so the
- * 1.31 profile is pinned.
- */
+/** The estimator settings that match the simulator's serving and storage (what `listgate calibrate` measures on it). */
 export const SIMULATOR_ESTIMATOR_PROFILE = {
-  factors: { upstreamVersion: '1.31', versions: { '1.31': { consistentListFromCache: false } } },
+  factors: { versions: { '1.31': { consistentListFromCache: false } } },
   census: { storageEncoding: 'json' },
 } as const;
 
@@ -132,7 +128,10 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     logging: { level: opts.logLevel },
     // The simulator prices and serves consistent LISTs the way CALIBRATION.md measured them (from etcd,
     // JSON in storage) whatever release it reports, so the estimator is told; `listgate calibrate` finds the same.
-    estimator: SIMULATOR_ESTIMATOR_PROFILE,
+    // Its 1.34 profile only adds metrics: the simulator still serves LISTs like 1.31, so that profile is pinned.
+    estimator: opts.version === '1.34'
+      ? { ...SIMULATOR_ESTIMATOR_PROFILE, factors: { ...SIMULATOR_ESTIMATOR_PROFILE.factors, upstreamVersion: '1.31' } }
+      : SIMULATOR_ESTIMATOR_PROFILE,
     admission: opts.admission ?? demoAdmission(opts.oomLimitBytes),
   };
   await writeFile(configPath, `# listgate demo configuration (written by 'listgate demo')\n${stringify(configDoc)}`);
