@@ -13,7 +13,7 @@ import { createDevPki, pkiPaths, writeDevPki, type DevPki } from '../certs/dev-p
 import { writeKubeconfig } from '../certs/kubeconfig.js';
 import { loadConfigFile } from '../config/config.js';
 import { startGateway } from '../serve.js';
-import { createSimulator, type SeedOptions, type Simulator } from '../simulator/simulator.js';
+import { createSimulator, type AccessRule, type SeedOptions, type Simulator, type SimulatorVersion } from '../simulator/simulator.js';
 
 export interface DemoStackOptions {
   dir: string;
@@ -27,6 +27,10 @@ export interface DemoStackOptions {
   logger: Logger;
   /** The config's `admission` section; default `demoAdmission(oomLimitBytes)`. */
   admission?: Record<string, unknown>;
+  /** The simulator's access rules; default none (every authenticated user may do everything). */
+  access?: AccessRule[];
+  /** The release the simulator presents (default 1.32; 1.34 publishes the object size metric). */
+  version?: SimulatorVersion;
 }
 
 /**
@@ -96,6 +100,8 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     seed: opts.seed,
     oomLimitBytes: opts.oomLimitBytes,
     watchList: opts.watchList,
+    ...(opts.access ? { access: opts.access } : {}),
+    ...(opts.version ? { version: opts.version } : {}),
     logger: opts.logger.child({ component: 'simulator' }),
   });
   const upstreamUrl = `https://127.0.0.1:${await sim.listen(opts.upstreamPort, '127.0.0.1')}`;
@@ -121,8 +127,11 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     ops: { address: '127.0.0.1', port: opts.opsPort },
     logging: { level: opts.logLevel },
     // The simulator prices and serves consistent LISTs the way CALIBRATION.md measured them (from etcd,
-    // JSON in storage) although it reports 1.32, so the estimator is told; `listgate calibrate` finds the same.
-    estimator: SIMULATOR_ESTIMATOR_PROFILE,
+    // JSON in storage) whatever release it reports, so the estimator is told; `listgate calibrate` finds the same.
+    // Its 1.34 profile only adds metrics: the simulator still serves LISTs like 1.31, so that profile is pinned.
+    estimator: opts.version === '1.34'
+      ? { ...SIMULATOR_ESTIMATOR_PROFILE, factors: { ...SIMULATOR_ESTIMATOR_PROFILE.factors, upstreamVersion: '1.31' } }
+      : SIMULATOR_ESTIMATOR_PROFILE,
     admission: opts.admission ?? demoAdmission(opts.oomLimitBytes),
   };
   await writeFile(configPath, `# listgate demo configuration (written by 'listgate demo')\n${stringify(configDoc)}`);

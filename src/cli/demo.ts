@@ -58,7 +58,10 @@ export async function runDemo(argv: string[]): Promise<void> {
   const pretty = values['json-logs'] !== true;
 
   const logger = createLogger({ level: logLevel, pretty });
-  const stack = await startDemoStack({ dir, gatewayPort, upstreamPort, opsPort, logLevel, logger, ...settings });
+  // The demo's storm is protected from a cold start only because the gateway seeds object sizes from
+  // apiserver_resource_size_estimate_bytes, which kube-apiserver publishes from 1.34: the simulator runs its
+  // 1.34 profile. Against a 1.32 apiserver the cold gateway prices secrets at its default size.
+  const stack = await startDemoStack({ dir, gatewayPort, upstreamPort, opsPort, logLevel, logger, version: '1.34', ...settings });
   const gatewayUrl = stack.gatewayUrl;
   const upstreamUrl = stack.upstreamUrl;
   const kc = stack.kubeconfig;
@@ -79,6 +82,10 @@ export async function runDemo(argv: string[]): Promise<void> {
       `  kubectl --kubeconfig ${kc} create configmap hello --from-literal=greeting=hi`,
       `  kubectl --kubeconfig ${kc} logs -f -n default pod-0`,
       `  kubectl --kubeconfig ${kc} exec -n default pod-0 -- echo hello through listgate`,
+      `  kubectl --kubeconfig ${kc} scale -n default deployment/deploy-0 --replicas=3`,
+      `  kubectl --kubeconfig ${kc} auth can-i list secrets -n default`,
+      `  kubectl --kubeconfig ${kc} events -n default`,
+      `  kubectl --kubeconfig ${kc} explain pods.spec.containers`,
       '',
       'The storm: 16 concurrent full LISTs of the secrets (docs/admission.md):',
       `  through listgate, all complete:   for i in $(seq 16); do kubectl --kubeconfig ${kc} get --raw /api/v1/secrets >/dev/null & done; wait`,

@@ -13,8 +13,9 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseAccept } from '../k8s/media-type.js';
 import { failureStatus, writeStatus } from '../k8s/status.js';
-import { serveOpenAPI, SERVER_GIT_VERSION } from './openapi.js';
+import { serveOpenAPI } from './openapi.js';
 import { RESOURCES, groupVersion, isStored, type ResourceDef } from './resources.js';
+import { versionProfile, type VersionProfile } from './version-profile.js';
 
 export interface NonResourceContext {
   /**
@@ -22,14 +23,18 @@ export interface NonResourceContext {
    * server depends on it (the gate shows only in /metrics as kubernetes_feature_enabled, which core serves).
    */
   watchList: boolean;
+  /** The release /version and the OpenAPI info block report (default: 1.32). */
+  profile?: VersionProfile;
 }
 
 type Doc = Record<string, unknown>;
 
-/** Kind and verbs of the subresources the registry declares, as kube-apiserver publishes them. */
-function subresourceInfo(def: ResourceDef, sub: string): { kind: string; verbs: string[] } {
+/** Kind (and its group/version when not the resource's) and verbs of a subresource, as kube-apiserver publishes them. */
+function subresourceInfo(def: ResourceDef, sub: string): { kind: string; verbs: string[]; group?: string; version?: string } {
   if (sub === 'status') return { kind: def.kind, verbs: ['get', 'patch', 'update'] };
+  if (sub === 'scale') return { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
   if (sub === 'exec') return { kind: 'PodExecOptions', verbs: ['create', 'get'] };
+  if (sub === 'portforward') return { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
   return { kind: def.kind, verbs: ['get'] }; // log
 }
 
@@ -54,7 +59,8 @@ function apiResourceList(gv: string, defs: ResourceDef[]): Doc {
     resources.push(entry);
     for (const sub of def.subresources ?? []) {
       const info = subresourceInfo(def, sub);
-      resources.push({ name: `${def.resource}/${sub}`, singularName: '', namespaced: def.namespaced, kind: info.kind, verbs: info.verbs });
+      const gv = info.group !== undefined ? { group: info.group, version: info.version } : {};
+      resources.push({ name: `${def.resource}/${sub}`, singularName: '', namespaced: def.namespaced, ...gv, kind: info.kind, verbs: info.verbs });
     }
   }
   // The core list carries no apiVersion, the group lists do (what kube-apiserver serves on /api/v1 vs /apis/g/v).
@@ -80,7 +86,8 @@ function aggregatedGroup(name: string, defs: ResourceDef[]): Doc {
     if (def.subresources) {
       entry.subresources = def.subresources.map((sub) => {
         const info = subresourceInfo(def, sub);
-        return { subresource: sub, responseKind: { group: def.group, version: def.version, kind: info.kind }, verbs: info.verbs };
+        const responseKind = { group: info.group ?? def.group, version: info.version ?? def.version, kind: info.kind };
+        return { subresource: sub, responseKind, verbs: info.verbs };
       });
     }
     return entry;
@@ -159,16 +166,16 @@ function serveHealth(res: ServerResponse, name: string, rest: string, query: URL
   return true;
 }
 
-/** version.Info of a 1.32 kube-apiserver (k8s.io/apimachinery/pkg/version/types.go). */
-function versionInfo(): Doc {
+/** version.Info of the profile's kube-apiserver (k8s.io/apimachinery/pkg/version/types.go). */
+function versionInfo(profile: VersionProfile): Doc {
   return {
-    major: '1',
-    minor: '32',
-    gitVersion: SERVER_GIT_VERSION,
-    gitCommit: createHash('sha1').update(`listgate-simulator ${SERVER_GIT_VERSION}`).digest('hex'),
+    major: profile.major,
+    minor: profile.minor,
+    gitVersion: profile.gitVersion,
+    gitCommit: createHash('sha1').update(`listgate-simulator ${profile.gitVersion}`).digest('hex'),
     gitTreeState: 'clean',
-    buildDate: '2025-04-22T16:00:00Z',
-    goVersion: 'go1.23.6',
+    buildDate: profile.buildDate,
+    goVersion: profile.goVersion,
     compiler: 'gc',
     platform: 'linux/amd64',
   };
@@ -178,17 +185,18 @@ function versionInfo(): Doc {
  * Serves GET/HEAD of the non-resource paths a kube-apiserver answers. Returns false for anything else
  * (the caller answers 404).
  */
-export function serveNonResource(req: IncomingMessage, res: ServerResponse, _ctx: NonResourceContext): boolean {
+export function serveNonResource(req: IncomingMessage, res: ServerResponse, ctx: NonResourceContext): boolean {
+  const profile = ctx.profile ?? versionProfile();
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const url = new URL(req.url ?? '/', 'https://simulator.invalid');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const [, first = '', ...rest] = path.split('/');
   if (path === '/version') {
-    writeJson(req, res, versionInfo());
+    writeJson(req, res, versionInfo(profile));
     return true;
   }
   if (first in HEALTH_CHECKS) return serveHealth(res, first, rest.join('/'), url.searchParams);
-  if (first === 'openapi') return serveOpenAPI(req, res, rest, url.searchParams);
+  if (first === 'openapi') return serveOpenAPI(req, res, rest, url.searchParams, profile.gitVersion);
   if (path === '/api' || path === '/apis') {
     serveRoot(req, res, path === '/api');
     return true;

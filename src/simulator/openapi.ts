@@ -9,17 +9,15 @@
  * validation is left to the server. Kinds without PATCH (TokenReview, SelfSubjectReview, ...) fall back, as on
  * a real server, to client-side validation against OpenAPI v2 (kubectl/pkg/validation): /openapi/v2 is served
  * as a Document without definitions, for which kubectl skips schema validation (LookupResource finds nothing)
- * and leaves it to the server. Schemas are kept shallow (object with apiVersion/kind/metadata) — enough for
- * `kubectl explain` to name the kinds, not a full API reference.
+ * and leaves it to the server. Every document carries the real 1.32 schema text of the simulator's kinds
+ * (openapi-explain.ts), which `kubectl explain` prints; the other kinds and the lists keep shallow schemas.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseAccept } from '../k8s/media-type.js';
 import { failureStatus, writeStatus } from '../k8s/status.js';
+import { EXPLAIN_SCHEMAS } from './openapi-explain.js';
 import { RESOURCES, type ResourceDef } from './resources.js';
-
-/** gitVersion of the simulated kube-apiserver, shared by /version and the OpenAPI info block. */
-export const SERVER_GIT_VERSION = 'v1.32.4';
 
 type Doc = Record<string, unknown>;
 
@@ -92,29 +90,28 @@ function kindSchema(def: ResourceDef, list: boolean): Doc {
   };
 }
 
-function groupVersionSpec(defs: ResourceDef[]): Doc {
+function groupVersionSpec(defs: ResourceDef[], gitVersion: string): Doc {
   const schemas: Doc = {
-    [`${META_V1}.ObjectMeta`]: { type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object', additionalProperties: { type: 'string' } } } },
-    [`${META_V1}.ListMeta`]: { type: 'object', properties: { resourceVersion: { type: 'string' }, continue: { type: 'string' }, remainingItemCount: { type: 'integer', format: 'int64' } } },
+    ...EXPLAIN_SCHEMAS,
     [`${META_V1}.Patch`]: { type: 'object', description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.' },
     [`${META_V1}.Status`]: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' }, code: { type: 'integer', format: 'int32' } } },
   };
   let paths: Doc = {};
   for (const def of defs) {
     paths = { ...paths, ...resourcePaths(def) };
-    schemas[schemaName(def)] = kindSchema(def, false);
+    schemas[schemaName(def)] = EXPLAIN_SCHEMAS[schemaName(def)] ?? kindSchema(def, false);
     if (def.verbs.includes('list')) schemas[`${schemaName(def)}List`] = kindSchema(def, true);
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: SERVER_GIT_VERSION }, paths, components: { schemas } };
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas } };
 }
 
 /** The spec3 document of every group/version, keyed by its path under /openapi/v3 (e.g. `apis/apps/v1`). */
-function specsByPath(): Map<string, { body: string; hash: string }> {
+function specsByPath(gitVersion: string): Map<string, { body: string; hash: string }> {
   const byPath = new Map<string, ResourceDef[]>();
   for (const def of RESOURCES) byPath.set(apiPath(def), [...(byPath.get(apiPath(def)) ?? []), def]);
   const specs = new Map<string, { body: string; hash: string }>();
   for (const [path, defs] of byPath) {
-    const body = JSON.stringify(groupVersionSpec(defs));
+    const body = JSON.stringify(groupVersionSpec(defs, gitVersion));
     specs.set(path, { body, hash: createHash('sha512').update(body).digest('hex').toUpperCase() });
   }
   return specs;
@@ -135,8 +132,8 @@ function protoField(field: number, payload: Buffer): Buffer {
 }
 
 /** GET /openapi/v2: gnostic openapi_v2.Document {swagger: "2.0", info: {title, version}} (protobuf or JSON). */
-function serveOpenAPIV2(req: IncomingMessage, res: ServerResponse): void {
-  const info = { title: 'Kubernetes', version: SERVER_GIT_VERSION };
+function serveOpenAPIV2(req: IncomingMessage, res: ServerResponse, gitVersion: string): void {
+  const info = { title: 'Kubernetes', version: gitVersion };
   const protobuf = parseAccept(req.headers.accept).some((e) => e.type === OPENAPI_V2_PROTOBUF);
   const body = protobuf
     ? Buffer.concat([protoField(1, Buffer.from('2.0')), protoField(2, Buffer.concat([protoField(1, Buffer.from(info.title)), protoField(2, Buffer.from(info.version))]))])
@@ -145,10 +142,10 @@ function serveOpenAPIV2(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Serves /openapi/v2, /openapi/v3 and /openapi/v3/<api path>; `rest` is the path after /openapi. */
-export function serveOpenAPI(req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams): boolean {
-  if (rest.length === 1 && rest[0] === 'v2') return (serveOpenAPIV2(req, res), true);
+export function serveOpenAPI(req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams, gitVersion: string): boolean {
+  if (rest.length === 1 && rest[0] === 'v2') return (serveOpenAPIV2(req, res, gitVersion), true);
   if (rest[0] !== 'v3') return false;
-  const specs = specsByPath();
+  const specs = specsByPath(gitVersion);
   const path = rest.slice(1).join('/');
   let body: string;
   let etag: string;

@@ -6,9 +6,10 @@
  *   (or the API audiences when none were asked for); an unknown token gives `status: {user: {}}`.
  * - SelfSubjectReview (pkg/registry/authentication/selfsubjectreview/rest.go): the caller's identity, what
  *   `kubectl auth whoami` prints.
- * - SubjectAccessReview: answered by the simulator's authorizer (authorizer.ts): `impersonate` only for
- *   system:masters and the configured impersonators, everything else allowed.
+ * - SubjectAccessReview: answered by the simulator's authorizer (authorizer.ts);
+ * - SelfSubjectAccessReview and SelfSubjectRulesReview: the caller's own answers (access-reviews.ts).
  */
+import { serveSelfSubjectAccessReview, serveSelfSubjectRulesReview } from './access-reviews.js';
 import { badRequest } from './api-errors.js';
 import { lookupToken, type Identity } from './authn.js';
 import type { ResourceRequest, SimulatorContext } from './context.js';
@@ -52,6 +53,10 @@ export async function serveReview(ctx: SimulatorContext, r: ResourceRequest): Pr
       return sendJson(r.res, 201, { ...head, spec, status: reviewStatus(ctx, spec) });
     case 'selfsubjectreviews':
       return sendJson(r.res, 201, { ...head, status: { userInfo: userInfo(r.identity) } });
+    case 'selfsubjectaccessreviews':
+      return serveSelfSubjectAccessReview(ctx, r, body as Obj);
+    case 'selfsubjectrulesreviews':
+      return serveSelfSubjectRulesReview(ctx, r, body as Obj);
     default:
       return sendJson(r.res, 201, { ...head, spec, status: ctx.authorizer.review(spec) });
   }

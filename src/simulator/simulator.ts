@@ -14,8 +14,10 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { TokenTable } from './authn.js';
-import { createSimulatorAuthorizer } from './authorizer.js';
+import { createSimulatorAuthorizer, type AccessRule } from './authorizer.js';
 import { createExecServer } from './exec.js';
+import { createPodPorts } from './pod-ports.js';
+import { createPortForwardServer } from './port-forward.js';
 import { FRONT_PROXY_DEFAULTS, type FrontProxy, type FrontProxyOptions } from './front-proxy.js';
 import { createMemoryModel } from './memory-model.js';
 import { createSimulatorMetrics } from './metrics.js';
@@ -23,10 +25,14 @@ import { createRequestLog, type SeenRequest } from './request-log.js';
 import { createRouter } from './router.js';
 import { seedStore, type SeedOptions } from './seed.js';
 import { createStore } from './store.js';
+import { versionProfile, type SimulatorVersion } from './version-profile.js';
+import { scheduleWithTimers, type Schedule } from './watch-sink.js';
 
 export type { SeedOptions } from './seed.js';
 export type { SeenRequest } from './request-log.js';
 export type { FrontProxyOptions } from './front-proxy.js';
+export type { AccessRule } from './authorizer.js';
+export type { SimulatorVersion } from './version-profile.js';
 
 export interface SimulatorOptions {
   tls: { certPem: string; keyPem: string; clientCaPem: string };
@@ -35,6 +41,8 @@ export interface SimulatorOptions {
   frontProxy?: FrontProxyOptions;
   /** User names allowed to impersonate, besides members of system:masters. */
   impersonators?: string[];
+  /** RBAC-like allow rules (authorizer.ts); without them every authenticated user may do everything. */
+  access?: AccessRule[];
   /** Keep every request's raw headers in `stats.requests()` (off by default: memory). */
   recordHeaders?: boolean;
   seed?: SeedOptions;
@@ -44,8 +52,12 @@ export interface SimulatorOptions {
   restartDelayMs?: number;
   watchList?: boolean;
   bookmarkIntervalMs?: number;
+  /** The kube-apiserver release to present (version-profile.ts); default 1.32. */
+  version?: SimulatorVersion;
   logger?: Logger;
   now?: () => number;
+  /** Timers for the modeled waits (default: setTimeout); tests inject their own. */
+  schedule?: Schedule;
 }
 
 export interface Simulator {
@@ -83,9 +95,12 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       kill();
     },
   });
-  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true });
+  const profile = versionProfile(opts.version);
+  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true, profile });
   const requestLog = createRequestLog();
   const exec = createExecServer();
+  const podPorts = createPodPorts();
+  const portForward = createPortForwardServer({ ports: podPorts });
   const fp = opts.frontProxy;
   const frontProxy: FrontProxy | undefined = fp && {
     ca: new X509Certificate(fp.caPem),
@@ -104,12 +119,15 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     tokens: opts.tokens ?? {},
     clientCa: new X509Certificate(opts.tls.clientCaPem),
     ...(frontProxy ? { frontProxy } : {}),
-    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [] }),
+    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [], ...(opts.access ? { rules: opts.access } : {}) }),
     logger,
     metrics,
+    profile,
+    schedule: opts.schedule ?? scheduleWithTimers,
     requestLog,
     recordHeaders: opts.recordHeaders ?? false,
     exec,
+    portForward,
   });
 
   const startServer = (port: number, host: string): Promise<number> => {
@@ -188,6 +206,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       clearInterval(compactor);
       if (restartTimer) clearTimeout(restartTimer);
       exec.close();
+      portForward.close();
+      podPorts.close();
       const s = server;
       server = undefined;
       destroySockets();

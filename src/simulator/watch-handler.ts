@@ -8,6 +8,8 @@
  * - allowWatchBookmarks: a BOOKMARK every bookmarkIntervalMs with the current resourceVersion.
  * - timeoutSeconds ends the stream cleanly; without it the apiserver picks minRequestTimeout (1800 s)
  *   times [1, 2). Streaming lists and watches cost nothing in the memory model.
+ * - Backpressure (watch-sink.ts): initial events wait for the socket to drain; live events wait in a small
+ *   input buffer, and a watcher that leaves it full past the dispatch timeout is closed.
  */
 import { parseListOptions } from '../k8s/list-options.js';
 import { expired } from './api-errors.js';
@@ -18,10 +20,9 @@ import { CACHE_BLOCK_TIMEOUT_MS, parseResourceVersion } from './list-read.js';
 import { validateListOptions } from './list-validation.js';
 import type { StoreEvent, StoredVersion } from './store.js';
 import { createEventEncoder, selectEvent } from './watch-events.js';
+import { createWatchSink } from './watch-sink.js';
 
 const MIN_REQUEST_TIMEOUT_S = 1800;
-/** A watcher this far behind is dropped, like the cacher terminates watchers that cannot keep up. */
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export async function serveWatch(ctx: SimulatorContext, r: ResourceRequest): Promise<void> {
   const opts = parseListOptions(r.query);
@@ -48,37 +49,45 @@ export async function serveWatch(ctx: SimulatorContext, r: ResourceRequest): Pro
   res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
 
-  const write = (chunk: Buffer): void => {
-    if (res.destroyed || res.writableEnded) return;
-    res.write(chunk);
-    if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
-  };
+  const sink = createWatchSink({
+    res,
+    schedule: ctx.schedule,
+    onUnresponsive: (queued) => {
+      ctx.logger.warn({ resource: def.resource, queued }, 'Forcing watcher close due to unresponsiveness');
+      ctx.metrics.countTerminatedWatcher(def);
+    },
+  });
+  function deliver(event: StoreEvent): void {
+    const selected = selectEvent(event, inScope, filter.matches);
+    if (selected) sink.push(encoder.encode(selected.type, selected.version));
+  }
 
+  // What the client gets first (a replay, or the initial state) is fixed now; live events queue behind it.
+  let first: () => Generator<Buffer>;
+  let atRv = 0;
   if (!initial) {
     const replay = ctx.store.eventsSince(def, requested);
     if (!replay) {
       const status = expired(`too old resource version: ${requested} (${ctx.store.watchFloorRv()})`);
-      write(encoder.encodeObject('ERROR', status));
-      res.end();
+      res.end(encoder.encodeObject('ERROR', status));
       return;
     }
-    for (const event of replay) deliver(event);
+    first = function* () {
+      for (const event of replay) {
+        const selected = selectEvent(event, inScope, filter.matches);
+        if (selected) yield encoder.encode(selected.type, selected.version);
+      }
+    };
   } else {
-    const atRv = ctx.store.currentRv();
+    atRv = ctx.store.currentRv();
     const initialVersions: StoredVersion[] = [];
     for (const v of ctx.store.scan(def, atRv, prefix)) if (filter.matches(v.obj)) initialVersions.push(v);
-    for (const v of initialVersions) write(encoder.encode('ADDED', v));
-    if (opts.sendInitialEvents === true && opts.allowWatchBookmarks) write(encoder.encodeBookmark(atRv, true));
-  }
-
-  function deliver(event: StoreEvent): void {
-    const selected = selectEvent(event, inScope, filter.matches);
-    if (selected) write(encoder.encode(selected.type, selected.version));
+    first = function* () {
+      for (const v of initialVersions) yield encoder.encode('ADDED', v);
+    };
   }
   const unsubscribe = ctx.store.subscribe(def, deliver);
-  const bookmarks = opts.allowWatchBookmarks
-    ? setInterval(() => write(encoder.encodeBookmark(ctx.store.currentRv(), false)), ctx.bookmarkIntervalMs)
-    : undefined;
+  let bookmarks: NodeJS.Timeout | undefined;
   const timeoutS = opts.timeoutSeconds !== undefined && opts.timeoutSeconds > 0
     ? opts.timeoutSeconds
     : MIN_REQUEST_TIMEOUT_S * (1 + Math.random());
@@ -88,4 +97,15 @@ export async function serveWatch(ctx: SimulatorContext, r: ResourceRequest): Pro
     if (bookmarks) clearInterval(bookmarks);
     clearTimeout(timeout);
   });
+
+  for (const chunk of first()) {
+    if (!(await sink.writeBlocking(chunk))) return;
+  }
+  if (initial && opts.sendInitialEvents === true && opts.allowWatchBookmarks) {
+    if (!(await sink.writeBlocking(encoder.encodeBookmark(atRv, true)))) return;
+  }
+  sink.startLive();
+  if (opts.allowWatchBookmarks && !res.destroyed) {
+    bookmarks = setInterval(() => sink.offer(encoder.encodeBookmark(ctx.store.currentRv(), false)), ctx.bookmarkIntervalMs);
+  }
 }
