@@ -81,15 +81,15 @@ export async function runStormBenchmark(ctx: BenchContext): Promise<BenchReport>
     const heapMb = 8192;
 
     ctx.log(`direct: ${CLIENTS} informers, ${seed.secrets} secrets of ${seed.secretSize / 1024} KiB, OOM limit ${round(oomLimitBytes / GIB, 2)} GiB`);
-    // The gateway's cold start seeds object sizes from apiserver_resource_size_estimate_bytes (1.34+): both
-    // simulators run the 1.34 profile, and the gateway keeps the 1.31 factors the simulator serves by.
-    const simA = await startSimulatorProcess(group, { dir, pki, seed, oomLimitBytes, heapMb, name: 'simulator-direct', version: '1.34' });
+    // Both simulators present 1.32, as the real apiserver this models: no object size metric, so the cold
+    // gateway samples the secrets' sizes before it prices their first LIST.
+    const simA = await startSimulatorProcess(group, { dir, pki, seed, oomLimitBytes, heapMb, name: 'simulator-direct' });
     const direct = await runStorm({ label: 'direct', target: simA.target, sim: simA, identities, path: PATH, deadlineMs, tailMs });
     await simA.proc.stop();
     ctx.log(`direct: ${direct.oomKills} OOM kills, ${direct.synced}/${CLIENTS} synced in ${round(direct.seconds, 1)} s`);
 
-    const simB = await startSimulatorProcess(group, { dir, pki, seed, oomLimitBytes, heapMb, name: 'simulator-gateway', version: '1.34' });
-    const sections = { ...admissionSections(budgetBytes, ctx.quick ? { initialHoldTime: '500ms' } : {}), estimator: { factors: { upstreamVersion: '1.31' } } };
+    const simB = await startSimulatorProcess(group, { dir, pki, seed, oomLimitBytes, heapMb, name: 'simulator-gateway' });
+    const sections = admissionSections(budgetBytes, ctx.quick ? { initialHoldTime: '500ms' } : {});
     const gateway = await startGatewayProcess(group, { dir, pki, upstream: simB, sections });
     ctx.log(`through listgate: budget ${round(budgetBytes / GIB, 2)} GiB${admissionAvailable() ? '' : ' (NOT ENFORCED: no admission in this build)'}`);
     const estimateBefore = await gatewayEstimate(gateway.opsPort);

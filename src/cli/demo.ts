@@ -58,10 +58,9 @@ export async function runDemo(argv: string[]): Promise<void> {
   const pretty = values['json-logs'] !== true;
 
   const logger = createLogger({ level: logLevel, pretty });
-  // The demo's storm is protected from a cold start only because the gateway seeds object sizes from
-  // apiserver_resource_size_estimate_bytes, which kube-apiserver publishes from 1.34: the simulator runs its
-  // 1.34 profile. Against a 1.32 apiserver the cold gateway prices secrets at its default size.
-  const stack = await startDemoStack({ dir, gatewayPort, upstreamPort, opsPort, logLevel, logger, version: '1.34', ...settings });
+  // The simulator presents 1.32, as the real-apiserver suite runs: no object size metric, so a cold gateway
+  // samples the Secrets' sizes before it prices their first LIST.
+  const stack = await startDemoStack({ dir, gatewayPort, upstreamPort, opsPort, logLevel, logger, ...settings });
   const gatewayUrl = stack.gatewayUrl;
   const upstreamUrl = stack.upstreamUrl;
   const kc = stack.kubeconfig;
