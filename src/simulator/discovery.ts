@@ -70,7 +70,8 @@ function aggregatedGroup(name: string, defs: ResourceDef[]): Doc {
   const resources = defs.map((def) => {
     const entry: Doc = {
       resource: def.resource,
-      responseKind: { group: def.group, version: def.version, kind: def.kind },
+      // The group and version of the enclosing document are left empty (aggregated discovery's converter).
+      responseKind: { group: '', version: '', kind: def.kind },
       scope: def.namespaced ? 'Namespaced' : 'Cluster',
       singularResource: def.singular,
       verbs: def.verbs,
@@ -78,9 +79,9 @@ function aggregatedGroup(name: string, defs: ResourceDef[]): Doc {
     if (def.shortNames) entry.shortNames = def.shortNames;
     if (def.categories) entry.categories = def.categories;
     if (def.subresources) {
-      entry.subresources = def.subresources.map((sub) => {
+      entry.subresources = [...def.subresources].sort().map((sub) => {
         const info = subresourceInfo(def, sub);
-        return { subresource: sub, responseKind: { group: def.group, version: def.version, kind: info.kind }, verbs: info.verbs };
+        return { subresource: sub, responseKind: { group: '', version: '', kind: info.kind }, verbs: info.verbs };
       });
     }
     return entry;
@@ -103,10 +104,12 @@ function discoveryFormat(accept: string | undefined): 'v2' | 'v2beta1' | 'legacy
   return undefined;
 }
 
+/** Aggregated documents are cacheable (`public`) with the hex SHA-512 of the document as their ETag. */
 function writeJson(req: IncomingMessage, res: ServerResponse, body: Doc, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  const etag = `"${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
-  const headers = { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', Vary: 'Accept', ETag: etag };
+  const etag = `"${createHash('sha512').update(text).digest('hex').toUpperCase()}"`;
+  const cacheControl = contentType === 'application/json' ? 'no-cache, private' : 'public';
+  const headers = { 'Content-Type': contentType, 'Cache-Control': cacheControl, Vary: 'Accept', ETag: etag };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers).end();
     return;

@@ -1,6 +1,7 @@
 /**
- * The simulator's request chain, in one place: authenticate → record → classify (RequestInfo) →
- * non-resource or resource → scope and verb checks → negotiate → handler. Upgrades (pods/exec) go through
+ * The simulator's request chain, in one place: authenticate → record → classify (RequestInfo) → priority
+ * and fairness (flow-control.ts) → authorize (the access rules, when given) → non-resource or resource →
+ * scope and verb checks → negotiate → handler. Upgrades (pods/exec) go through
  * the same authentication and a pod lookup before the exec server takes the socket.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,6 +15,7 @@ import type { ResourceRequest, SimulatorContext } from './context.js';
 import { serveDelete, serveDeleteCollection } from './delete-handlers.js';
 import { serveNonResource } from './discovery.js';
 import type { ExecServer } from './exec.js';
+import { writeTooManyRequests, type FlowControl } from './flow-control.js';
 import { sendStatus } from './http-io.js';
 import { serveList } from './list-handler.js';
 import { identifyRequest } from './identify.js';
@@ -32,6 +34,7 @@ export interface RouterDeps extends SimulatorContext {
   /** Keep each request's raw headers in the request log (tests of what a proxy forwards). */
   recordHeaders: boolean;
   exec: ExecServer;
+  flowControl: FlowControl;
 }
 
 const PLAIN_JSON: Representation = { encoding: 'json', as: 'object', mediaType: 'application/json' };
@@ -69,6 +72,16 @@ function resolveDef(info: RequestInfo): ResourceDef | Status {
   if (def.namespaced && !info.namespace && (info.verb === 'create' || info.verb === 'deletecollection') && isStored(def)) return methodNotAllowed();
   if (!info.subresource && !def.verbs.includes(info.verb)) return methodNotAllowed();
   return def;
+}
+
+/**
+ * A path nobody serves: go-restful's JSON 404 under /api/ (the core group's web service), the mux's plain
+ * "404 page not found" elsewhere (unknown groups included).
+ */
+function notFoundPath(res: ServerResponse, path: string): void {
+  if (path.startsWith('/api/')) return sendStatus(res, resourceNotFound());
+  res.writeHead(404, { 'Cache-Control': 'no-cache, private', 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+  res.end('404 page not found\n');
 }
 
 export function createRouter(deps: RouterDeps): {
@@ -109,6 +122,11 @@ export function createRouter(deps: RouterDeps): {
     });
     if (!who.ok) return sendStatus(res, who.status);
     const { identity } = who;
+    const seat = deps.flowControl.admit(identity.user, info.verb === 'watch');
+    if (!seat) return writeTooManyRequests(res);
+    res.once('close', seat);
+    const forbidden = deps.authorizer.check(identity, info, url.pathname);
+    if (forbidden) return sendStatus(res, forbidden);
     if (url.pathname === '/metrics') {
       deps.metrics.registry.metrics().then(
         (text) => {
@@ -120,7 +138,7 @@ export function createRouter(deps: RouterDeps): {
       return;
     }
     if (!info.isResourceRequest) {
-      if (!serveNonResource(req, res, { watchList: deps.watchList })) sendStatus(res, resourceNotFound());
+      if (!serveNonResource(req, res, { watchList: deps.watchList })) notFoundPath(res, url.pathname);
       return;
     }
     const def = resolveDef(info);

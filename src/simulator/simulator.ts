@@ -13,9 +13,11 @@ import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
+import type { AccessRules } from './access-rules.js';
 import type { TokenTable } from './authn.js';
 import { createSimulatorAuthorizer } from './authorizer.js';
 import { createExecServer } from './exec.js';
+import { createFlowControl } from './flow-control.js';
 import { FRONT_PROXY_DEFAULTS, type FrontProxy, type FrontProxyOptions } from './front-proxy.js';
 import { createMemoryModel } from './memory-model.js';
 import { createSimulatorMetrics } from './metrics.js';
@@ -35,12 +37,20 @@ export interface SimulatorOptions {
   frontProxy?: FrontProxyOptions;
   /** User names allowed to impersonate, besides members of system:masters. */
   impersonators?: string[];
+  /** Authorize like RBAC with these grants (access-rules.ts) instead of allowing every authenticated request. */
+  accessRules?: AccessRules;
   /** Keep every request's raw headers in `stats.requests()` (off by default: memory). */
   recordHeaders?: boolean;
   seed?: SeedOptions;
   oomLimitBytes?: number;
   restartDelayMs?: number;
+  /**
+   * Whether streaming lists are served (default true). False models a 1.32 apiserver on an etcd without
+   * progress notifications: HTTP 200 and one ERROR event (watch-list-support.ts).
+   */
   watchList?: boolean;
+  /** The WatchList feature gate (default on, as in 1.32); off, as a 1.33 apiserver ships, refuses with 422. */
+  watchListFeatureGate?: boolean;
   bookmarkIntervalMs?: number;
   logger?: Logger;
   now?: () => number;
@@ -56,6 +66,13 @@ export interface Simulator {
     requests(): ReadonlyArray<SeenRequest>;
   };
   compact(): void;
+  /**
+   * Restarts the simulated apiserver at once, like `kill` without an OOM: connections are dropped, the
+   * store survives, the watch cache starts over. Resolves when it listens again.
+   */
+  restart(): Promise<void>;
+  /** Sends the user's requests to a priority level without seats (flow-control.ts). */
+  rejectRequestsOf(user: string): void;
 }
 
 const COMPACTION_INTERVAL_MS = 5 * 60 * 1000;
@@ -63,8 +80,10 @@ const COMPACTION_INTERVAL_MS = 5 * 60 * 1000;
 export function createSimulator(opts: SimulatorOptions): Simulator {
   const now = opts.now ?? Date.now;
   const logger = opts.logger ?? pino({ enabled: false });
-  const store = createStore();
+  const store = createStore({ now });
   seedStore(store, opts.seed, now());
+  // The watch cache starts with the process: events before it (the seed) cannot be watched from.
+  store.restartWatchWindow();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let bound: { port: number; host: string } | undefined;
@@ -79,9 +98,10 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       kill();
     },
   });
-  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true });
+  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchListFeatureGate ?? true });
   const requestLog = createRequestLog();
   const exec = createExecServer();
+  const flowControl = createFlowControl();
   const fp = opts.frontProxy;
   const frontProxy: FrontProxy | undefined = fp && {
     ca: new X509Certificate(fp.caPem),
@@ -96,16 +116,18 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     memory,
     now,
     watchList: opts.watchList ?? true,
+    watchListGate: opts.watchListFeatureGate ?? true,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     tokens: opts.tokens ?? {},
     clientCa: new X509Certificate(opts.tls.clientCaPem),
     ...(frontProxy ? { frontProxy } : {}),
-    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [] }),
+    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [], ...(opts.accessRules ? { rules: opts.accessRules } : {}) }),
     logger,
     metrics,
     requestLog,
     recordHeaders: opts.recordHeaders ?? false,
     exec,
+    flowControl,
   });
 
   const startServer = (port: number, host: string): Promise<number> => {
@@ -192,5 +214,16 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       requests: () => requestLog.list(),
     },
     compact: () => store.compact(),
+    async restart() {
+      if (!bound || closed) throw new Error('simulator is not listening');
+      const dying = server;
+      server = undefined;
+      destroySockets();
+      memory.reset();
+      store.restartWatchWindow();
+      if (dying) await new Promise<void>((resolve) => dying.close(() => resolve()));
+      await startServer(bound.port, bound.host);
+    },
+    rejectRequestsOf: (user) => flowControl.rejectRequestsOf(user),
   };
 }
