@@ -66,7 +66,7 @@ export interface SimulatorProcess {
 
 export async function startSimulatorProcess(
   group: ProcessGroup,
-  opts: { dir: string; pki: BenchPki; seed: SimulatorSeed; oomLimitBytes?: number; heapMb?: number; name?: string },
+  opts: { dir: string; pki: BenchPki; seed: SimulatorSeed; oomLimitBytes?: number; heapMb?: number; name?: string; version?: '1.32' | '1.34' },
 ): Promise<SimulatorProcess> {
   const port = await freePort();
   const target: Target = { name: 'direct', host: '127.0.0.1', port };
@@ -78,6 +78,7 @@ export async function startSimulatorProcess(
     '--secrets', String(s.secrets), '--secret-size', String(s.secretSize), '--namespaces', String(s.namespaces),
     '--configmaps', String(s.configmaps), '--pods', String(s.pods),
     ...(opts.oomLimitBytes !== undefined ? ['--oom-limit', String(opts.oomLimitBytes)] : []),
+    ...(opts.version ? ['--version', opts.version] : []),
   ];
   const scrape = async (): Promise<MetricSample[]> => {
     const res = await fetchOnce({ target, path: '/metrics', agent, keepBytes: 4 * 1024 * 1024, headers: { Accept: 'text/plain' } });

@@ -6,7 +6,8 @@ import { createDevPki, readDevPki, type DevPki } from '../certs/dev-pki.js';
 import { writeKubeconfig } from '../certs/kubeconfig.js';
 import { createLogger } from '../log.js';
 import { createSimulator, type SeedOptions } from '../simulator/simulator.js';
-import { boolFlag, bytesFlag, intFlag, parseFlags } from './args.js';
+import { isSimulatorVersion, SIMULATOR_VERSIONS } from '../simulator/version-profile.js';
+import { boolFlag, bytesFlag, CliError, intFlag, parseFlags } from './args.js';
 import { untilSignal } from './lifecycle.js';
 
 export const SIMULATE_HELP = `Usage: listgate simulate [flags]
@@ -27,6 +28,8 @@ Flags:
   --oom-limit BYTES      model an OOM kill when in-flight response memory passes BYTES, e.g. 10Gi (default: never)
   --watch-list=BOOL      serve streaming lists (sendInitialEvents); false answers like 1.32 on an etcd older than
                          3.4.31/3.5.13: HTTP 200 and one ERROR event (default true)
+  --version V            the kube-apiserver release to present: 1.32 (default) or 1.34 (adds the
+                         apiserver_resource_objects and apiserver_resource_size_estimate_bytes metrics)
   --log-level LEVEL      pino level (default info)
 `;
 
@@ -69,6 +72,7 @@ export async function runSimulate(argv: string[]): Promise<void> {
     kubeconfig: { type: 'string' },
     pki: { type: 'string' },
     'log-level': { type: 'string' },
+    version: { type: 'string' },
     ...SIMULATE_DATA_FLAGS,
   });
   if (values.help) {
@@ -80,6 +84,10 @@ export async function runSimulate(argv: string[]): Promise<void> {
     oomLimitBytes: undefined,
     watchList: true,
   });
+  const version = typeof values.version === 'string' ? values.version : '1.32';
+  if (!isSimulatorVersion(version)) {
+    throw new CliError(`listgate simulate: --version must be one of ${SIMULATOR_VERSIONS.join(', ')}, got "${version}"`);
+  }
   const port = intFlag('simulate', 'port', values.port, 6443);
   const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
   const pki: DevPki = typeof values.pki === 'string' ? await readDevPki(values.pki) : createDevPki();
@@ -92,6 +100,7 @@ export async function runSimulate(argv: string[]): Promise<void> {
     seed: settings.seed,
     oomLimitBytes: settings.oomLimitBytes,
     watchList: settings.watchList,
+    version,
     logger,
   });
   const bound = await sim.listen(port, host);

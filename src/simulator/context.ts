@@ -11,8 +11,10 @@ import type { Identity, TokenTable } from './authn.js';
 import type { SimulatorAuthorizer } from './authorizer.js';
 import type { FrontProxy } from './front-proxy.js';
 import type { MemoryModel } from './memory-model.js';
+import type { SimulatorMetrics } from './metrics.js';
 import type { ResourceDef } from './resources.js';
 import type { Store } from './store.js';
+import type { VersionProfile } from './version-profile.js';
 
 export interface SimulatorContext {
   store: Store;
@@ -29,6 +31,9 @@ export interface SimulatorContext {
   frontProxy?: FrontProxy;
   authorizer: SimulatorAuthorizer;
   logger: Logger;
+  metrics: SimulatorMetrics;
+  /** The release the simulator presents itself as (version-profile.ts). */
+  profile: VersionProfile;
 }
 
 export interface ResourceRequest {

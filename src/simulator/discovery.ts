@@ -13,8 +13,9 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseAccept } from '../k8s/media-type.js';
 import { failureStatus, writeStatus } from '../k8s/status.js';
-import { serveOpenAPI, SERVER_GIT_VERSION } from './openapi.js';
+import { serveOpenAPI } from './openapi.js';
 import { RESOURCES, groupVersion, isStored, type ResourceDef } from './resources.js';
+import { versionProfile, type VersionProfile } from './version-profile.js';
 
 export interface NonResourceContext {
   /**
@@ -22,6 +23,8 @@ export interface NonResourceContext {
    * server depends on it (the gate shows only in /metrics as kubernetes_feature_enabled, which core serves).
    */
   watchList: boolean;
+  /** The release /version and the OpenAPI info block report (default: 1.32). */
+  profile?: VersionProfile;
 }
 
 type Doc = Record<string, unknown>;
@@ -162,16 +165,16 @@ function serveHealth(res: ServerResponse, name: string, rest: string, query: URL
   return true;
 }
 
-/** version.Info of a 1.32 kube-apiserver (k8s.io/apimachinery/pkg/version/types.go). */
-function versionInfo(): Doc {
+/** version.Info of the profile's kube-apiserver (k8s.io/apimachinery/pkg/version/types.go). */
+function versionInfo(profile: VersionProfile): Doc {
   return {
-    major: '1',
-    minor: '32',
-    gitVersion: SERVER_GIT_VERSION,
-    gitCommit: createHash('sha1').update(`listgate-simulator ${SERVER_GIT_VERSION}`).digest('hex'),
+    major: profile.major,
+    minor: profile.minor,
+    gitVersion: profile.gitVersion,
+    gitCommit: createHash('sha1').update(`listgate-simulator ${profile.gitVersion}`).digest('hex'),
     gitTreeState: 'clean',
-    buildDate: '2025-04-22T16:00:00Z',
-    goVersion: 'go1.23.6',
+    buildDate: profile.buildDate,
+    goVersion: profile.goVersion,
     compiler: 'gc',
     platform: 'linux/amd64',
   };
@@ -181,17 +184,18 @@ function versionInfo(): Doc {
  * Serves GET/HEAD of the non-resource paths a kube-apiserver answers. Returns false for anything else
  * (the caller answers 404).
  */
-export function serveNonResource(req: IncomingMessage, res: ServerResponse, _ctx: NonResourceContext): boolean {
+export function serveNonResource(req: IncomingMessage, res: ServerResponse, ctx: NonResourceContext): boolean {
+  const profile = ctx.profile ?? versionProfile();
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const url = new URL(req.url ?? '/', 'https://simulator.invalid');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const [, first = '', ...rest] = path.split('/');
   if (path === '/version') {
-    writeJson(req, res, versionInfo());
+    writeJson(req, res, versionInfo(profile));
     return true;
   }
   if (first in HEALTH_CHECKS) return serveHealth(res, first, rest.join('/'), url.searchParams);
-  if (first === 'openapi') return serveOpenAPI(req, res, rest, url.searchParams);
+  if (first === 'openapi') return serveOpenAPI(req, res, rest, url.searchParams, profile.gitVersion);
   if (path === '/api' || path === '/apis') {
     serveRoot(req, res, path === '/api');
     return true;

@@ -118,6 +118,7 @@ export async function serveList(ctx: SimulatorContext, r: ResourceRequest): Prom
   const plan = await planListRead(ctx.store, opts);
   if ('code' in plan) return sendStatus(r.res, plan);
   if (r.res.destroyed) return;
+  ctx.metrics.countList(r.def, plan.source);
 
   const page = readPage(ctx, r, filter, plan);
   const body = encodePage(ctx, r, page);

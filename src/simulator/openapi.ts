@@ -18,9 +18,6 @@ import { parseAccept } from '../k8s/media-type.js';
 import { failureStatus, writeStatus } from '../k8s/status.js';
 import { RESOURCES, type ResourceDef } from './resources.js';
 
-/** gitVersion of the simulated kube-apiserver, shared by /version and the OpenAPI info block. */
-export const SERVER_GIT_VERSION = 'v1.32.4';
-
 type Doc = Record<string, unknown>;
 
 const META_V1 = 'io.k8s.apimachinery.pkg.apis.meta.v1';
@@ -92,7 +89,7 @@ function kindSchema(def: ResourceDef, list: boolean): Doc {
   };
 }
 
-function groupVersionSpec(defs: ResourceDef[]): Doc {
+function groupVersionSpec(defs: ResourceDef[], gitVersion: string): Doc {
   const schemas: Doc = {
     [`${META_V1}.ObjectMeta`]: { type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object', additionalProperties: { type: 'string' } } } },
     [`${META_V1}.ListMeta`]: { type: 'object', properties: { resourceVersion: { type: 'string' }, continue: { type: 'string' }, remainingItemCount: { type: 'integer', format: 'int64' } } },
@@ -105,16 +102,16 @@ function groupVersionSpec(defs: ResourceDef[]): Doc {
     schemas[schemaName(def)] = kindSchema(def, false);
     if (def.verbs.includes('list')) schemas[`${schemaName(def)}List`] = kindSchema(def, true);
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: SERVER_GIT_VERSION }, paths, components: { schemas } };
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas } };
 }
 
 /** The spec3 document of every group/version, keyed by its path under /openapi/v3 (e.g. `apis/apps/v1`). */
-function specsByPath(): Map<string, { body: string; hash: string }> {
+function specsByPath(gitVersion: string): Map<string, { body: string; hash: string }> {
   const byPath = new Map<string, ResourceDef[]>();
   for (const def of RESOURCES) byPath.set(apiPath(def), [...(byPath.get(apiPath(def)) ?? []), def]);
   const specs = new Map<string, { body: string; hash: string }>();
   for (const [path, defs] of byPath) {
-    const body = JSON.stringify(groupVersionSpec(defs));
+    const body = JSON.stringify(groupVersionSpec(defs, gitVersion));
     specs.set(path, { body, hash: createHash('sha512').update(body).digest('hex').toUpperCase() });
   }
   return specs;
@@ -135,8 +132,8 @@ function protoField(field: number, payload: Buffer): Buffer {
 }
 
 /** GET /openapi/v2: gnostic openapi_v2.Document {swagger: "2.0", info: {title, version}} (protobuf or JSON). */
-function serveOpenAPIV2(req: IncomingMessage, res: ServerResponse): void {
-  const info = { title: 'Kubernetes', version: SERVER_GIT_VERSION };
+function serveOpenAPIV2(req: IncomingMessage, res: ServerResponse, gitVersion: string): void {
+  const info = { title: 'Kubernetes', version: gitVersion };
   const protobuf = parseAccept(req.headers.accept).some((e) => e.type === OPENAPI_V2_PROTOBUF);
   const body = protobuf
     ? Buffer.concat([protoField(1, Buffer.from('2.0')), protoField(2, Buffer.concat([protoField(1, Buffer.from(info.title)), protoField(2, Buffer.from(info.version))]))])
@@ -145,10 +142,10 @@ function serveOpenAPIV2(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Serves /openapi/v2, /openapi/v3 and /openapi/v3/<api path>; `rest` is the path after /openapi. */
-export function serveOpenAPI(req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams): boolean {
-  if (rest.length === 1 && rest[0] === 'v2') return (serveOpenAPIV2(req, res), true);
+export function serveOpenAPI(req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams, gitVersion: string): boolean {
+  if (rest.length === 1 && rest[0] === 'v2') return (serveOpenAPIV2(req, res, gitVersion), true);
   if (rest[0] !== 'v3') return false;
-  const specs = specsByPath();
+  const specs = specsByPath(gitVersion);
   const path = rest.slice(1).join('/');
   let body: string;
   let etag: string;

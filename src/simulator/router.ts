@@ -20,7 +20,6 @@ import { sendStatus } from './http-io.js';
 import { serveList } from './list-handler.js';
 import { identifyRequest } from './identify.js';
 import { streamPodLogs } from './logs.js';
-import type { SimulatorMetrics } from './metrics.js';
 import { notFound, requestKey, serveCreate, serveGet, serveUpdate } from './object-handlers.js';
 import { servePatch } from './patch-handler.js';
 import type { RequestLog, SeenRequest } from './request-log.js';
@@ -29,7 +28,6 @@ import { serveReview } from './reviews.js';
 import { serveWatch } from './watch-handler.js';
 
 export interface RouterDeps extends SimulatorContext {
-  metrics: SimulatorMetrics;
   requestLog: RequestLog;
   /** Keep each request's raw headers in the request log (tests of what a proxy forwards). */
   recordHeaders: boolean;
@@ -138,7 +136,7 @@ export function createRouter(deps: RouterDeps): {
       return;
     }
     if (!info.isResourceRequest) {
-      if (!serveNonResource(req, res, { watchList: deps.watchList })) notFoundPath(res, url.pathname);
+      if (!serveNonResource(req, res, { watchList: deps.watchList, profile: deps.profile })) notFoundPath(res, url.pathname);
       return;
     }
     const def = resolveDef(info);

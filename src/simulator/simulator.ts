@@ -25,10 +25,12 @@ import { createRequestLog, type SeenRequest } from './request-log.js';
 import { createRouter } from './router.js';
 import { seedStore, type SeedOptions } from './seed.js';
 import { createStore } from './store.js';
+import { versionProfile, type SimulatorVersion } from './version-profile.js';
 
 export type { SeedOptions } from './seed.js';
 export type { SeenRequest } from './request-log.js';
 export type { FrontProxyOptions } from './front-proxy.js';
+export type { SimulatorVersion } from './version-profile.js';
 
 export interface SimulatorOptions {
   tls: { certPem: string; keyPem: string; clientCaPem: string };
@@ -52,6 +54,8 @@ export interface SimulatorOptions {
   /** The WatchList feature gate (default on, as in 1.32); off, as a 1.33 apiserver ships, refuses with 422. */
   watchListFeatureGate?: boolean;
   bookmarkIntervalMs?: number;
+  /** The kube-apiserver release to present (version-profile.ts); default 1.32. */
+  version?: SimulatorVersion;
   logger?: Logger;
   now?: () => number;
 }
@@ -98,7 +102,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       kill();
     },
   });
-  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchListFeatureGate ?? true });
+  const profile = versionProfile(opts.version);
+  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchListFeatureGate ?? true, profile });
   const requestLog = createRequestLog();
   const exec = createExecServer();
   const flowControl = createFlowControl();
@@ -124,6 +129,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [], ...(opts.accessRules ? { rules: opts.accessRules } : {}) }),
     logger,
     metrics,
+    profile,
     requestLog,
     recordHeaders: opts.recordHeaders ?? false,
     exec,

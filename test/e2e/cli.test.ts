@@ -101,6 +101,7 @@ describe('listgate CLI', () => {
       [['simulate', '--secrets', 'many'], /--secrets must be a whole number/],
       [['simulate', '--oom-limit', 'lots'], /--oom-limit must be a byte quantity/],
       [['simulate', '--watch-list=maybe'], /--watch-list must be true or false/],
+      [['simulate', '--version', '1.33'], /--version must be one of 1\.32, 1\.34, got "1\.33"/],
       [['demo', '--no-such-flag'], /Unknown option '--no-such-flag'/],
       [['serve'], /--config FILE is required/],
       [['frobnicate'], /unknown command "frobnicate"/],

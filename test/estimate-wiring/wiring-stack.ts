@@ -22,7 +22,7 @@ import { startTestSimulator, type TestSimulator } from '../support/simulator-fix
 
 /**
  * The simulator serves consistent LISTs from etcd although it reports v1.32 (src/simulator/list-read.ts),
- * and its apiserver_resource_size_estimate_bytes counts JSON bytes.
+ * and its apiserver_resource_size_estimate_bytes (1.34 profile only) counts JSON bytes.
  */
 export const SIMULATOR_ESTIMATOR = { factors: { versions: { '1.31': { consistentListFromCache: false } } }, census: { storageEncoding: 'json' } };
 

@@ -45,14 +45,28 @@ describe('census against the simulator', () => {
     return { census, clock, probes, errors, sizes };
   };
 
-  it('reads cluster-wide counts and storage sizes from the apiserver metrics', async () => {
+  it('reads cluster-wide counts from the apiserver metrics, and no sizes from a 1.32 apiserver', async () => {
     const { census, sizes } = build();
     assert.ok((await census.refreshMetrics()) >= 5);
     assert.deepEqual(census.count('', 'secrets'), { count: 40, ageSeconds: 0, source: 'metrics', scope: 'cluster', conservative: false });
     assert.equal(census.count('apps', 'deployments').count, 2);
-    const secrets = sizes[0]!.find((s) => s.resource === 'secrets');
-    assert.equal(secrets?.objects, 40);
-    assert.ok(secrets!.bytes > 40 * 1024, 'the secrets carry 1 KiB payloads');
+    assert.deepEqual(sizes.flat(), [], '1.32 has no apiserver_resource_size_estimate_bytes');
+  });
+
+  it('reads storage sizes from a 1.34 apiserver (the simulator\'s 1.34 profile publishes the size metric)', async () => {
+    const v134 = await startTestSimulator({ seed: SEED, version: '1.34' });
+    const upstream134 = requesterFor(v134);
+    try {
+      const { census, sizes } = build(createUpstreamFetch(upstream134));
+      assert.ok((await census.refreshMetrics()) >= 5);
+      assert.equal(census.count('', 'secrets').count, 40);
+      const secrets = sizes[0]!.find((s) => s.resource === 'secrets');
+      assert.equal(secrets?.objects, 40);
+      assert.ok(secrets!.bytes > 40 * 1024, 'the secrets carry 1 KiB payloads');
+    } finally {
+      upstream134.close();
+      await v134.close();
+    }
   });
 
   it('counts a namespace with one limit=1 consistent read, never resourceVersion=0', async () => {

@@ -60,7 +60,7 @@ describe('createEstimator against the simulator', () => {
   });
 
   it('picks its factors from the upstream /version', async () => {
-    assert.equal(await estimator.discoverUpstreamVersion(), 'v1.32.4');
+    assert.equal(await estimator.discoverUpstreamVersion(), 'v1.32.6');
     assert.equal(estimator.factors().upstreamVersion, '1.32');
     assert.equal(estimator.factors().profile.fromVersion, '1.31');
     assert.equal(estimator.factors().profile.consistentListFromCache, false);

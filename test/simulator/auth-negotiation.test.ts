@@ -128,8 +128,6 @@ describe('authentication, reviews and negotiation', { timeout: 60_000 }, () => {
     for (const re of [
       /^apiserver_storage_objects\{resource="secrets"\} \d+$/m,
       /^apiserver_storage_objects\{resource="deployments\.apps"\} 0$/m,
-      /^apiserver_resource_objects\{group="",resource="secrets"\} \d+$/m,
-      /^apiserver_resource_size_estimate_bytes\{group="",resource="secrets"\} [1-9]\d*$/m,
       /^simulator_inflight_response_bytes 0$/m,
       /^simulator_peak_inflight_response_bytes [1-9]\d*$/m,
       /^simulator_oom_kills_total 0$/m,

@@ -143,7 +143,7 @@ describe('OpenAPI v3 and kubectl create', () => {
     assert.deepEqual(patch['x-kubernetes-group-version-kind'], { group: 'apps', kind: 'Deployment', version: 'v1' });
     assert.ok(patch.parameters.some((p: { name: string }) => p.name === 'fieldValidation'));
     const v2 = await get('/openapi/v2');
-    assert.deepEqual(JSON.parse(v2.body).info, { title: 'Kubernetes', version: 'v1.32.4' });
+    assert.deepEqual(JSON.parse(v2.body).info, { title: 'Kubernetes', version: 'v1.32.6' });
   });
 
   it('kubectl create -f validates on the server (Strict) without needing OpenAPI v2', async () => {
