@@ -51,6 +51,10 @@ export const RESOURCES: readonly ResourceDef[] = [
     kind: 'SelfSubjectReview', listKind: 'SelfSubjectReviewList', namespaced: false, verbs: ['create'],
   },
   {
+    group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview',
+    kind: 'SelfSubjectAccessReview', listKind: 'SelfSubjectAccessReviewList', namespaced: false, verbs: ['create'],
+  },
+  {
     group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', singular: 'subjectaccessreview',
     kind: 'SubjectAccessReview', listKind: 'SubjectAccessReviewList', namespaced: false, verbs: ['create'],
   },

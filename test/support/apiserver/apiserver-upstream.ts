@@ -41,6 +41,26 @@ async function rejectUser(kube: KubeApiserver, user: string): Promise<void> {
   });
 }
 
+/**
+ * RBAC's authorizer reads bindings through informers: a grant takes effect a moment after it is stored.
+ * Asks SubjectAccessReviews for the first verb of the rule until it is allowed.
+ */
+async function untilGranted(kube: KubeApiserver, subject: Subject, rule: PolicyRule, namespace?: string): Promise<void> {
+  const who = subject.kind === 'User' ? { user: subject.name } : subject.kind === 'Group' ? { groups: [subject.name] } : { user: `system:serviceaccount:${subject.namespace}:${subject.name}` };
+  const attributes = rule.nonResourceURLs
+    ? { nonResourceAttributes: { verb: rule.verbs[0], path: rule.nonResourceURLs[0] } }
+    : { resourceAttributes: { verb: rule.verbs[0], group: rule.apiGroups?.[0] ?? '', resource: rule.resources?.[0], ...(namespace ? { namespace } : {}) } };
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const res = await kube.request('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      method: 'POST',
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { ...who, ...attributes } },
+    });
+    if ((res.json as { status?: { allowed?: boolean } } | undefined)?.status?.allowed) return;
+  }
+  throw new Error(`the grant to ${subject.kind} ${subject.name} did not take effect within 10 s`);
+}
+
 export interface ApiserverUpstream extends ContractUpstream {
   readonly kube: KubeApiserver;
 }
@@ -65,6 +85,7 @@ export async function startApiserverUpstream(opts: KubeApiserverOptions & { stre
     },
     async grant(subject: Subject, rules: PolicyRule[], namespace?: string) {
       await grant(kube, subject, rules, namespace);
+      await untilGranted(kube, subject, rules[0]!, namespace);
     },
     serviceAccountToken: (namespace, name) => serviceAccountToken(kube, namespace, name),
     rejectRequestsOf: (user) => rejectUser(kube, user),
