@@ -1,14 +1,15 @@
 /**
  * The contracts of a 1.32 apiserver on Debian's etcd 3.4.23, older than 3.4.31 and without the progress
  * notifications that streaming lists and consistent reads from the watch cache need: streaming lists are
- * refused as the simulator's `watchList: false` refuses them, and consistent LISTs are read from etcd, the
- * configuration the simulator's LIST model follows (CALIBRATION.md). Needs `/usr/bin/etcd` (Debian's
- * etcd-server package).
+ * refused as the simulator's `watchList: false` refuses them, and consistent LISTs are read from etcd (and
+ * counted there), the configuration the simulator's LIST model follows (CALIBRATION.md). Needs
+ * `/usr/bin/etcd` (Debian's etcd-server package).
  */
 import { existsSync } from 'node:fs';
 import { after, before, describe } from 'node:test';
 import { listPagingContract } from '../contract/list-paging.contract.js';
 import { listResourceVersionContract } from '../contract/list-resource-version.contract.js';
+import { metricsContract } from '../contract/metrics.contract.js';
 import { streamingListUnsupportedContract } from '../contract/watch-list.contract.js';
 import { startApiserverUpstream, type ApiserverUpstream } from '../support/apiserver/apiserver-upstream.js';
 
@@ -25,4 +26,5 @@ describe('upstream contract: kube-apiserver 1.32 on etcd 3.4.23', { timeout: 180
   streamingListUnsupportedContract(() => up);
   listPagingContract(() => up);
   listResourceVersionContract(() => up);
+  metricsContract(() => up);
 });

@@ -1,12 +1,13 @@
 /**
- * The Status-body and review-API contracts against listgate's simulator, authorizing by RBAC-like grants.
+ * The Status-body, review-API and metrics contracts against listgate's simulator, authorizing by RBAC-like grants.
  */
 import { after, before, describe } from 'node:test';
+import { metricsContract } from './metrics.contract.js';
 import { reviewsContract } from './reviews.contract.js';
 import { startSimulatorUpstream, type SimulatorUpstream } from './simulator-upstream.js';
 import { statusContract } from './status.contract.js';
 
-describe('upstream contract: the simulator, Status bodies and review APIs', { timeout: 60_000 }, () => {
+describe('upstream contract: the simulator, Status bodies, review APIs and metrics', { timeout: 60_000 }, () => {
   let up: SimulatorUpstream;
   before(async () => {
     up = await startSimulatorUpstream();
@@ -15,4 +16,5 @@ describe('upstream contract: the simulator, Status bodies and review APIs', { ti
 
   statusContract(() => up);
   reviewsContract(() => up);
+  metricsContract(() => up);
 });

@@ -37,6 +37,7 @@ export async function startSimulatorUpstream(opts: Partial<SimulatorOptions> = {
     kind: 'simulator',
     version: '1.32',
     streamingLists: opts.watchList ?? true,
+    consistentListFromCache: false,
     sim,
     port,
     caPem: ca.certPem,

@@ -19,6 +19,12 @@ export interface ContractUpstream {
   readonly version: string;
   /** Whether it serves streaming lists (watch with sendInitialEvents=true and bookmarks). */
   readonly streamingLists: boolean;
+  /**
+   * Whether a consistent LIST (resourceVersion unset) is served by the watch cache (ConsistentListFromCache
+   * on an etcd with progress notifications) rather than read from etcd. The simulator reads them from etcd:
+   * its memory model is calibrated on that configuration (../shared/CALIBRATION.md, a 1.32 on etcd 3.4).
+   */
+  readonly consistentListFromCache: boolean;
   readonly port: number;
   readonly caPem: string;
   /** system:masters. */

@@ -72,6 +72,8 @@ export async function startApiserverUpstream(opts: KubeApiserverOptions & { stre
     kind: 'kube-apiserver',
     version: '1.32',
     streamingLists: opts.streamingLists ?? true,
+    // Both need etcd's progress notifications (RequestWatchProgress).
+    consistentListFromCache: opts.streamingLists ?? true,
     kube,
     port: kube.port,
     caPem: kube.caPem,
