@@ -100,7 +100,7 @@ export function watchContract(upstream: () => ContractUpstream): void {
 
     it('serves Table watches with column definitions on the first event only', async () => {
       const up = upstream();
-      const w = await openWatch(up, `${CM}?watch=true&timeoutSeconds=2`, { headers: { Accept: KUBECTL_TABLE_ACCEPT } });
+      const w = await openWatch(up, `${CM}?watch=true&timeoutSeconds=1`, { headers: { Accept: KUBECTL_TABLE_ACCEPT } });
       await w.ended;
       const [first, second] = w.events;
       assert.deepEqual([first?.type, first?.object.kind, first?.object.apiVersion], ['ADDED', 'Table', 'meta.k8s.io/v1']);
