@@ -13,7 +13,7 @@ import { createDevPki, pkiPaths, writeDevPki, type DevPki } from '../certs/dev-p
 import { writeKubeconfig } from '../certs/kubeconfig.js';
 import { loadConfigFile } from '../config/config.js';
 import { startGateway } from '../serve.js';
-import { createSimulator, type SeedOptions, type Simulator } from '../simulator/simulator.js';
+import { createSimulator, type AccessRule, type SeedOptions, type Simulator } from '../simulator/simulator.js';
 
 export interface DemoStackOptions {
   dir: string;
@@ -27,6 +27,8 @@ export interface DemoStackOptions {
   logger: Logger;
   /** The config's `admission` section; default `demoAdmission(oomLimitBytes)`. */
   admission?: Record<string, unknown>;
+  /** The simulator's access rules; default none (every authenticated user may do everything). */
+  access?: AccessRule[];
 }
 
 /**
@@ -96,6 +98,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     seed: opts.seed,
     oomLimitBytes: opts.oomLimitBytes,
     watchList: opts.watchList,
+    ...(opts.access ? { access: opts.access } : {}),
     logger: opts.logger.child({ component: 'simulator' }),
   });
   const upstreamUrl = `https://127.0.0.1:${await sim.listen(opts.upstreamPort, '127.0.0.1')}`;

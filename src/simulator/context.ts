@@ -15,6 +15,7 @@ import type { SimulatorMetrics } from './metrics.js';
 import type { ResourceDef } from './resources.js';
 import type { Store } from './store.js';
 import type { VersionProfile } from './version-profile.js';
+import type { Schedule } from './watch-sink.js';
 
 export interface SimulatorContext {
   store: Store;
@@ -34,6 +35,8 @@ export interface SimulatorContext {
   metrics: SimulatorMetrics;
   /** The release the simulator presents itself as (version-profile.ts). */
   profile: VersionProfile;
+  /** Timers that model the apiserver's waits (a blocked watcher's dispatch timeout). */
+  schedule: Schedule;
 }
 
 export interface ResourceRequest {

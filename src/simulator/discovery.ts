@@ -29,16 +29,22 @@ export interface NonResourceContext {
 
 type Doc = Record<string, unknown>;
 
-/** Kind and verbs of the subresources the registry declares, as kube-apiserver publishes them. */
-function subresourceInfo(def: ResourceDef, sub: string): { kind: string; verbs: string[] } {
+/** Kind (and its group/version when not the resource's) and verbs of a subresource, as kube-apiserver publishes them. */
+function subresourceInfo(def: ResourceDef, sub: string): { kind: string; verbs: string[]; group?: string; version?: string } {
   if (sub === 'status') return { kind: def.kind, verbs: ['get', 'patch', 'update'] };
+  if (sub === 'scale') return { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
   if (sub === 'exec') return { kind: 'PodExecOptions', verbs: ['create', 'get'] };
+  if (sub === 'portforward') return { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
   return { kind: def.kind, verbs: ['get'] }; // log
 }
 
-/** discovery.StorageVersionHash: base64 of the first 8 bytes of sha256("group/version/kind"). */
+/**
+ * discovery.StorageVersionHash: base64 of the first 8 bytes of sha256("group/version/kind") of the version
+ * the resource is stored as; events.k8s.io/v1 Events are stored as core v1 Events.
+ */
 function storageVersionHash(def: ResourceDef): string {
-  return createHash('sha256').update(`${def.group}/${def.version}/${def.kind}`).digest().subarray(0, 8).toString('base64');
+  const stored = def.group === 'events.k8s.io' && def.resource === 'events' ? '/v1/Event' : `${def.group}/${def.version}/${def.kind}`;
+  return createHash('sha256').update(stored).digest().subarray(0, 8).toString('base64');
 }
 
 function groups(): Map<string, ResourceDef[]> {
@@ -57,7 +63,8 @@ function apiResourceList(gv: string, defs: ResourceDef[]): Doc {
     resources.push(entry);
     for (const sub of def.subresources ?? []) {
       const info = subresourceInfo(def, sub);
-      resources.push({ name: `${def.resource}/${sub}`, singularName: '', namespaced: def.namespaced, kind: info.kind, verbs: info.verbs });
+      const gv = info.group !== undefined ? { group: info.group, version: info.version } : {};
+      resources.push({ name: `${def.resource}/${sub}`, singularName: '', namespaced: def.namespaced, ...gv, kind: info.kind, verbs: info.verbs });
     }
   }
   // The core list carries no apiVersion, the group lists do (what kube-apiserver serves on /api/v1 vs /apis/g/v).
@@ -84,7 +91,9 @@ function aggregatedGroup(name: string, defs: ResourceDef[]): Doc {
     if (def.subresources) {
       entry.subresources = [...def.subresources].sort().map((sub) => {
         const info = subresourceInfo(def, sub);
-        return { subresource: sub, responseKind: { group: '', version: '', kind: info.kind }, verbs: info.verbs };
+        // A kind of the document's own group/version names neither (aggregated discovery's converter).
+        const responseKind = info.group ? { group: info.group, version: info.version ?? '', kind: info.kind } : { group: '', version: '', kind: info.kind };
+        return { subresource: sub, responseKind, verbs: info.verbs };
       });
     }
     return entry;

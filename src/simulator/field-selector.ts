@@ -2,9 +2,9 @@
  * Field selectors as k8s.io/apimachinery/pkg/fields/selector.go parses them (`=`, `==`, `!=`, comma =
  * AND, `\` escapes), restricted to the fields each resource's strategy exposes (GetAttrs/ToSelectableFields
  * in pkg/registry/core/{pod,secret,namespace}/strategy.go): metadata.name and metadata.namespace
- * everywhere, plus `type` for secrets, `status.phase` for namespaces, and the pod fields below. An
- * unknown field is refused in the words of the resource's field label conversion: its own ("field label
- * not supported") where it registers one, runtime.DefaultMetaV1FieldSelectorConversion's otherwise.
+ * everywhere, plus `type` for secrets, `status.phase` for namespaces, and the pod and event fields below.
+ * An unknown field is refused in the words of the resource's field label conversion: its own ("field
+ * label not supported") where it registers one, runtime.DefaultMetaV1FieldSelectorConversion's otherwise.
  */
 import type { KubeObject } from './kube-object.js';
 import type { ResourceDef } from './resources.js';
@@ -37,6 +37,20 @@ const COMMON: Record<string, Getter> = {
 
 const EXTRA: Record<string, Record<string, Getter>> = {
   secrets: { type: (o) => str(o['type']) },
+  // pkg/registry/core/event/strategy.go ToSelectableFields (what `kubectl describe` selects events by).
+  events: {
+    'involvedObject.kind': (o) => str(path(o, 'involvedObject', 'kind')),
+    'involvedObject.namespace': (o) => str(path(o, 'involvedObject', 'namespace')),
+    'involvedObject.name': (o) => str(path(o, 'involvedObject', 'name')),
+    'involvedObject.uid': (o) => str(path(o, 'involvedObject', 'uid')),
+    'involvedObject.apiVersion': (o) => str(path(o, 'involvedObject', 'apiVersion')),
+    'involvedObject.resourceVersion': (o) => str(path(o, 'involvedObject', 'resourceVersion')),
+    'involvedObject.fieldPath': (o) => str(path(o, 'involvedObject', 'fieldPath')),
+    reason: (o) => str(o['reason']),
+    reportingComponent: (o) => str(o['reportingComponent']),
+    source: (o) => str(path(o, 'source', 'component')),
+    type: (o) => str(o['type']),
+  },
   namespaces: { 'status.phase': (o) => str(path(o, 'status', 'phase')) },
   pods: {
     'spec.nodeName': (o) => str(path(o, 'spec', 'nodeName')),

@@ -8,6 +8,7 @@
  *   watch cache, published but never counted, since the simulator reads them from etcd;
  * - with the 1.34 profile, `apiserver_resource_objects{group,resource}` and
  *   `apiserver_resource_size_estimate_bytes{group,resource}`;
+ * - `apiserver_terminated_watchers_total{resource}`: watchers closed for not reading (watch-sink.ts);
  * - `apiserver_request_total`, `kubernetes_feature_enabled{name="WatchList"}`, process metrics, and
  *   `go_memstats_heap_inuse_bytes`, the simulated heap: this process's heap plus the modeled LIST memory;
  * - the simulator's own `simulator_*` gauges (modeled in-flight memory) and OOM-kill counter.
@@ -25,6 +26,8 @@ export interface SimulatorMetrics {
   countRequest(verb: string, resource: string, code: number): void;
   /** One LIST served from etcd or the watch cache. */
   countList(def: ResourceDef, source: ListSource): void;
+  /** A watcher closed because it did not read (apiserver_terminated_watchers_total). */
+  countTerminatedWatcher(def: ResourceDef): void;
   countOomKill(): void;
   oomKills(): number;
 }
@@ -48,7 +51,7 @@ export interface SimulatorMetricsDeps {
 }
 
 function registerStorageGauges(registry: Registry, deps: SimulatorMetricsDeps): void {
-  const stored = RESOURCES.filter(isStored);
+  const stored = RESOURCES.filter((def) => isStored(def) && def.copyOf === undefined);
   new Gauge({
     name: 'apiserver_storage_objects',
     help: '[STABLE] Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.',
@@ -139,6 +142,12 @@ export function createSimulatorMetrics(deps: SimulatorMetricsDeps): SimulatorMet
     labelNames: ['fallback', 'resource', 'success'],
     registers: [registry],
   });
+  const terminated = new Counter({
+    name: 'apiserver_terminated_watchers_total',
+    help: '[ALPHA] Counter of watchers closed due to unresponsiveness broken by resource type.',
+    labelNames: ['resource'],
+    registers: [registry],
+  });
   const oom = new Counter({
     name: 'simulator_oom_kills_total',
     help: 'Times the modeled in-flight memory passed the limit and the simulated apiserver was killed.',
@@ -159,6 +168,9 @@ export function createSimulatorMetrics(deps: SimulatorMetricsDeps): SimulatorMet
     countList(def, source) {
       if (source === 'cache') cacheLists.inc({ index: '', resource_prefix: cachePrefixLabel(def) });
       else storageLists.inc({ resource: storageResourceLabel(def) });
+    },
+    countTerminatedWatcher(def) {
+      terminated.inc({ resource: storageResourceLabel(def) });
     },
     countOomKill() {
       kills += 1;

@@ -9,13 +9,14 @@
  * validation is left to the server. Kinds without PATCH (TokenReview, SelfSubjectReview, ...) fall back, as on
  * a real server, to client-side validation against OpenAPI v2 (kubectl/pkg/validation): /openapi/v2 is served
  * as a Document without definitions, for which kubectl skips schema validation (LookupResource finds nothing)
- * and leaves it to the server. Schemas are kept shallow (object with apiVersion/kind/metadata) — enough for
- * `kubectl explain` to name the kinds, not a full API reference.
+ * and leaves it to the server. Every document carries the real 1.32 schema text of the simulator's kinds
+ * (openapi-explain.ts), which `kubectl explain` prints; the other kinds and the lists keep shallow schemas.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseAccept } from '../k8s/media-type.js';
 import { failureStatus, writeStatus } from '../k8s/status.js';
+import { EXPLAIN_SCHEMAS } from './openapi-explain.js';
 import { RESOURCES, type ResourceDef } from './resources.js';
 
 type Doc = Record<string, unknown>;
@@ -91,15 +92,14 @@ function kindSchema(def: ResourceDef, list: boolean): Doc {
 
 function groupVersionSpec(defs: ResourceDef[], gitVersion: string): Doc {
   const schemas: Doc = {
-    [`${META_V1}.ObjectMeta`]: { type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object', additionalProperties: { type: 'string' } } } },
-    [`${META_V1}.ListMeta`]: { type: 'object', properties: { resourceVersion: { type: 'string' }, continue: { type: 'string' }, remainingItemCount: { type: 'integer', format: 'int64' } } },
+    ...EXPLAIN_SCHEMAS,
     [`${META_V1}.Patch`]: { type: 'object', description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.' },
     [`${META_V1}.Status`]: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' }, code: { type: 'integer', format: 'int32' } } },
   };
   let paths: Doc = {};
   for (const def of defs) {
     paths = { ...paths, ...resourcePaths(def) };
-    schemas[schemaName(def)] = kindSchema(def, false);
+    schemas[schemaName(def)] = EXPLAIN_SCHEMAS[schemaName(def)] ?? kindSchema(def, false);
     if (def.verbs.includes('list')) schemas[`${schemaName(def)}List`] = kindSchema(def, true);
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas } };

@@ -4,9 +4,12 @@
  * `k8s\0` followed by a runtime.Unknown (k8s.io/apimachinery/pkg/runtime/generated.proto: typeMeta = 1
  * {apiVersion = 1, kind = 2}, raw = 2, contentEncoding = 3, contentType = 4) whose `raw` is the object.
  * Field numbers come from the `protobuf:"…"` tags in k8s.io/api/core/v1/types.go and
- * k8s.io/apimachinery/pkg/apis/meta/v1/types.go. Only the kinds kubectl creates from flags are decoded;
+ * k8s.io/apimachinery/pkg/apis/meta/v1/types.go. Only the kinds kubectl creates from flags, and the
+ * reviews of `kubectl auth can-i` (protobuf-authorization.ts), are decoded;
  * anything else is reported as unsupported (the simulator answers 415 and asks for JSON).
  */
+
+import { decodeSelfSubjectAccessReview, decodeSelfSubjectRulesReview } from './protobuf-authorization.js';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
@@ -114,6 +117,8 @@ const DECODERS: Record<string, Decoder> = {
     if (immutable) out.immutable = immutable.value === 1n;
     return out;
   },
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': (fields) => decodeSelfSubjectAccessReview(readFields, fields),
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': (fields) => decodeSelfSubjectRulesReview(readFields, fields),
   'v1/Namespace': (fields) => {
     const spec = fields.find((f) => f.no === 2);
     const finalizers = spec ? readFields(bytesOf(spec)).filter((f) => f.no === 1).map(text) : [];

@@ -17,6 +17,11 @@ export interface ResourceDef {
   categories?: string[];
   /** Subresources served, e.g. `status`, `log`, `exec`. */
   subresources?: string[];
+  /**
+   * Another API's view of a core resource that kube-apiserver stores once (events.k8s.io events are core
+   * events): the simulator keeps a copy, which storage metrics do not count again.
+   */
+  copyOf?: string;
 }
 
 const CRUD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -36,11 +41,19 @@ export const RESOURCES: readonly ResourceDef[] = [
   },
   {
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', listKind: 'PodList',
-    namespaced: true, verbs: CRUD_VERBS, shortNames: ['po'], categories: ['all'], subresources: ['log', 'exec', 'status'],
+    namespaced: true, verbs: CRUD_VERBS, shortNames: ['po'], categories: ['all'], subresources: ['log', 'exec', 'portforward', 'status'],
+  },
+  {
+    group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', listKind: 'EventList',
+    namespaced: true, verbs: CRUD_VERBS, shortNames: ['ev'],
   },
   {
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', listKind: 'DeploymentList',
-    namespaced: true, verbs: CRUD_VERBS, shortNames: ['deploy'], categories: ['all'], subresources: ['status'],
+    namespaced: true, verbs: CRUD_VERBS, shortNames: ['deploy'], categories: ['all'], subresources: ['scale', 'status'],
+  },
+  {
+    group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', listKind: 'EventList',
+    namespaced: true, verbs: CRUD_VERBS, shortNames: ['ev'], copyOf: 'events',
   },
   {
     group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview',
@@ -53,6 +66,10 @@ export const RESOURCES: readonly ResourceDef[] = [
   {
     group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview',
     kind: 'SelfSubjectAccessReview', listKind: 'SelfSubjectAccessReviewList', namespaced: false, verbs: ['create'],
+  },
+  {
+    group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview',
+    kind: 'SelfSubjectRulesReview', listKind: 'SelfSubjectRulesReviewList', namespaced: false, verbs: ['create'],
   },
   {
     group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', singular: 'subjectaccessreview',

@@ -7,10 +7,11 @@
  *   authenticators' error, as a service-account token's review words it.
  * - SelfSubjectReview (pkg/registry/authentication/selfsubjectreview/rest.go): the caller's identity, what
  *   `kubectl auth whoami` prints.
- * - SubjectAccessReview and SelfSubjectAccessReview: access-reviews.ts, answered by the simulator's
- *   authorizer (authorizer.ts).
+ * - SubjectAccessReview: validated (access-reviews.ts) and answered by the simulator's authorizer
+ *   (authorizer.ts);
+ * - SelfSubjectAccessReview and SelfSubjectRulesReview: the caller's own answers (access-reviews.ts).
  */
-import { reviewAccess } from './access-reviews.js';
+import { invalidAccessReview, serveSelfSubjectAccessReview, serveSelfSubjectRulesReview } from './access-reviews.js';
 import { badRequest } from './api-errors.js';
 import { lookupToken, type Identity } from './authn.js';
 import type { ResourceRequest, SimulatorContext } from './context.js';
@@ -58,9 +59,13 @@ export async function serveReview(ctx: SimulatorContext, r: ResourceRequest): Pr
       return sendJson(r.res, 201, { ...head, spec, status: reviewStatus(ctx, spec) });
     case 'selfsubjectreviews':
       return sendJson(r.res, 201, { ...head, status: { userInfo: userInfo(r.identity) } });
+    case 'selfsubjectaccessreviews':
+      return serveSelfSubjectAccessReview(ctx, r, body as Obj);
+    case 'selfsubjectrulesreviews':
+      return serveSelfSubjectRulesReview(ctx, r, body as Obj);
     default: {
-      const review = reviewAccess(ctx.authorizer, r.def.resource, spec, r.identity);
-      return 'code' in review ? sendStatus(r.res, review) : sendJson(r.res, 201, { ...head, ...review });
+      const refused = invalidAccessReview(spec, false);
+      return refused ? sendStatus(r.res, refused) : sendJson(r.res, 201, { ...head, spec, status: ctx.authorizer.review(spec) });
     }
   }
 }

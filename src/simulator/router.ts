@@ -1,21 +1,23 @@
 /**
  * The simulator's request chain, in one place: authenticate → record → classify (RequestInfo) → priority
- * and fairness (flow-control.ts) → authorize (the access rules, when given) → non-resource or resource →
- * scope and verb checks → negotiate → handler. Upgrades (pods/exec) go through
- * the same authentication and a pod lookup before the exec server takes the socket.
+ * and fairness (flow-control.ts) → authorize → non-resource or resource → scope and verb checks →
+ * negotiate → handler. Upgrades (pods/exec, pods/portforward) go through the same authentication and a
+ * pod lookup before the exec or port-forward server takes the socket.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
 import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
-import type { Status } from '../k8s/status.js';
+import { failureStatus, type Status } from '../k8s/status.js';
 import { badRequest, internalError, methodNotAllowed, notAcceptable, resourceNotFound } from './api-errors.js';
 import type { Identity } from './authn.js';
+import { forbidden } from './authorizer.js';
 import type { ResourceRequest, SimulatorContext } from './context.js';
 import { serveDelete, serveDeleteCollection } from './delete-handlers.js';
 import { serveNonResource } from './discovery.js';
 import type { ExecServer } from './exec.js';
 import { writeTooManyRequests, type FlowControl } from './flow-control.js';
+import type { PortForwardServer } from './port-forward.js';
 import { sendStatus } from './http-io.js';
 import { serveList } from './list-handler.js';
 import { identifyRequest } from './identify.js';
@@ -25,6 +27,7 @@ import { servePatch } from './patch-handler.js';
 import type { RequestLog, SeenRequest } from './request-log.js';
 import { findResource, isStored, type ResourceDef } from './resources.js';
 import { serveReview } from './reviews.js';
+import { serveScale } from './scale.js';
 import { serveWatch } from './watch-handler.js';
 
 export interface RouterDeps extends SimulatorContext {
@@ -32,6 +35,7 @@ export interface RouterDeps extends SimulatorContext {
   /** Keep each request's raw headers in the request log (tests of what a proxy forwards). */
   recordHeaders: boolean;
   exec: ExecServer;
+  portForward: PortForwardServer;
   flowControl: FlowControl;
 }
 
@@ -41,7 +45,7 @@ const PLAIN_JSON: Representation = { encoding: 'json', as: 'object', mediaType: 
 function metricVerb(method: string, info: RequestInfo): string {
   if (info.verb === 'list') return 'LIST';
   if (info.verb === 'watch') return 'WATCH';
-  if (info.subresource === 'exec') return 'CONNECT';
+  if (info.subresource === 'exec' || info.subresource === 'portforward') return 'CONNECT';
   return method.toUpperCase();
 }
 
@@ -72,6 +76,19 @@ function resolveDef(info: RequestInfo): ResourceDef | Status {
   return def;
 }
 
+/** The authorizer's verdict on a resource request: undefined when allowed, else the 403 Status. */
+function authorizeResource(deps: RouterDeps, identity: Identity, info: RequestInfo): Status | undefined {
+  const attrs = { verb: info.verb, group: info.apiGroup, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
+  return deps.authorizer.authorizeResource(identity, attrs).allowed ? undefined : forbidden(identity, attrs);
+}
+
+/** The authorization filter's refusal of a path (details empty, as responsewriters.Forbidden writes them). */
+function nonResourceForbidden(user: string, verb: string, path: string): Status {
+  const status = failureStatus(403, 'Forbidden', `forbidden: User ${JSON.stringify(user)} cannot ${verb} path ${JSON.stringify(path)}`);
+  status.details = {};
+  return status;
+}
+
 /**
  * A path nobody serves: go-restful's JSON 404 under /api/ (the core group's web service), the mux's plain
  * "404 page not found" elsewhere (unknown groups included).
@@ -94,7 +111,8 @@ export function createRouter(deps: RouterDeps): {
       const pod = deps.store.get(r.def, requestKey(r));
       return pod ? streamPodLogs(r.req, r.res, pod.obj, r.query, { now: deps.now }) : sendStatus(r.res, notFound(r));
     }
-    if (info.subresource === 'exec') return sendStatus(r.res, badRequest('Upgrade request required'));
+    if (info.subresource === 'exec' || info.subresource === 'portforward') return sendStatus(r.res, badRequest('Upgrade request required'));
+    if (info.subresource === 'scale') return serveScale(deps, r);
     if (info.subresource === 'status' && !['get', 'update', 'patch'].includes(info.verb)) return sendStatus(r.res, methodNotAllowed());
     switch (info.verb) {
       case 'get': return serveGet(deps, r);
@@ -123,8 +141,11 @@ export function createRouter(deps: RouterDeps): {
     const seat = deps.flowControl.admit(identity.user, info.verb === 'watch');
     if (!seat) return writeTooManyRequests(res);
     res.once('close', seat);
-    const forbidden = deps.authorizer.check(identity, info, url.pathname);
-    if (forbidden) return sendStatus(res, forbidden);
+    if (!info.isResourceRequest) {
+      const verb = (req.method ?? 'GET').toLowerCase();
+      const decision = deps.authorizer.authorizeNonResource(identity, verb === 'head' ? 'get' : verb, url.pathname);
+      if (!decision.allowed) return sendStatus(res, nonResourceForbidden(identity.user, verb, url.pathname));
+    }
     if (url.pathname === '/metrics') {
       deps.metrics.registry.metrics().then(
         (text) => {
@@ -141,6 +162,8 @@ export function createRouter(deps: RouterDeps): {
     }
     const def = resolveDef(info);
     if ('code' in def) return sendStatus(res, def);
+    const denied = authorizeResource(deps, identity, info);
+    if (denied) return sendStatus(res, denied);
     // Logs are text/plain whatever the client accepts; everything else is negotiated.
     const rep = info.subresource === 'log' ? PLAIN_JSON : negotiateRepresentation(req.headers.accept, ['json']);
     if (!rep) return sendStatus(res, notAcceptable('only the following media types are accepted: application/json'));
@@ -171,11 +194,15 @@ export function createRouter(deps: RouterDeps): {
     if (!who.ok) return reject(who.status);
     const def = info.isResourceRequest ? resolveDef(info) : resourceNotFound();
     if ('code' in def) return reject(def);
-    if (def.resource !== 'pods' || info.subresource !== 'exec') return reject(badRequest('this resource does not support upgrades'));
+    const denied = authorizeResource(deps, who.identity, info);
+    if (denied) return reject(denied);
+    const streaming = info.subresource === 'exec' || info.subresource === 'portforward';
+    if (def.resource !== 'pods' || !streaming) return reject(badRequest('this resource does not support upgrades'));
     const pod = deps.store.get(def, `${info.namespace}/${info.name}`);
     if (!pod) return reject(notFound({ def, info } as ResourceRequest));
     entry.code = 101;
     deps.metrics.countRequest('CONNECT', info.resource, 101);
+    if (info.subresource === 'portforward') return deps.portForward.handleUpgrade(req, socket, head, pod.obj);
     deps.exec.handleUpgrade(req, socket, head, pod.obj, url.searchParams);
   };
 

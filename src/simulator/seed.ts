@@ -1,11 +1,13 @@
 /**
  * Deterministic seed data: the `default` and `kube-system` namespaces plus `ns-<i>`, and `secret-<i>`,
- * `config-<i>`, `pod-<i>`, `deploy-<i>` spread round-robin over `default` and the `ns-<i>` namespaces.
+ * `config-<i>`, `pod-<i>` (serving HTTP on container port 8080, with the events of its start),
+ * `deploy-<i>` spread round-robin over `default` and the `ns-<i>` namespaces.
  * Secret payloads are `secretSize` decoded bytes of an AES-CTR keystream keyed by the secret's index, so
  * the same options always give the same bytes; uids are derived from the object's key.
  */
 import { createCipheriv, createHash } from 'node:crypto';
 import type { KubeObject } from './kube-object.js';
+import { podStartEvents, toEventsV1 } from './events-seed.js';
 import { prepareCreate } from './object-lifecycle.js';
 import { findResource, groupVersion, type ResourceDef } from './resources.js';
 import { objectKey, type Store } from './store.js';
@@ -94,8 +96,20 @@ export function seedStore(store: Store, options: SeedOptions | undefined, now: n
     const app = o.deployments > 0 ? `deploy-${i % o.deployments}` : 'standalone';
     put(pods, nsFor(i), {
       metadata: meta(`pod-${i}`, { app }),
-      spec: { nodeName: `node-${i % 3}`, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] },
+      spec: {
+        nodeName: `node-${i % 3}`,
+        containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }],
+      },
     });
+  }
+  const coreEvents = def('', 'events');
+  const eventsV1 = def('events.k8s.io', 'events');
+  for (let i = 0; i < o.pods; i++) {
+    const pod = store.get(pods, objectKey(nsFor(i), `pod-${i}`));
+    for (const event of pod ? podStartEvents(pod.obj, now) : []) {
+      put(coreEvents, nsFor(i), event);
+      put(eventsV1, nsFor(i), toEventsV1(event));
+    }
   }
   return workloadNamespaces;
 }

@@ -13,11 +13,12 @@ import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { AccessRules } from './access-rules.js';
 import type { TokenTable } from './authn.js';
-import { createSimulatorAuthorizer } from './authorizer.js';
+import { createSimulatorAuthorizer, type AccessRule } from './authorizer.js';
 import { createExecServer } from './exec.js';
 import { createFlowControl } from './flow-control.js';
+import { createPodPorts } from './pod-ports.js';
+import { createPortForwardServer } from './port-forward.js';
 import { FRONT_PROXY_DEFAULTS, type FrontProxy, type FrontProxyOptions } from './front-proxy.js';
 import { createMemoryModel } from './memory-model.js';
 import { createSimulatorMetrics } from './metrics.js';
@@ -26,10 +27,12 @@ import { createRouter } from './router.js';
 import { seedStore, type SeedOptions } from './seed.js';
 import { createStore } from './store.js';
 import { versionProfile, type SimulatorVersion } from './version-profile.js';
+import { scheduleWithTimers, type Schedule } from './watch-sink.js';
 
 export type { SeedOptions } from './seed.js';
 export type { SeenRequest } from './request-log.js';
 export type { FrontProxyOptions } from './front-proxy.js';
+export type { AccessRule } from './authorizer.js';
 export type { SimulatorVersion } from './version-profile.js';
 
 export interface SimulatorOptions {
@@ -39,8 +42,8 @@ export interface SimulatorOptions {
   frontProxy?: FrontProxyOptions;
   /** User names allowed to impersonate, besides members of system:masters. */
   impersonators?: string[];
-  /** Authorize like RBAC with these grants (access-rules.ts) instead of allowing every authenticated request. */
-  accessRules?: AccessRules;
+  /** RBAC-like allow rules (authorizer.ts); without them every authenticated user may do everything. */
+  access?: AccessRule[];
   /** Keep every request's raw headers in `stats.requests()` (off by default: memory). */
   recordHeaders?: boolean;
   seed?: SeedOptions;
@@ -58,6 +61,8 @@ export interface SimulatorOptions {
   version?: SimulatorVersion;
   logger?: Logger;
   now?: () => number;
+  /** Timers for the modeled waits (default: setTimeout); tests inject their own. */
+  schedule?: Schedule;
 }
 
 export interface Simulator {
@@ -107,6 +112,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const requestLog = createRequestLog();
   const exec = createExecServer();
   const flowControl = createFlowControl();
+  const podPorts = createPodPorts();
+  const portForward = createPortForwardServer({ ports: podPorts });
   const fp = opts.frontProxy;
   const frontProxy: FrontProxy | undefined = fp && {
     ca: new X509Certificate(fp.caPem),
@@ -126,13 +133,15 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     tokens: opts.tokens ?? {},
     clientCa: new X509Certificate(opts.tls.clientCaPem),
     ...(frontProxy ? { frontProxy } : {}),
-    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [], ...(opts.accessRules ? { rules: opts.accessRules } : {}) }),
+    authorizer: createSimulatorAuthorizer({ impersonators: opts.impersonators ?? [], ...(opts.access ? { rules: opts.access } : {}) }),
     logger,
     metrics,
     profile,
+    schedule: opts.schedule ?? scheduleWithTimers,
     requestLog,
     recordHeaders: opts.recordHeaders ?? false,
     exec,
+    portForward,
     flowControl,
   });
 
@@ -208,6 +217,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       clearInterval(compactor);
       if (restartTimer) clearTimeout(restartTimer);
       exec.close();
+      portForward.close();
+      podPorts.close();
       const s = server;
       server = undefined;
       destroySockets();

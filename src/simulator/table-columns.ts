@@ -6,6 +6,7 @@
  * Cells keep the printers' Go types: `Data`, `Up-to-date` and `Available` are declared "string" but carry
  * int64 numbers, exactly as upstream does.
  */
+import { eventPrinter } from './event-printer.js';
 import type { KubeObject } from './kube-object.js';
 
 export interface TableColumnDefinition {
@@ -189,6 +190,7 @@ const PRINTERS: Record<string, ResourcePrinter> = {
     ],
     cells: deploymentCells,
   },
+  events: eventPrinter({ name: NAME, humanDuration: formatHumanDuration }),
 };
 
 /** The default table (NAME, CREATED AT) the apiserver uses for resources without a printer (rest.NewDefaultTableConvertor). */

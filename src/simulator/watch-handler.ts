@@ -10,6 +10,8 @@
  * - allowWatchBookmarks: BOOKMARKs when watch-bookmarks.ts says they are due.
  * - timeoutSeconds ends the stream cleanly; without it the apiserver picks minRequestTimeout (1800 s)
  *   times [1, 2). Streaming lists and watches cost nothing in the memory model.
+ * - Backpressure (watch-sink.ts): initial events wait for the socket to drain; live events wait in a small
+ *   input buffer, and a watcher that leaves it full past the dispatch timeout is closed.
  */
 import { parseListOptions } from '../k8s/list-options.js';
 import { expired } from './api-errors.js';
@@ -22,10 +24,9 @@ import type { StoreEvent, StoredVersion } from './store.js';
 import { scheduleBookmarks, type BookmarkSchedule } from './watch-bookmarks.js';
 import { createEventEncoder, selectEvent } from './watch-events.js';
 import { watchListRefusal } from './watch-list-support.js';
+import { createWatchSink } from './watch-sink.js';
 
 const MIN_REQUEST_TIMEOUT_S = 1800;
-/** A watcher this far behind is dropped, like the cacher terminates watchers that cannot keep up. */
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export async function serveWatch(ctx: SimulatorContext, r: ResourceRequest): Promise<void> {
   const opts = parseListOptions(r.query);
@@ -54,37 +55,47 @@ export async function serveWatch(ctx: SimulatorContext, r: ResourceRequest): Pro
   const refusal = watchListRefusal(ctx.watchList, opts);
   if (refusal) return void res.end(encoder.encodeObject('ERROR', refusal));
 
-  const write = (chunk: Buffer): void => {
-    if (res.destroyed || res.writableEnded) return;
-    res.write(chunk);
-    if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
-  };
-
-  let startRv = requested;
+  const sink = createWatchSink({
+    res,
+    schedule: ctx.schedule,
+    onUnresponsive: (queued) => {
+      ctx.logger.warn({ resource: def.resource, queued }, 'Forcing watcher close due to unresponsiveness');
+      ctx.metrics.countTerminatedWatcher(def);
+    },
+  });
   const bookmarks: { schedule?: BookmarkSchedule } = {};
+  function deliver(event: StoreEvent): void {
+    bookmarks.schedule?.observe(event.version.rv);
+    const selected = selectEvent(event, inScope, filter.matches);
+    if (selected) sink.push(encoder.encode(selected.type, selected.version));
+  }
+
+  // What the client gets first (a replay, or the initial state) is fixed now; live events queue behind it.
+  let first: () => Generator<Buffer>;
+  let atRv = 0;
+  let startRv = requested;
   if (!initial) {
     const replay = ctx.store.eventsSince(def, requested);
     if (!replay) {
       const status = expired(`too old resource version: ${requested} (${ctx.store.watchFloorRv(def)})`);
-      write(encoder.encodeObject('ERROR', status));
-      res.end();
+      res.end(encoder.encodeObject('ERROR', status));
       return;
     }
     startRv = replay[replay.length - 1]?.version.rv ?? requested;
-    for (const event of replay) deliver(event);
+    first = function* () {
+      for (const event of replay) {
+        const selected = selectEvent(event, inScope, filter.matches);
+        if (selected) yield encoder.encode(selected.type, selected.version);
+      }
+    };
   } else {
-    const atRv = ctx.store.currentRv();
+    atRv = ctx.store.currentRv();
     startRv = atRv;
     const initialVersions: StoredVersion[] = [];
     for (const v of ctx.store.scan(def, atRv, prefix)) if (filter.matches(v.obj)) initialVersions.push(v);
-    for (const v of initialVersions) write(encoder.encode('ADDED', v));
-    if (opts.sendInitialEvents === true && opts.allowWatchBookmarks) write(encoder.encodeBookmark(atRv, true));
-  }
-
-  function deliver(event: StoreEvent): void {
-    bookmarks.schedule?.observe(event.version.rv);
-    const selected = selectEvent(event, inScope, filter.matches);
-    if (selected) write(encoder.encode(selected.type, selected.version));
+    first = function* () {
+      for (const v of initialVersions) yield encoder.encode('ADDED', v);
+    };
   }
   const unsubscribe = ctx.store.subscribe(def, deliver);
   const timeoutS = opts.timeoutSeconds !== undefined && opts.timeoutSeconds > 0
@@ -93,11 +104,19 @@ export async function serveWatch(ctx: SimulatorContext, r: ResourceRequest): Pro
   const timeout = setTimeout(() => res.end(), timeoutS * 1000);
   const deadline = ctx.now() + timeoutS * 1000;
   bookmarks.schedule = opts.allowWatchBookmarks
-    ? scheduleBookmarks({ startRv, intervalMs: ctx.bookmarkIntervalMs, deadline, now: ctx.now, send: (rv) => write(encoder.encodeBookmark(rv, false)) })
+    ? scheduleBookmarks({ startRv, intervalMs: ctx.bookmarkIntervalMs, deadline, now: ctx.now, send: (at) => sink.offer(encoder.encodeBookmark(at, false)) })
     : undefined;
   res.once('close', () => {
     unsubscribe();
     bookmarks.schedule?.stop();
     clearTimeout(timeout);
   });
+
+  for (const chunk of first()) {
+    if (!(await sink.writeBlocking(chunk))) return;
+  }
+  if (initial && opts.sendInitialEvents === true && opts.allowWatchBookmarks) {
+    if (!(await sink.writeBlocking(encoder.encodeBookmark(atRv, true)))) return;
+  }
+  sink.startLive();
 }

@@ -13,8 +13,8 @@ export type { KubectlResult } from './kubectl.js';
 export interface E2EStack extends DemoStack {
   /** Runs kubectl with the user kubeconfig (through the gateway) unless `kubeconfig` says otherwise. */
   kubectl(args: string[], opts?: { kubeconfig?: string; input?: string; timeoutMs?: number }): Promise<KubectlResult>;
-  /** Starts a long-running kubectl (get -w, logs -f) and collects its output. */
-  spawnKubectl(args: string[]): RunningKubectl;
+  /** Starts a long-running kubectl (get -w, logs -f, port-forward) and collects its output. */
+  spawnKubectl(args: string[], opts?: { env?: Record<string, string> }): RunningKubectl;
 }
 
 export async function startE2EStack(overrides: Partial<DemoStackOptions> = {}): Promise<E2EStack> {
@@ -35,7 +35,7 @@ export async function startE2EStack(overrides: Partial<DemoStackOptions> = {}): 
   return {
     ...stack,
     kubectl: (args, opts = {}) => runKubectl(args, { kubeconfig: opts.kubeconfig ?? stack.kubeconfig, home, ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) }),
-    spawnKubectl: (args) => spawnKubectl(args, { kubeconfig: stack.kubeconfig, home }),
+    spawnKubectl: (args, opts = {}) => spawnKubectl(args, { kubeconfig: stack.kubeconfig, home, ...(opts.env ? { env: opts.env } : {}) }),
     async close() {
       await stack.close();
       await rm(dir, { recursive: true, force: true });
