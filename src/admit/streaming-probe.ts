@@ -1,11 +1,13 @@
 /**
  * Does the upstream serve streaming lists (watch with sendInitialEvents=true, KEP-3157)? Only then is a
- * rejected client told to stream. Kubernetes 1.33 ships with the WatchList feature gate off: the apiserver
- * then refuses the request with 422 Invalid ("sendInitialEvents is forbidden for watch unless the
- * WatchList feature gate is enabled"); 1.34+ answers 200 and starts the stream. The probe asks for a
- * streaming list of namespaces narrowed by a field selector to a name that does not exist, so a
- * supporting server has nothing to send; the answer's status decides and the request is dropped at once.
- * Any other answer (403, a failure) leaves the last known state. Rate-limited through the same bottleneck
+ * rejected client told to stream. The probe asks for a streaming list of namespaces narrowed by a field
+ * selector to a name that does not exist, so a supporting server sends nothing but the bookmark annotated
+ * `k8s.io/initial-events-end`; the first event decides, and the request is dropped at once. The status
+ * alone does not: a 1.32 apiserver on an etcd without progress notifications (older than 3.4.31/3.5.13)
+ * answers 200 whose first event is an ERROR (500 "…RequestWatchProgress is disabled"), and a server that
+ * does not know the parameters answers 200 and ends the stream at timeoutSeconds without the bookmark:
+ * both unsupported. Kubernetes 1.33 ships with the WatchList feature gate off and refuses the request
+ * with 422 Invalid: unsupported too. Any other answer (403, a failure) leaves the last known state. Rate-limited through the same bottleneck
  * as admission's other upstream reads. The first probe waits until it is needed (the first request
  * admission weighs), so a gateway nobody lists through never sends it; then it repeats at the interval.
  */
@@ -18,7 +20,22 @@ export type StreamingSupport = 'supported' | 'unsupported' | 'unknown';
 export const STREAMING_PROBE_PATH =
   '/api/v1/namespaces?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dlistgate-streaming-probe&timeoutSeconds=1';
 
-/** Sends the probe and reads only the status. */
+/** What the first events of a 200 say: the end bookmark, an ERROR, or (the stream ended) neither. */
+function firstVerdict(line: string): StreamingSupport | undefined {
+  let event: { type?: string; object?: { metadata?: { annotations?: Record<string, string> } } };
+  try {
+    event = JSON.parse(line) as typeof event;
+  } catch {
+    return 'unknown';
+  }
+  if (event.type === 'ERROR') return 'unsupported';
+  if (event.type === 'BOOKMARK' && event.object?.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true') return 'supported';
+  return undefined;
+}
+
+const MAX_PROBE_BYTES = 1024 * 1024;
+
+/** Sends the probe and reads the status, and on a 200 the events up to the first that decides. */
 export function probeStreamingLists(upstream: UpstreamRequester, opts: { timeoutMs?: number } = {}): Promise<StreamingSupport> {
   return new Promise((resolve) => {
     let settled = false;
@@ -38,7 +55,20 @@ export function probeStreamingLists(upstream: UpstreamRequester, opts: { timeout
     req.on('response', (res) => {
       res.on('error', () => undefined);
       const status = res.statusCode ?? 0;
-      settle(status === 200 ? 'supported' : status === 422 ? 'unsupported' : 'unknown');
+      if (status !== 200) return settle(status === 422 ? 'unsupported' : 'unknown');
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const verdict = firstVerdict(buffered.slice(0, nl));
+          buffered = buffered.slice(nl + 1);
+          if (verdict) return settle(verdict);
+        }
+        if (buffered.length > MAX_PROBE_BYTES) settle('unknown');
+      });
+      res.on('end', () => settle('unsupported'));
     });
     req.end();
   });

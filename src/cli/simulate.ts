@@ -26,7 +26,8 @@ Flags:
   --configmaps N         configmaps to seed (default 20)
   --pods N               pods to seed (default 5)
   --oom-limit BYTES      model an OOM kill when in-flight response memory passes BYTES, e.g. 10Gi (default: never)
-  --watch-list=BOOL      serve streaming lists (sendInitialEvents); false answers like 1.33 with the gate off (default true)
+  --watch-list=BOOL      serve streaming lists (sendInitialEvents); false answers like 1.32 on an etcd older than
+                         3.4.31/3.5.13: HTTP 200 and one ERROR event (default true)
   --version V            the kube-apiserver release to present: 1.32 (default) or 1.34 (adds the
                          apiserver_resource_objects and apiserver_resource_size_estimate_bytes metrics)
   --log-level LEVEL      pino level (default info)

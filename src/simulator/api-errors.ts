@@ -113,6 +113,17 @@ export function requestTooLarge(limit: number): Status {
   return failureStatus(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
 }
 
+/**
+ * An error the apiserver has no Status for (responsewriters.ErrorToAPIStatus of a plain Go error): code
+ * 500, the error's text, no reason.
+ */
+export function plainError(message: string): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, code: 500 };
+}
+
+/** etcd's ErrFutureRev, as an exact read of a revision etcd has not reached surfaces. */
+export const FUTURE_REVISION_MESSAGE = 'etcdserver: mvcc: required revision is a future revision';
+
 export function internalError(message: string): Status {
   return failureStatus(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
 }

@@ -106,8 +106,11 @@ export function createSimulatorAuthorizer(opts: { impersonators?: readonly strin
       const user = typeof spec['user'] === 'string' ? spec['user'] : '';
       const groups = Array.isArray(spec['groups']) ? spec['groups'].filter((g): g is string => typeof g === 'string') : [];
       const nonResource = spec['nonResourceAttributes'] as Record<string, unknown> | undefined;
-      if (nonResource) return authorizeNonResource({ user, groups }, String(nonResource['verb'] ?? ''), String(nonResource['path'] ?? ''));
-      return authorizeResource({ user, groups }, resourceAttributesOf(spec['resourceAttributes']));
+      const decision = nonResource
+        ? authorizeNonResource({ user, groups }, String(nonResource['verb'] ?? ''), String(nonResource['path'] ?? ''))
+        : authorizeResource({ user, groups }, resourceAttributesOf(spec['resourceAttributes']));
+      // The status's reason is omitempty: a refusal without one carries none.
+      return decision.reason ? decision : { allowed: decision.allowed };
     },
     rulesFor(who, namespace) {
       if (masters(who) || !rules) {

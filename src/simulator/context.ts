@@ -21,7 +21,10 @@ export interface SimulatorContext {
   store: Store;
   memory: MemoryModel;
   now: () => number;
+  /** Whether the storage serves streaming lists (an etcd with progress notifications); watch-list-support.ts. */
   watchList: boolean;
+  /** The WatchList feature gate (list-validation.ts): off, streaming lists are refused with 422. */
+  watchListGate: boolean;
   bookmarkIntervalMs: number;
   tokens: TokenTable;
   /** The cluster client CA (x509 users) and the front proxy it trusts for request headers, if any. */

@@ -11,6 +11,30 @@ export interface ContinuePosition {
   rv: number;
 }
 
+/** Go's json quoteChar: the byte as a rune in single quotes, escaped as strconv.Quote escapes it. */
+function quoteChar(c: number): string {
+  if (c === 0x27) return "'\\''";
+  if (c === 0x22) return `'"'`;
+  const named: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x5c: '\\\\' };
+  if (named[c]) return `'${named[c]}'`;
+  if (c < 0x20 || c === 0x7f) return `'\\x${c.toString(16).padStart(2, '0')}'`;
+  // U+0080–U+009F (controls), U+00A0 (no-break space) and U+00AD (soft hyphen) are not printable.
+  if ((c >= 0x80 && c <= 0xa0) || c === 0xad) return `'\\u${c.toString(16).padStart(4, '0')}'`;
+  return `'${String.fromCharCode(c)}'`;
+}
+
+/**
+ * encoding/json's message when a document cannot even start (what a token of random bytes gets), or
+ * undefined for any other syntax error.
+ */
+function goJsonError(bytes: Buffer): string | undefined {
+  const first = bytes.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (first < 0) return 'unexpected end of JSON input';
+  const c = bytes[first]!;
+  if ('{["-0123456789tfn'.includes(String.fromCharCode(c))) return undefined;
+  return `invalid character ${quoteChar(c)} looking for beginning of value`;
+}
+
 export function encodeContinue(position: ContinuePosition): string {
   const json = JSON.stringify({ v: 'meta.k8s.io/v1', rv: position.rv, start: position.start });
   return Buffer.from(json, 'utf8').toString('base64url');
@@ -21,11 +45,12 @@ export function decodeContinue(token: string): ContinuePosition | { error: strin
   if (!/^[A-Za-z0-9_-]*$/.test(token)) {
     return { error: 'continue key is not valid: illegal base64 data' };
   }
+  const bytes = Buffer.from(token, 'base64url');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    return { error: `continue key is not valid: ${(err as Error).message}` };
+    return { error: `continue key is not valid: ${goJsonError(bytes) ?? (err as Error).message}` };
   }
   if (typeof parsed !== 'object' || parsed === null) return { error: 'continue key is not valid' };
   const { v, rv, start } = parsed as { v?: unknown; rv?: unknown; start?: unknown };

@@ -38,9 +38,13 @@ function subresourceInfo(def: ResourceDef, sub: string): { kind: string; verbs: 
   return { kind: def.kind, verbs: ['get'] }; // log
 }
 
-/** discovery.StorageVersionHash: base64 of the first 8 bytes of sha256("group/version/kind"). */
+/**
+ * discovery.StorageVersionHash: base64 of the first 8 bytes of sha256("group/version/kind") of the version
+ * the resource is stored as; events.k8s.io/v1 Events are stored as core v1 Events.
+ */
 function storageVersionHash(def: ResourceDef): string {
-  return createHash('sha256').update(`${def.group}/${def.version}/${def.kind}`).digest().subarray(0, 8).toString('base64');
+  const stored = def.group === 'events.k8s.io' && def.resource === 'events' ? '/v1/Event' : `${def.group}/${def.version}/${def.kind}`;
+  return createHash('sha256').update(stored).digest().subarray(0, 8).toString('base64');
 }
 
 function groups(): Map<string, ResourceDef[]> {
@@ -76,7 +80,8 @@ function aggregatedGroup(name: string, defs: ResourceDef[]): Doc {
   const resources = defs.map((def) => {
     const entry: Doc = {
       resource: def.resource,
-      responseKind: { group: def.group, version: def.version, kind: def.kind },
+      // The group and version of the enclosing document are left empty (aggregated discovery's converter).
+      responseKind: { group: '', version: '', kind: def.kind },
       scope: def.namespaced ? 'Namespaced' : 'Cluster',
       singularResource: def.singular,
       verbs: def.verbs,
@@ -84,9 +89,10 @@ function aggregatedGroup(name: string, defs: ResourceDef[]): Doc {
     if (def.shortNames) entry.shortNames = def.shortNames;
     if (def.categories) entry.categories = def.categories;
     if (def.subresources) {
-      entry.subresources = def.subresources.map((sub) => {
+      entry.subresources = [...def.subresources].sort().map((sub) => {
         const info = subresourceInfo(def, sub);
-        const responseKind = { group: info.group ?? def.group, version: info.version ?? def.version, kind: info.kind };
+        // A kind of the document's own group/version names neither (aggregated discovery's converter).
+        const responseKind = info.group ? { group: info.group, version: info.version ?? '', kind: info.kind } : { group: '', version: '', kind: info.kind };
         return { subresource: sub, responseKind, verbs: info.verbs };
       });
     }
@@ -110,10 +116,12 @@ function discoveryFormat(accept: string | undefined): 'v2' | 'v2beta1' | 'legacy
   return undefined;
 }
 
+/** Aggregated documents are cacheable (`public`) with the hex SHA-512 of the document as their ETag. */
 function writeJson(req: IncomingMessage, res: ServerResponse, body: Doc, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  const etag = `"${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
-  const headers = { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', Vary: 'Accept', ETag: etag };
+  const etag = `"${createHash('sha512').update(text).digest('hex').toUpperCase()}"`;
+  const cacheControl = contentType === 'application/json' ? 'no-cache, private' : 'public';
+  const headers = { 'Content-Type': contentType, 'Cache-Control': cacheControl, Vary: 'Accept', ETag: etag };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers).end();
     return;

@@ -3,6 +3,8 @@
  * AND, `\` escapes), restricted to the fields each resource's strategy exposes (GetAttrs/ToSelectableFields
  * in pkg/registry/core/{pod,secret,namespace}/strategy.go): metadata.name and metadata.namespace
  * everywhere, plus `type` for secrets, `status.phase` for namespaces, and the pod and event fields below.
+ * An unknown field is refused in the words of the resource's field label conversion: its own ("field
+ * label not supported") where it registers one, runtime.DefaultMetaV1FieldSelectorConversion's otherwise.
  */
 import type { KubeObject } from './kube-object.js';
 import type { ResourceDef } from './resources.js';
@@ -113,7 +115,9 @@ export function parseFieldSelector(def: ResourceDef, input: string): FieldSelect
     const parts = splitTerm(term);
     if (!parts) throw new Error(`invalid selector: '${input}'; can't understand '${term}'`);
     const field = unescape(parts[0]).trim();
-    if (!getterFor(def, field)) throw new Error(`field label not supported: ${field}`);
+    if (!getterFor(def, field)) {
+      throw new Error(def.resource in EXTRA ? `field label not supported: ${field}` : `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
+    }
     selector.push({ field, negate: parts[1] === '!=', value: unescape(parts[2]) });
   }
   return selector;

@@ -71,14 +71,16 @@ export function commonHeaders(): Record<string, string> {
   return { 'Audit-Id': randomUUID(), 'Cache-Control': 'no-cache, private' };
 }
 
-/** Writes a Status with its fields in the Go struct's order (details before code). */
+/** Writes a Status with its fields in the Go struct's order (details before code), and Retry-After when it has one. */
 export function sendStatus(res: ServerResponse, status: Status): void {
   const { kind, apiVersion, metadata, status: outcome, message, reason, details, code } = status;
   const ordered = { kind, apiVersion, metadata, status: outcome, message, reason, details, code } as Status;
   if (ordered.message === undefined) delete ordered.message;
   if (ordered.reason === undefined) delete ordered.reason;
   if (ordered.details === undefined) delete ordered.details;
-  writeStatus(res, ordered, { 'Audit-Id': randomUUID() });
+  // responsewriters.ErrorNegotiated: a Status that says when to retry says it in Retry-After too.
+  const retry = details?.retryAfterSeconds;
+  writeStatus(res, ordered, { 'Audit-Id': randomUUID(), ...(retry ? { 'Retry-After': String(retry) } : {}) });
 }
 
 export function sendJson(res: ServerResponse, code: number, body: Buffer | object): void {

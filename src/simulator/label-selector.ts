@@ -53,7 +53,9 @@ export function parseLabelSelector(input: string): LabelSelector {
   const peek = (): Token | undefined => tokens[pos];
   const fail = (expected: string): never => {
     const t = peek();
-    throw new ParseError(`unable to parse requirement: found '${t ? t.text : 'EOS'}', expected: ${expected}`);
+    // labels/selector.go: the end of the string is the empty literal; parseValues words its '(' without a comma.
+    const separator = expected === "'('" ? '' : ',';
+    throw new ParseError(`unable to parse requirement: found '${t ? t.text : ''}'${separator} expected: ${expected}`);
   };
   const identifier = (): string => {
     const t = peek();
@@ -84,7 +86,7 @@ export function parseLabelSelector(input: string): LabelSelector {
           requirements.push({ key, op: t.text === '>' ? 'gt' : 'lt', values: [value] });
         } else if (t.kind === 'id' && (t.text === 'in' || t.text === 'notin')) {
           pos++;
-          if (peek()?.text !== '(') fail('(');
+          if (peek()?.text !== '(') fail("'('");
           pos++;
           const values: string[] = [];
           while (peek()?.text !== ')') {

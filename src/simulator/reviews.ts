@@ -3,13 +3,15 @@
  * - TokenReview (pkg/registry/authentication/tokenreview/storage.go): the token is checked against the
  *   static token table; a static token is audience-agnostic (authenticator.WrapAudienceAgnosticToken), so
  *   it is valid for the API audiences and status.audiences echoes the intersection with spec.audiences
- *   (or the API audiences when none were asked for); an unknown token gives `status: {user: {}}`.
+ *   (or the API audiences when none were asked for); an unknown token gives `status: {user: {}}` with the
+ *   authenticators' error, as a service-account token's review words it.
  * - SelfSubjectReview (pkg/registry/authentication/selfsubjectreview/rest.go): the caller's identity, what
  *   `kubectl auth whoami` prints.
- * - SubjectAccessReview: answered by the simulator's authorizer (authorizer.ts);
+ * - SubjectAccessReview: validated (access-reviews.ts) and answered by the simulator's authorizer
+ *   (authorizer.ts);
  * - SelfSubjectAccessReview and SelfSubjectRulesReview: the caller's own answers (access-reviews.ts).
  */
-import { serveSelfSubjectAccessReview, serveSelfSubjectRulesReview } from './access-reviews.js';
+import { invalidAccessReview, serveSelfSubjectAccessReview, serveSelfSubjectRulesReview } from './access-reviews.js';
 import { badRequest } from './api-errors.js';
 import { lookupToken, type Identity } from './authn.js';
 import type { ResourceRequest, SimulatorContext } from './context.js';
@@ -34,7 +36,11 @@ function reviewStatus(ctx: SimulatorContext, spec: Obj): Obj {
   const found = lookupToken(ctx.tokens, token);
   const asked = Array.isArray(spec['audiences']) ? spec['audiences'].filter((a): a is string => typeof a === 'string') : [];
   const audiences = asked.length > 0 ? API_AUDIENCES.filter((a) => asked.includes(a)) : API_AUDIENCES;
-  if (!found || audiences.length === 0) return { user: {} };
+  if (!found) return { user: {}, error: 'invalid bearer token' };
+  if (audiences.length === 0) {
+    const list = (xs: string[]): string => `[${xs.map((a) => JSON.stringify(a)).join(' ')}]`;
+    return { user: {}, error: `[invalid bearer token, token audiences ${list(API_AUDIENCES)} is invalid for the target audiences ${list(asked)}]` };
+  }
   const groups = found.groups.includes('system:authenticated') ? found.groups : [...found.groups, 'system:authenticated'];
   return { authenticated: true, user: userInfo({ ...found, groups }), audiences };
 }
@@ -57,7 +63,9 @@ export async function serveReview(ctx: SimulatorContext, r: ResourceRequest): Pr
       return serveSelfSubjectAccessReview(ctx, r, body as Obj);
     case 'selfsubjectrulesreviews':
       return serveSelfSubjectRulesReview(ctx, r, body as Obj);
-    default:
-      return sendJson(r.res, 201, { ...head, spec, status: ctx.authorizer.review(spec) });
+    default: {
+      const refused = invalidAccessReview(spec, false);
+      return refused ? sendStatus(r.res, refused) : sendJson(r.res, 201, { ...head, spec, status: ctx.authorizer.review(spec) });
+    }
   }
 }

@@ -1,8 +1,8 @@
 /**
- * The simulator's request chain, in one place: authenticate → record → classify (RequestInfo) →
- * authorize → non-resource or resource → scope and verb checks → negotiate → handler. Upgrades (pods/exec,
- * pods/portforward) go through the same authentication and a pod lookup before the exec or port-forward
- * server takes the socket.
+ * The simulator's request chain, in one place: authenticate → record → classify (RequestInfo) → priority
+ * and fairness (flow-control.ts) → authorize → non-resource or resource → scope and verb checks →
+ * negotiate → handler. Upgrades (pods/exec, pods/portforward) go through the same authentication and a
+ * pod lookup before the exec or port-forward server takes the socket.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -16,6 +16,7 @@ import type { ResourceRequest, SimulatorContext } from './context.js';
 import { serveDelete, serveDeleteCollection } from './delete-handlers.js';
 import { serveNonResource } from './discovery.js';
 import type { ExecServer } from './exec.js';
+import { writeTooManyRequests, type FlowControl } from './flow-control.js';
 import type { PortForwardServer } from './port-forward.js';
 import { sendStatus } from './http-io.js';
 import { serveList } from './list-handler.js';
@@ -35,6 +36,7 @@ export interface RouterDeps extends SimulatorContext {
   recordHeaders: boolean;
   exec: ExecServer;
   portForward: PortForwardServer;
+  flowControl: FlowControl;
 }
 
 const PLAIN_JSON: Representation = { encoding: 'json', as: 'object', mediaType: 'application/json' };
@@ -80,8 +82,21 @@ function authorizeResource(deps: RouterDeps, identity: Identity, info: RequestIn
   return deps.authorizer.authorizeResource(identity, attrs).allowed ? undefined : forbidden(identity, attrs);
 }
 
+/** The authorization filter's refusal of a path (details empty, as responsewriters.Forbidden writes them). */
 function nonResourceForbidden(user: string, verb: string, path: string): Status {
-  return failureStatus(403, 'Forbidden', `forbidden: User ${JSON.stringify(user)} cannot ${verb} path ${JSON.stringify(path)}`);
+  const status = failureStatus(403, 'Forbidden', `forbidden: User ${JSON.stringify(user)} cannot ${verb} path ${JSON.stringify(path)}`);
+  status.details = {};
+  return status;
+}
+
+/**
+ * A path nobody serves: go-restful's JSON 404 under /api/ (the core group's web service), the mux's plain
+ * "404 page not found" elsewhere (unknown groups included).
+ */
+function notFoundPath(res: ServerResponse, path: string): void {
+  if (path.startsWith('/api/')) return sendStatus(res, resourceNotFound());
+  res.writeHead(404, { 'Cache-Control': 'no-cache, private', 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+  res.end('404 page not found\n');
 }
 
 export function createRouter(deps: RouterDeps): {
@@ -123,6 +138,9 @@ export function createRouter(deps: RouterDeps): {
     });
     if (!who.ok) return sendStatus(res, who.status);
     const { identity } = who;
+    const seat = deps.flowControl.admit(identity.user, info.verb === 'watch');
+    if (!seat) return writeTooManyRequests(res);
+    res.once('close', seat);
     if (!info.isResourceRequest) {
       const verb = (req.method ?? 'GET').toLowerCase();
       const decision = deps.authorizer.authorizeNonResource(identity, verb === 'head' ? 'get' : verb, url.pathname);
@@ -139,7 +157,7 @@ export function createRouter(deps: RouterDeps): {
       return;
     }
     if (!info.isResourceRequest) {
-      if (!serveNonResource(req, res, { watchList: deps.watchList, profile: deps.profile })) sendStatus(res, resourceNotFound());
+      if (!serveNonResource(req, res, { watchList: deps.watchList, profile: deps.profile })) notFoundPath(res, url.pathname);
       return;
     }
     const def = resolveDef(info);

@@ -16,6 +16,7 @@ import { pino, type Logger } from 'pino';
 import type { TokenTable } from './authn.js';
 import { createSimulatorAuthorizer, type AccessRule } from './authorizer.js';
 import { createExecServer } from './exec.js';
+import { createFlowControl } from './flow-control.js';
 import { createPodPorts } from './pod-ports.js';
 import { createPortForwardServer } from './port-forward.js';
 import { FRONT_PROXY_DEFAULTS, type FrontProxy, type FrontProxyOptions } from './front-proxy.js';
@@ -50,7 +51,13 @@ export interface SimulatorOptions {
   /** How long an ended LIST's modeled memory stays counted, decaying (memory-model.ts); default 1 s. */
   gcHoldMs?: number;
   restartDelayMs?: number;
+  /**
+   * Whether streaming lists are served (default true). False models a 1.32 apiserver on an etcd without
+   * progress notifications: HTTP 200 and one ERROR event (watch-list-support.ts).
+   */
   watchList?: boolean;
+  /** The WatchList feature gate (default on, as in 1.32); off, as a 1.33 apiserver ships, refuses with 422. */
+  watchListFeatureGate?: boolean;
   bookmarkIntervalMs?: number;
   /** The kube-apiserver release to present (version-profile.ts); default 1.32. */
   version?: SimulatorVersion;
@@ -70,6 +77,13 @@ export interface Simulator {
     requests(): ReadonlyArray<SeenRequest>;
   };
   compact(): void;
+  /**
+   * Restarts the simulated apiserver at once, like `kill` without an OOM: connections are dropped, the
+   * store survives, the watch cache starts over. Resolves when it listens again.
+   */
+  restart(): Promise<void>;
+  /** Sends the user's requests to a priority level without seats (flow-control.ts). */
+  rejectRequestsOf(user: string): void;
 }
 
 const COMPACTION_INTERVAL_MS = 5 * 60 * 1000;
@@ -77,8 +91,10 @@ const COMPACTION_INTERVAL_MS = 5 * 60 * 1000;
 export function createSimulator(opts: SimulatorOptions): Simulator {
   const now = opts.now ?? Date.now;
   const logger = opts.logger ?? pino({ enabled: false });
-  const store = createStore();
+  const store = createStore({ now });
   seedStore(store, opts.seed, now());
+  // The watch cache starts with the process: events before it (the seed) cannot be watched from.
+  store.restartWatchWindow();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let bound: { port: number; host: string } | undefined;
@@ -96,9 +112,10 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     },
   });
   const profile = versionProfile(opts.version);
-  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchList ?? true, profile });
+  const metrics = createSimulatorMetrics({ store, memory, watchList: opts.watchListFeatureGate ?? true, profile });
   const requestLog = createRequestLog();
   const exec = createExecServer();
+  const flowControl = createFlowControl();
   const podPorts = createPodPorts();
   const portForward = createPortForwardServer({ ports: podPorts });
   const fp = opts.frontProxy;
@@ -115,6 +132,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     memory,
     now,
     watchList: opts.watchList ?? true,
+    watchListGate: opts.watchListFeatureGate ?? true,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     tokens: opts.tokens ?? {},
     clientCa: new X509Certificate(opts.tls.clientCaPem),
@@ -128,6 +146,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     recordHeaders: opts.recordHeaders ?? false,
     exec,
     portForward,
+    flowControl,
   });
 
   const startServer = (port: number, host: string): Promise<number> => {
@@ -221,5 +240,16 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       requests: () => requestLog.list(),
     },
     compact: () => store.compact(),
+    async restart() {
+      if (!bound || closed) throw new Error('simulator is not listening');
+      const dying = server;
+      server = undefined;
+      destroySockets();
+      memory.reset();
+      store.restartWatchWindow();
+      if (dying) await new Promise<void>((resolve) => dying.close(() => resolve()));
+      await startServer(bound.port, bound.host);
+    },
+    rejectRequestsOf: (user) => flowControl.rejectRequestsOf(user),
   };
 }

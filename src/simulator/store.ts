@@ -1,10 +1,12 @@
 /**
  * The simulator's etcd: one global revision counter, a history of versions per key (so reads at an older
- * revision work until compaction, like etcd's MVCC), a per-resource event log that watches replay from, and
+ * revision work until compaction, like etcd's MVCC), a per-resource window of events that watches replay
+ * from (the watch cache's, event-window.ts: compaction leaves it alone, a restart starts it over), and
  * synchronous change notification. Keys sort like etcd keys under /registry/<resource>/: `<ns>/<name>` for
  * namespaced objects, `<name>` otherwise. Each version keeps its cached JSON encoding.
  */
 import { encodeItem } from './encoding.js';
+import { createEventWindow, type EventWindow } from './event-window.js';
 import type { KubeObject } from './kube-object.js';
 import type { ResourceDef } from './resources.js';
 
@@ -33,7 +35,7 @@ interface Table {
   chains: Map<string, StoredVersion[]>;
   /** Sorted keys that have a chain (live or with history). */
   keys: string[];
-  events: StoreEvent[];
+  events: EventWindow<StoreEvent>;
   listeners: Set<StoreListener>;
   live: number;
   liveBytes: number;
@@ -42,8 +44,8 @@ interface Table {
 export interface Store {
   currentRv(): number;
   compactedRv(): number;
-  /** The oldest revision a watch may start from (compaction, or the watch cache's restart). */
-  watchFloorRv(): number;
+  /** The oldest revision a watch of `def` may start from (the watch cache's start, or its oldest event). */
+  watchFloorRv(def?: ResourceDef): number;
   /** Drops history up to `rv` (default: the current revision), like an etcd compaction. */
   compact(rv?: number): void;
   /** Forgets the watch history, as a restarted apiserver's new watch cache does. */
@@ -85,7 +87,8 @@ function versionAt(chain: StoredVersion[], atRv: number): StoredVersion | undefi
   return undefined;
 }
 
-export function createStore(): Store {
+export function createStore(opts: { now?: () => number } = {}): Store {
+  const now = opts.now ?? Date.now;
   const tables = new Map<string, Table>();
   let rv = 1;
   let compacted = 0;
@@ -96,14 +99,14 @@ export function createStore(): Store {
     const id = `${def.group}/${def.resource}`;
     let t = tables.get(id);
     if (!t) {
-      t = { chains: new Map(), keys: [], events: [], listeners: new Set(), live: 0, liveBytes: 0 };
+      t = { chains: new Map(), keys: [], events: createEventWindow({ floorRv: watchFloor, now }), listeners: new Set(), live: 0, liveBytes: 0 };
       tables.set(id, t);
     }
     return t;
   };
 
   const record = (t: Table, event: StoreEvent): void => {
-    t.events.push(event);
+    t.events.push(event, event.version.rv);
     for (const listener of [...t.listeners]) listener(event);
     for (const w of waiters) {
       if (rv >= w.rv) {
@@ -123,7 +126,7 @@ export function createStore(): Store {
   return {
     currentRv: () => rv,
     compactedRv: () => compacted,
-    watchFloorRv: () => Math.max(compacted, watchFloor),
+    watchFloorRv: (def) => (def ? table(def).events.floor() : watchFloor),
     compact(to = rv) {
       if (to <= compacted) return;
       compacted = Math.min(to, rv);
@@ -140,12 +143,11 @@ export function createStore(): Store {
           }
         }
         if (dropped) t.keys = t.keys.filter((k) => t.chains.has(k));
-        const firstKept = t.events.findIndex((e) => e.version.rv > compacted);
-        t.events = firstKept < 0 ? [] : t.events.slice(firstKept);
       }
     },
     restartWatchWindow() {
       watchFloor = rv;
+      for (const t of tables.values()) t.events.reset(rv);
     },
     get(def, key) {
       const chain = table(def).chains.get(key);
@@ -193,16 +195,7 @@ export function createStore(): Store {
       return tombstone;
     },
     eventsSince(def, since) {
-      if (since < Math.max(compacted, watchFloor)) return undefined;
-      const events = table(def).events;
-      let lo = 0;
-      let hi = events.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (events[mid]!.version.rv <= since) lo = mid + 1;
-        else hi = mid;
-      }
-      return events.slice(lo);
+      return table(def).events.since(since);
     },
     subscribe(def, listener) {
       const t = table(def);

@@ -58,7 +58,7 @@ describe('authentication, reviews and negotiation', { timeout: 60_000 }, () => {
     assert.deepEqual([last.user, last.extra], ['alice', { scopes: ['read'] }]);
   });
 
-  it('reviews tokens against the token table (TokenReview)', async () => {
+  it('reviews static tokens of the token table, uid included (TokenReview)', async () => {
     const review = async (spec: Record<string, unknown>): Promise<{ status: number; body: Review }> => {
       const r = await fetchSim(t, '/apis/authentication.k8s.io/v1/tokenreviews', { method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec } });
       return { status: r.status, body: r.json as Review };
@@ -72,9 +72,7 @@ describe('authentication, reviews and negotiation', { timeout: 60_000 }, () => {
       user: { username: 'jane', uid: 'uid-jane', groups: ['developers', 'system:authenticated'] },
       audiences: ['https://kubernetes.default.svc.cluster.local'],
     });
-    assert.deepEqual((await review({ token: 'wrong' })).body.status, { user: {} });
-    assert.deepEqual((await review({ token: 'tok-bot', audiences: ['https://elsewhere'] })).body.status, { user: {} }, 'audience mismatch');
-    assert.equal((await review({})).status, 400);
+    // Unknown tokens, audiences and a missing token are held to a real apiserver by test/contract/reviews.contract.ts.
   });
 
   it('answers SelfSubjectReview with the caller identity (kubectl auth whoami)', async () => {

@@ -1,5 +1,6 @@
 /**
- * Discovery, /version, health, OpenAPI v3 and Table output, through a small HTTPS server of the test's own:
+ * Discovery as kubectl uses it (the documents themselves are held to a real apiserver's by
+ * test/contract/discovery.contract.ts), /version, health, OpenAPI v3 and Table output, through a small HTTPS server of the test's own:
  * non-resource paths go to serveNonResource; a stub collection endpoint answers LISTs (as a Table when asked)
  * and echoes creates, so real kubectl (`version`, `api-resources`, `get`, `create -f`) can run against it.
  */
@@ -98,7 +99,6 @@ function get(path: string, headers: Record<string, string> = {}): Promise<Reply>
     }).on('error', reject).end();
   });
 }
-const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
 
 describe('discovery and /version with real kubectl', () => {
   it('kubectl version reports a 1.32 server', async () => {
@@ -119,42 +119,6 @@ describe('discovery and /version with real kubectl', () => {
     assert.deepEqual(rows.get('pods'), ['pods', 'po', 'v1', 'true', 'Pod', 'create,delete,deletecollection,get,list,patch,update,watch', 'all']);
     assert.deepEqual(rows.get('deployments')?.slice(0, 5), ['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
     assert.ok(!h.seen.some((r) => /^GET \/(api\/v1|apis\/[^?]+)\?/.test(r)), `no per-group requests: ${h.seen.join(', ')}`);
-  });
-
-  it('serves aggregated v2 documents by Accept, with subresources and an ETag', async () => {
-    const core = await get('/api', { Accept: AGGREGATED });
-    assert.equal(core.headers['content-type'], 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
-    const doc = JSON.parse(core.body);
-    assert.equal(doc.kind, 'APIGroupDiscoveryList');
-    assert.equal(doc.apiVersion, 'apidiscovery.k8s.io/v2');
-    const pods = doc.items[0].versions[0].resources.find((r: { resource: string }) => r.resource === 'pods');
-    assert.deepEqual(pods.subresources.map((s: { subresource: string; responseKind: { kind: string } }) => `${s.subresource}:${s.responseKind.kind}`), ['log:Pod', 'exec:PodExecOptions', 'portforward:PodPortForwardOptions', 'status:Pod']);
-    assert.equal(pods.scope, 'Namespaced');
-    const apis = JSON.parse((await get('/apis', { Accept: AGGREGATED })).body);
-    assert.deepEqual(apis.items.map((g: { metadata: { name: string } }) => g.metadata.name), ['apps', 'events.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io']);
-    const again = await get('/api', { Accept: AGGREGATED, 'If-None-Match': String(core.headers.etag) });
-    assert.equal(again.status, 304);
-  });
-
-  it('serves the legacy documents for a plain JSON Accept', async () => {
-    const versions = JSON.parse((await get('/api', { Accept: 'application/json' })).body);
-    assert.equal(versions.kind, 'APIVersions');
-    assert.deepEqual(versions.versions, ['v1']);
-    const v1 = JSON.parse((await get('/api/v1')).body);
-    assert.equal(v1.kind, 'APIResourceList');
-    assert.equal(v1.apiVersion, undefined);
-    const byName = new Map(v1.resources.map((r: { name: string }) => [r.name, r]));
-    assert.deepEqual(byName.get('pods/exec'), { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] });
-    assert.deepEqual(byName.get('pods/log'), { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
-    assert.equal((byName.get('pods') as { storageVersionHash: string }).storageVersionHash, 'xPOwRZ+Yhw8=');
-    const groups = JSON.parse((await get('/apis', { Accept: 'application/json' })).body);
-    assert.deepEqual(groups.groups[0], { name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } });
-    const apps = JSON.parse((await get('/apis/apps/v1')).body);
-    assert.equal(apps.apiVersion, 'v1');
-    assert.equal(apps.groupVersion, 'apps/v1');
-    assert.equal(JSON.parse((await get('/apis/apps')).body).kind, 'APIGroup');
-    assert.equal((await get('/apis/batch/v1')).status, 404);
-    assert.equal((await get('/api', { Accept: 'application/vnd.kubernetes.protobuf' })).status, 406);
   });
 
   it('answers health checks like healthz.go', async () => {

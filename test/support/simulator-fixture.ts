@@ -90,7 +90,7 @@ export function fetchSim(t: Pick<TestSimulator, 'port' | 'caPem' | 'admin'>, pat
 
 export interface WatchEvent {
   type: string;
-  object: { kind?: string; apiVersion?: string; metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> }; [key: string]: unknown };
+  object: { kind?: string; apiVersion?: string; metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: unknown };
 }
 
 export interface WatchStream {
