@@ -11,26 +11,6 @@ import { bytesFlag, CliError, intFlag, parseFlags } from './args.js';
 import { connectKubeconfig } from './calibrate-client.js';
 import { runCalibration, type CalibrationResult, type Mode } from './calibrate-run.js';
 
-export const CALIBRATE_HELP = `Usage: listgate calibrate --kubeconfig FILE [--resource secrets] [--namespace NS] [--samples N]
-                         [--max-concurrency N] [--budget BYTES] [--settle DURATION] [--interval DURATION] [-o json]
-
-Measures how much memory the apiserver holds per byte of a LIST response, by where the LIST is read from
-(etcd, the watch cache, one page of a paginated list), at rising concurrency (1, 2, 4 … identical LISTs
-held open at once) while sampling its /metrics, and prints the factors to put in the configuration.
-It loads the apiserver: run it against a test cluster or in a quiet hour (docs/estimator.md).
-
-Flags:
-  --kubeconfig FILE      how to reach the apiserver (its user needs list on the resource and get on /metrics)
-  --resource R           what to list: secrets (default), configmaps, deployments.apps …
-  --namespace NS         list one namespace instead of all
-  --samples N            /metrics samples per baseline and per held step (default 5)
-  --max-concurrency N    the highest N (default 4: N = 1, 2, 4)
-  --budget BYTES         skip steps expected to hold more than this (N × response × 5; default 2Gi)
-  --settle DURATION      wait before each step for the garbage collector (default 5s)
-  --interval DURATION    between /metrics samples (default 1s)
-  -o json                every measurement as JSON instead of the YAML snippet
-`;
-
 const MODE_WORDS: Record<Mode, string> = {
   etcd: 'from etcd',
   consistent: 'consistent read (resourceVersion unset)',
@@ -72,7 +52,6 @@ function durationFlag(name: string, value: unknown, fallback: number): number {
 
 export async function runCalibrate(argv: string[]): Promise<void> {
   const { values } = parseFlags('calibrate', argv, {
-    help: { type: 'boolean', short: 'h' },
     kubeconfig: { type: 'string' },
     resource: { type: 'string' },
     namespace: { type: 'string' },
@@ -83,7 +62,6 @@ export async function runCalibrate(argv: string[]): Promise<void> {
     interval: { type: 'string' },
     output: { type: 'string', short: 'o' },
   });
-  if (values.help) return void process.stdout.write(CALIBRATE_HELP);
   if (typeof values.kubeconfig !== 'string') throw new CliError("listgate calibrate: --kubeconfig FILE is required (see 'listgate calibrate --help')");
   const output = values.output ?? 'yaml';
   if (output !== 'yaml' && output !== 'json') throw new CliError(`listgate calibrate: -o must be yaml or json, got "${String(output)}"`);

@@ -13,26 +13,8 @@ import { DEMO_TOKEN_USER, startDemoStack } from './demo-stack.js';
 import { untilSignal } from './lifecycle.js';
 import { SIMULATE_DATA_FLAGS, simulateSettings } from './simulate.js';
 
-export const DEMO_HELP = `Usage: listgate demo [flags]
-
-Starts the apiserver simulator and the gateway in front of it on loopback, writes kubeconfigs, and runs
-until interrupted.
-
-Flags:
-  --dir DIR              where to write kubeconfig, token.kubeconfig, upstream.kubeconfig, listgate.yaml
-                         and pki/ (default .demo)
-  --port P               gateway port (default 8443; 0 picks a free one)
-  --upstream-port P      simulator port (default 6443; 0 picks a free one)
-  --ops-port P           gateway health/metrics port (default 8081; 0 picks a free one)
-  --log-level LEVEL      gateway log level (default info)
-  --json-logs            JSON log lines instead of pretty ones
-  Data flags as for 'listgate simulate' (--secrets, --secret-size, --namespaces, --configmaps, --pods,
-  --oom-limit, --watch-list); defaults: 200 secrets of 256Ki over 4 namespaces, OOM limit 2Gi.
-`;
-
 export async function runDemo(argv: string[]): Promise<void> {
   const { values } = parseFlags('demo', argv, {
-    help: { type: 'boolean', short: 'h' },
     dir: { type: 'string' },
     port: { type: 'string' },
     'upstream-port': { type: 'string' },
@@ -41,10 +23,6 @@ export async function runDemo(argv: string[]): Promise<void> {
     'json-logs': { type: 'boolean' },
     ...SIMULATE_DATA_FLAGS,
   });
-  if (values.help) {
-    process.stdout.write(DEMO_HELP);
-    return;
-  }
   const settings = simulateSettings('demo', values, {
     seed: { secrets: 200, secretSize: 256 * 1024, namespaces: 4, configmaps: 20, pods: 5 },
     oomLimitBytes: 2 * 1024 ** 3,
