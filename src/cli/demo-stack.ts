@@ -128,7 +128,8 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
   await writeFile(configPath, `# listgate demo configuration (written by 'listgate demo')\n${stringify(configDoc)}`);
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gateway = await startGateway({ config: await loadConfigFile(configPath), configPath, logger: opts.logger.child({ component: 'gateway' }) });
+    // The gateway's own parts bind their `component` (estimator, admission) on this logger: it binds none itself.
+    gateway = await startGateway({ config: await loadConfigFile(configPath), configPath, logger: opts.logger });
   } catch (err) {
     await sim.close();
     throw err;
