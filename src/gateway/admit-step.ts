@@ -113,6 +113,7 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
         method: ctx.method,
         url: ctx.url,
         estimate: ctx.estimate,
+        client: ctx.classification.client,
         ...(estimator && ctx.estimate.class === 'list' ? { pageBytes } : {}),
         signal: () => client.signal,
       });
