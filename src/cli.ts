@@ -1,67 +1,72 @@
 #!/usr/bin/env node
 /**
- * The `listgate` command: one binary, one subcommand per job.
+ * The `listgate` command: one binary, one subcommand per job. A subcommand's module (and through it the
+ * gateway, the simulator, the Kubernetes client) is imported only when that subcommand runs; `--help`
+ * prints its usage without importing it.
  */
-import { CliError, parseFlags } from './cli/args.js';
-import { CALIBRATE_HELP, runCalibrate } from './cli/calibrate.js';
-import { CERTS_HELP, runCerts } from './cli/certs.js';
-import { CHECK_CONFIG_HELP, runCheckConfig } from './cli/check-config.js';
-import { DEMO_HELP, runDemo } from './cli/demo.js';
-import { ESTIMATE_HELP, runEstimate } from './cli/estimate.js';
-import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
-import { runGateway } from './main.js';
+import { CliError } from './cli/args.js';
+import {
+  CALIBRATE_HELP,
+  CERTS_CLIENT_HELP,
+  CERTS_HELP,
+  CERTS_INIT_HELP,
+  CHECK_CONFIG_HELP,
+  DEMO_HELP,
+  ESTIMATE_HELP,
+  HELP,
+  SERVE_HELP,
+  SIMULATE_HELP,
+} from './cli/usage.js';
 
-const SERVE_HELP = `Usage: listgate serve --config FILE
-
-Runs the gateway with the configuration in FILE (YAML).
-`;
-
-const HELP = `listgate — an authenticating gateway that keeps LIST storms from killing kube-apiserver
-
-Usage: listgate <command> [flags]
-
-Commands:
-  serve         run the gateway (listgate serve --config FILE)
-  check-config  validate a configuration file without starting (listgate check-config FILE)
-  estimate      what a request would cost the apiserver, and why (listgate estimate --config FILE PATH?QUERY)
-  calibrate     measure the apiserver's memory per LIST response byte (listgate calibrate --kubeconfig FILE)
-  demo          run the simulator and the gateway in front of it on loopback, with kubeconfigs (npm start)
-  simulate      run the kube-apiserver simulator alone
-  certs         create a development PKI and client certificates (certs init, certs client)
-
-Run 'listgate <command> --help' for the flags of a command.
-`;
-
-async function runServe(argv: string[]): Promise<void> {
-  const { values } = parseFlags('serve', argv, { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
-  if (values.help) {
-    process.stdout.write(SERVE_HELP);
-    return;
-  }
-  if (typeof values.config !== 'string') throw new CliError("listgate serve: --config FILE is required (see 'listgate serve --help')");
-  await runGateway({ configPath: values.config });
+interface Command {
+  /** The usage `--help` prints; `argv` is what follows the command's name (certs has subcommands). */
+  usage(argv: readonly string[]): string;
+  run(argv: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
-  serve: { run: runServe, help: SERVE_HELP },
-  demo: { run: runDemo, help: DEMO_HELP },
-  simulate: { run: runSimulate, help: SIMULATE_HELP },
-  certs: { run: runCerts, help: CERTS_HELP },
-  'check-config': { run: runCheckConfig, help: CHECK_CONFIG_HELP },
-  estimate: { run: runEstimate, help: ESTIMATE_HELP },
-  calibrate: { run: runCalibrate, help: CALIBRATE_HELP },
+const fixed = (text: string) => () => text;
+
+const COMMANDS: Record<string, Command> = {
+  serve: { usage: fixed(SERVE_HELP), run: async (argv) => (await import('./cli/serve.js')).runServe(argv) },
+  demo: { usage: fixed(DEMO_HELP), run: async (argv) => (await import('./cli/demo.js')).runDemo(argv) },
+  simulate: { usage: fixed(SIMULATE_HELP), run: async (argv) => (await import('./cli/simulate.js')).runSimulate(argv) },
+  certs: {
+    usage: ([sub]) => (sub === 'init' ? CERTS_INIT_HELP : sub === 'client' ? CERTS_CLIENT_HELP : CERTS_HELP),
+    run: async (argv) => (await import('./cli/certs.js')).runCerts(argv),
+  },
+  'check-config': { usage: fixed(CHECK_CONFIG_HELP), run: async (argv) => (await import('./cli/check-config.js')).runCheckConfig(argv) },
+  estimate: { usage: fixed(ESTIMATE_HELP), run: async (argv) => (await import('./cli/estimate.js')).runEstimate(argv) },
+  calibrate: { usage: fixed(CALIBRATE_HELP), run: async (argv) => (await import('./cli/calibrate.js')).runCalibrate(argv) },
 };
+
+/** `--help` or `-h` anywhere before a `--` that ends the flags. */
+function asksHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
 
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h') {
     process.stdout.write(HELP);
     return name === undefined ? 2 : 0;
+  }
+  if (name === 'help') {
+    const [topic, ...more] = rest;
+    process.stdout.write(topic !== undefined && COMMANDS[topic] ? COMMANDS[topic].usage(more) : HELP);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {
     process.stderr.write(`listgate: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;
+  }
+  if (asksHelp(rest)) {
+    process.stdout.write(command.usage(rest));
+    return 0;
   }
   try {
     await command.run(rest);

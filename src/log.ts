@@ -1,6 +1,6 @@
 /**
  * The process logger: pino JSON to stdout, with credentials redacted wherever they might be logged.
- * `pretty` (the demo only) renders human-readable lines through pino-pretty.
+ * The demo gives it a destination that renders each line for a terminal (src/cli/demo-log.ts).
  */
 import { pino, type Logger } from 'pino';
 
@@ -15,16 +15,41 @@ export const REDACT_PATHS = [
 
 export interface LoggerOptions {
   level?: string;
-  pretty?: boolean;
   name?: string;
-  /** Where JSON lines go (tests pass a stream to parse records); stdout by default. */
+  /** Where JSON lines go (tests pass a stream to parse records, the demo a pretty printer); stdout by default. */
   destination?: NodeJS.WritableStream;
 }
 
-export function createLogger(opts: LoggerOptions = {}): Logger {
-  const base = { level: opts.level ?? 'info', name: opts.name ?? 'listgate', redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } };
-  if (opts.pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } });
+/** Codes of the network's expected failures: a peer that resets, refuses, goes away or does not answer. */
+const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** A system error of a socket (Node sets `syscall` on those), or one wrapping such an error. */
+function isConnectionError(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, syscall } = e as { code?: unknown; syscall?: unknown };
+    if (typeof syscall === 'string' || (typeof code === 'string' && CONNECTION_CODES.has(code))) return true;
   }
+  return false;
+}
+
+/**
+ * pino's error serializer, less the stack of a connection error: where a peer reset or refused a
+ * connection is an expected event, and its stack (Node's socket internals) says nothing the message
+ * and code do not. Every other error keeps its stack.
+ */
+function serializeError(err: Error): Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  if (!isConnectionError(err)) return serialized;
+  const { stack: _stack, ...rest } = serialized;
+  return rest;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const base = {
+    level: opts.level ?? 'info',
+    name: opts.name ?? 'listgate',
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    serializers: { err: serializeError },
+  };
   return opts.destination ? pino(base, opts.destination) : pino(base);
 }

@@ -8,9 +8,9 @@ import { loadConfigFile } from './config/config.js';
 import { createLogger } from './log.js';
 import { startGateway } from './serve.js';
 
-export async function runGateway(opts: { configPath: string; pretty?: boolean }): Promise<void> {
+export async function runGateway(opts: { configPath: string }): Promise<void> {
   const config = await loadConfigFile(opts.configPath);
-  const logger = createLogger({ level: config.logging.level, pretty: opts.pretty ?? false });
+  const logger = createLogger({ level: config.logging.level });
   const gateway = await startGateway({ config, logger, configPath: opts.configPath });
   logger.info({ port: gateway.port, opsPort: gateway.opsPort, upstream: config.upstream.server }, 'listgate serving');
   const signal = await untilSignal();

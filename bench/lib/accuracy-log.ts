@@ -41,10 +41,11 @@ export async function readListSamples(logFile: string): Promise<ListSample[]> {
     const observed = Number(line.observedResponseBytes);
     if (!(estimated > 0) || !(observed > 0)) continue;
     const start = received.get(line.requestId);
+    const target = (line.target ?? {}) as Record<string, unknown>;
     const headers = (start?.headers ?? {}) as Record<string, unknown>;
     samples.push({
       time: Number(line.time),
-      url: String(start?.url ?? `${String(line.resource)} ${String(line.namespace ?? '')}`),
+      url: String(start?.url ?? `${String(target.resource)} ${String(target.namespace ?? '')}`),
       representation: representationOf(headers.accept),
       estimated,
       observed,

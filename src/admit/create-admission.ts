@@ -10,6 +10,7 @@
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ClientKind } from '../k8s/client-kind.js';
 import { formatBytes } from '../k8s/quantity.js';
 import type { UpstreamRequester } from '../estimate/upstream-fetch.js';
 import { createUpstreamFetch } from '../estimate/upstream-fetch.js';
@@ -39,6 +40,8 @@ export interface AdmissionQuery {
     readonly marginBytes?: number;
     readonly confidence?: 'high' | 'medium' | 'low';
   };
+  /** Who sent the request (from its User-Agent): hints are written for it; `other` when unknown. */
+  readonly client?: ClientKind;
   /** Prices a first page of `limit` objects of this LIST, for the pagination hint (the estimator's view). */
   readonly pageBytes?: PageEstimate;
   /**
@@ -165,7 +168,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     if (q.estimate.class !== 'list' || q.estimate.estimatedBytes < settings.warningBytes) return undefined;
     const view = b.level(level);
     const limit = fittingLimit(q.estimate, view ? view.maxCeilingBytes / 4 : settings.warningBytes, q.pageBytes);
-    return largeListWarning({ estimate: q.estimate, resource: q.target.resource, streaming: streaming.supported(), limit });
+    return largeListWarning({ estimate: q.estimate, resource: q.target.resource, client: q.client ?? 'other', streaming: streaming.supported(), limit });
   };
 
   return {
@@ -193,6 +196,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           const rejection = buildRejection({
             reason,
             retryAfterSeconds,
+            client: q.client ?? 'other',
             estimate: q.estimate,
             target: q.target,
             level: view,
@@ -227,6 +231,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         budgetBytes: b.configuredBudget(),
         effectiveBudgetBytes: b.effectiveBudget(),
         streaming: streaming.supported(),
+        client: q.client ?? 'other',
         ...(q.pageBytes ? { pageBytes: q.pageBytes } : {}),
       });
       return { ...placement, decision: 'rejected', reason: outcome.reason, rejection, waitedMs: outcome.waitedMs };

@@ -1,7 +1,9 @@
 /**
  * How many bytes a priority level can take right now, from the usage of every level. With E the
  * effective budget:
- *   - the whole budget is never exceeded: Σ (in use + held back + held over) over all levels ≤ E;
+ *   - nothing is given past the whole budget: a level may take at most E − Σ (in use + held back + held
+ *     over) over all levels, which is negative (nothing) while leases granted before E was lowered still
+ *     exceed it;
  *   - every other level's unused guarantee stays available to it: share × E − its usage is reserved;
  *   - a level never holds more than its ceiling: min(limit, share + pool) × E.
  * "Held back" is capacity promised to clients returning at their Retry-After time (retry-calendar.ts);

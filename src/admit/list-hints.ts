@@ -1,11 +1,18 @@
 /**
- * What to tell a client whose LIST is expensive: a streaming list (a watch with sendInitialEvents=true,
- * KEP-3157), offered only when the upstream serves it (1.33 ships with the WatchList gate off and answers
- * 422), otherwise pagination with a `limit` whose pages would fit. The `Warning` header carries it in
- * the apiserver's form, `299 - "text"` (RFC 7234 §5.5; client-go prints these, kubectl shows them).
- * Pure.
+ * What to tell a client whose LIST is expensive, in the words of the client that sent it
+ * (src/k8s/client-kind.ts):
+ *   - kubectl: a smaller `--chunk-size` (`kubectl get` pages by default, 500 objects a page; `get --raw`
+ *     does not page at all, so its path needs a `limit`);
+ *   - a client-go program (controllers, informers): when the upstream serves streaming lists, the
+ *     WatchListClient feature (its informers then list with a streaming watch, KEP-3157), else the pager;
+ *   - anyone else: pagination with a `limit` whose pages would fit; a streaming list as the further way
+ *     when the upstream serves them.
+ * A streaming list is offered only when the upstream serves it (1.33 ships with the WatchList gate off and
+ * answers 422). The `Warning` header carries the first way in the apiserver's form, `299 - "text"`
+ * (RFC 7234 §5.5; client-go prints these, kubectl shows them). Pure.
  */
 import { formatBytes } from '../k8s/quantity.js';
+import type { ClientKind } from '../k8s/client-kind.js';
 
 export interface HintEstimate {
   readonly estimatedBytes: number;
@@ -13,7 +20,11 @@ export interface HintEstimate {
 }
 
 export const STREAMING_HINT =
-  'use a streaming list instead: a watch with sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true (client-go informers: the WatchListClient feature)';
+  'use a streaming list instead: a watch with sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true';
+
+/** client-go reads its feature gates from KUBE_FEATURE_<name> environment variables (client-go 1.30+). */
+export const WATCH_LIST_CLIENT_HINT =
+  "stream the informers' initial lists instead: run the program with the environment variable KUBE_FEATURE_WatchListClient=true (client-go 1.30 or later: its reflector then lists with a watch with sendInitialEvents=true)";
 
 /** Keeps what goes into messages and headers to characters a resource or level name may have. */
 export function safeName(text: string): string {
@@ -50,13 +61,38 @@ export function fittingLimit(estimate: HintEstimate, targetBytes: number, pageBy
   return roundDown(limit);
 }
 
-export function paginationHint(limit: number): string {
-  return `paginate with limit=${limit} and follow metadata.continue (kubectl --chunk-size=${limit}, client-go pager PageSize)`;
+export function kubectlHint(limit: number): string {
+  return `list in smaller pages: kubectl get --chunk-size=${limit} (kubectl get pages by default, 500 objects a page; kubectl get --raw does not page: add ?limit=${limit} to its path and follow metadata.continue)`;
 }
 
-/** The one hint the Warning header carries: stream when the upstream can, otherwise paginate. */
-export function listHint(opts: { streaming: boolean; limit: number }): string {
-  return opts.streaming ? STREAMING_HINT : paginationHint(opts.limit);
+export function paginationHint(limit: number, client: ClientKind = 'other'): string {
+  const how = client === 'client-go' ? ' (client-go: a tools/pager ListPager with PageSize)' : '';
+  return `paginate with limit=${limit} and follow metadata.continue${how}`;
+}
+
+export interface HintContext {
+  readonly client: ClientKind;
+  /** The upstream serves streaming lists. */
+  readonly streaming: boolean;
+  /** A page size that fits (fittingLimit). */
+  readonly limit: number;
+}
+
+/** Every way this client could list the collection within the budget, the one to try first first. */
+export function listWays(c: HintContext): string[] {
+  switch (c.client) {
+    case 'kubectl':
+      return [kubectlHint(c.limit)];
+    case 'client-go':
+      return c.streaming ? [WATCH_LIST_CLIENT_HINT, paginationHint(c.limit, 'client-go')] : [paginationHint(c.limit, 'client-go')];
+    default:
+      return c.streaming ? [paginationHint(c.limit), STREAMING_HINT] : [paginationHint(c.limit)];
+  }
+}
+
+/** The one hint the Warning header carries: the first way. */
+export function listHint(c: HintContext): string {
+  return listWays(c)[0]!;
 }
 
 /** An HTTP `Warning` value as the apiserver writes it: code 299, agent `-`, quoted text. */
@@ -65,8 +101,8 @@ export function warningValue(text: string): string {
   return `299 - "${clean}"`;
 }
 
-/** The Warning an admitted large LIST gets, so clients learn to stream before they are ever rejected. */
-export function largeListWarning(opts: { estimate: HintEstimate; resource: string; streaming: boolean; limit: number }): string {
+/** The Warning an admitted large LIST gets, so clients learn to list within the budget before they are ever rejected. */
+export function largeListWarning(opts: HintContext & { estimate: HintEstimate; resource: string }): string {
   const what = `this LIST of ${safeName(opts.resource)} is estimated to hold ${formatBytes(opts.estimate.estimatedBytes)} of apiserver memory`;
   return warningValue(`listgate: ${what}; ${listHint(opts)}`);
 }

@@ -4,14 +4,16 @@
  *     cause (`EstimatedMemoryOverBudget`) stating the estimate and the budget in bytes;
  *   - `Retry-After` in whole seconds: client-go's rest client parses it with strconv.Atoi (a fraction
  *     would not be retried), sleeps that long, and retries up to 10 times before the reflector backs off;
- *   - a `Warning: 299 - "…"` header with the hint (list-hints.ts).
+ *   - a `Warning: 299 - "…"` header with the hint, in the words of the client that sent the request
+ *     (kubectl, a client-go program, anyone else: list-hints.ts).
  * A LIST that can never fit its level gets neither Retry-After nor details.retryAfterSeconds, so clients
- * do not spin on it, and a message that says exactly how to paginate or stream. Pure.
+ * do not spin on it, and a message that says exactly how that client can page or stream. Pure.
  */
 import { failureStatus, type Status, type StatusDetails } from '../k8s/status.js';
 import { formatBytes } from '../k8s/quantity.js';
 import type { LevelView, RejectReason } from './budget-types.js';
-import { fittingLimit, listHint, paginationHint, safeName, STREAMING_HINT, warningValue, type HintEstimate, type PageEstimate } from './list-hints.js';
+import type { ClientKind } from '../k8s/client-kind.js';
+import { fittingLimit, listWays, safeName, warningValue, type HintEstimate, type PageEstimate } from './list-hints.js';
 
 export interface RejectionInput {
   readonly reason: RejectReason;
@@ -23,6 +25,8 @@ export interface RejectionInput {
   readonly effectiveBudgetBytes: number;
   /** The upstream serves streaming lists (watch-list). */
   readonly streaming: boolean;
+  /** Who sent the request (its User-Agent): the hint is written for it. */
+  readonly client: ClientKind;
   /** Prices a first page of the same LIST (for the `limit` of the pagination hint). */
   readonly pageBytes?: PageEstimate;
 }
@@ -57,13 +61,14 @@ export function buildRejection(input: RejectionInput): Rejection {
   const isList = estimate.class === 'list';
   const what = isList ? `this LIST of ${safeName(input.target.resource)}` : 'this request';
   const limit = fittingLimit(estimate, Math.max(level.freeBytes, level.maxCeilingBytes / 4), input.pageBytes);
-  const hint = isList ? listHint({ streaming: input.streaming, limit }) : undefined;
+  const ways = isList ? listWays({ client: input.client, streaming: input.streaming, limit }) : [];
+  const hint = ways[0];
   const retry = input.retryAfterSeconds;
 
   let message: string;
   if (input.reason === 'too_large') {
-    const ways = isList ? [input.streaming ? STREAMING_HINT : undefined, paginationHint(limit)].filter((w) => w !== undefined).join('; or ') : 'split it into smaller requests';
-    message = `${what} is estimated to hold ${formatBytes(estimate.estimatedBytes)} of apiserver memory, more than priority level ${safeName(level.name)} can ever hold (${formatBytes(level.maxCeilingBytes)}); it will never be admitted as it is: ${ways}`;
+    const how = isList ? ways.join('; or ') : 'split it into smaller requests';
+    message = `${what} is estimated to hold ${formatBytes(estimate.estimatedBytes)} of apiserver memory, more than priority level ${safeName(level.name)} can ever hold (${formatBytes(level.maxCeilingBytes)}); it will never be admitted as it is: ${how}`;
   } else {
     const after = retry === undefined ? '' : `; retry after ${retry}s`;
     message = `Too many requests: ${what} (estimated ${formatBytes(estimate.estimatedBytes)} of apiserver memory) ${WHY[input.reason]} (priority level ${safeName(level.name)})${after}${hint ? `, or ${hint}` : ''}`;

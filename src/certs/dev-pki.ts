@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEV_ADMIN, DEV_USER, GATEWAY_IDENTITY } from './dev-users.js';
 import {
   createCA,
   issueClientCert,
@@ -33,9 +34,7 @@ export interface DevPkiOptions {
   userGroups?: string[];
 }
 
-export const DEV_USER = { name: 'jane', groups: ['developers'] } as const;
-export const DEV_ADMIN = { name: 'admin', groups: ['system:masters'] } as const;
-export const GATEWAY_IDENTITY = { name: 'system:listgate', groups: ['system:masters'] } as const;
+export { DEV_ADMIN, DEV_USER, GATEWAY_IDENTITY };
 
 export function createDevPki(opts: DevPkiOptions = {}): DevPki {
   const ca = createCA('listgate-dev-ca');

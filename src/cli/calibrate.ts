@@ -11,32 +11,6 @@ import { bytesFlag, CliError, intFlag, parseFlags } from './args.js';
 import { connectKubeconfig } from './calibrate-client.js';
 import { runCalibration, type CalibrationResult, type Mode } from './calibrate-run.js';
 
-export const CALIBRATE_HELP = `Usage: listgate calibrate --kubeconfig FILE [--resource secrets] [--namespace NS] [--samples N]
-                         [--max-concurrency N] [--rounds N] [--budget BYTES] [--settle DURATION]
-                         [--interval DURATION] [-o json]
-
-Measures how much memory the apiserver holds per byte of a LIST response, by where the LIST is read from
-(one page of a paginated list, the watch cache, a consistent read, etcd), at rising concurrency (1, 2, 4 …
-identical LISTs held open at once, a few rounds back to back) while sampling its /metrics, each step from a
-settled baseline (a forced collection, then the memory no longer falling), and prints the factors to put
-in the configuration. A mode it could not measure gets no factor and a note saying why.
-It loads the apiserver: run it against a test cluster or in a quiet hour (docs/estimator.md).
-
-Flags:
-  --kubeconfig FILE      how to reach the apiserver (its user needs list on the resource, get on /metrics,
-                         and get on /debug/pprof/heap to settle the memory between steps)
-  --resource R           what to list: secrets (default), configmaps, deployments.apps …
-  --namespace NS         list one namespace instead of all
-  --samples N            /metrics samples while a round's LISTs are held (default 5)
-  --max-concurrency N    the highest N (default 4: N = 1, 2, 4)
-  --rounds N             rounds of N held LISTs back to back per step (default 2)
-  --budget BYTES         the most the apiserver's memory may grow in a step: steps expected to pass it
-                         are not started, a step that passes it is stopped (default 2Gi)
-  --settle DURATION      the longest wait for the memory to settle before a step (default 60s)
-  --interval DURATION    between /metrics samples (default 1s)
-  -o json                every measurement as JSON instead of the YAML snippet
-`;
-
 const MODE_WORDS: Record<Mode, string> = {
   etcd: 'from etcd',
   consistent: 'consistent read (resourceVersion unset)',
@@ -83,7 +57,6 @@ function durationFlag(name: string, value: unknown, fallback: number): number {
 
 export async function runCalibrate(argv: string[]): Promise<void> {
   const { values } = parseFlags('calibrate', argv, {
-    help: { type: 'boolean', short: 'h' },
     kubeconfig: { type: 'string' },
     resource: { type: 'string' },
     namespace: { type: 'string' },
@@ -95,7 +68,6 @@ export async function runCalibrate(argv: string[]): Promise<void> {
     rounds: { type: 'string' },
     output: { type: 'string', short: 'o' },
   });
-  if (values.help) return void process.stdout.write(CALIBRATE_HELP);
   if (typeof values.kubeconfig !== 'string') throw new CliError("listgate calibrate: --kubeconfig FILE is required (see 'listgate calibrate --help')");
   const output = values.output ?? 'yaml';
   if (output !== 'yaml' && output !== 'json') throw new CliError(`listgate calibrate: -o must be yaml or json, got "${String(output)}"`);

@@ -10,28 +10,13 @@ import { writeKubeconfig } from '../certs/kubeconfig.js';
 import { issueClientCert } from '../certs/pki.js';
 import { CliError, parseFlags } from './args.js';
 
-export const CERTS_HELP = `Usage:
-  listgate certs init --dir DIR [--dns NAME …] [--ip ADDR …] [--server URL] [--gateway URL]
-      Creates a development CA, serving certificates for the apiserver and the gateway (localhost,
-      127.0.0.1, ::1 and the given names), a front-proxy CA and client certificate, client certificates for
-      an admin (system:masters), an ordinary user (${DEV_USER.name}) and the gateway's upstream identity, and
-      DIR/admin.kubeconfig (admin -> --server) and DIR/user.kubeconfig (user -> --gateway).
-  listgate certs client --dir DIR --cn NAME [--group G …] --out PREFIX [--server URL]
-      Issues PREFIX.crt / PREFIX.key signed by DIR's CA (CN = user, O = groups), and PREFIX.kubeconfig
-      when --server is given.
-`;
-
 const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 export async function runCerts(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(CERTS_HELP);
-    return;
-  }
   if (sub === 'init') return certsInit(rest);
   if (sub === 'client') return certsClient(rest);
-  throw new CliError(`listgate certs: unknown subcommand "${sub}" (expected init or client)`);
+  throw new CliError(`listgate certs: ${sub === undefined ? 'a subcommand is required' : `unknown subcommand "${sub}"`} (expected init or client; see 'listgate certs --help')`);
 }
 
 async function certsInit(argv: string[]): Promise<void> {

@@ -10,29 +10,13 @@ import { configJsonSchemaText } from '../config/json-schema.js';
 import { loadConfigSnapshot, parseConfigText } from '../config/load-config-file.js';
 import { CliError, parseFlags } from './args.js';
 
-export const CHECK_CONFIG_HELP = `Usage: listgate check-config [--skip-files] FILE
-       listgate check-config --schema
-
-Validates a listgate configuration file without starting the gateway: YAML syntax, every key (unknown
-keys are errors), and the certificate, key, CA and token files it names. Prints every problem with its
-key path and exits 1, or prints one OK line and exits 0.
-
-Flags:
-  --skip-files   check the document only, not the files it names (CI, where the secrets are absent)
-  --schema       print the JSON Schema of the configuration file and exit
-`;
-
 export async function runCheckConfig(argv: string[]): Promise<void> {
   const { values, positionals } = parseFlags(
     'check-config',
     argv,
-    { help: { type: 'boolean', short: 'h' }, schema: { type: 'boolean' }, 'skip-files': { type: 'boolean' } },
+    { schema: { type: 'boolean' }, 'skip-files': { type: 'boolean' } },
     true,
   );
-  if (values.help) {
-    process.stdout.write(CHECK_CONFIG_HELP);
-    return;
-  }
   if (values.schema) {
     process.stdout.write(configJsonSchemaText());
     return;

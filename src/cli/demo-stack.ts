@@ -2,7 +2,8 @@
  * The demo's stack, reusable by the tests: a fresh development PKI, the simulator (trusting the demo's
  * front-proxy CA, with one bearer-token user), the gateway in front of it in requestHeader mode (client
  * certificates of the cluster CA and TokenReview for tokens), and the files an operator uses
- * (kubeconfigs, listgate.yaml).
+ * (kubeconfigs for an ordinary user, a token user and an admin through the gateway, one straight to the
+ * simulator, and listgate.yaml).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -70,6 +71,8 @@ export interface DemoStack {
   kubeconfig: string;
   /** DIR/token.kubeconfig: DEMO_TOKEN_USER (bearer token), through the gateway. */
   tokenKubeconfig: string;
+  /** DIR/admin.kubeconfig: the admin (system:masters, client certificate), through the gateway: it may impersonate (`kubectl --as`). */
+  adminKubeconfig: string;
   /** DIR/upstream.kubeconfig: admin, straight to the simulator. */
   upstreamKubeconfig: string;
   configPath: string;
@@ -137,7 +140,8 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
   await writeFile(configPath, `# listgate demo configuration (written by 'listgate demo')\n${stringify(configDoc)}`);
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gateway = await startGateway({ config: await loadConfigFile(configPath), configPath, logger: opts.logger.child({ component: 'gateway' }) });
+    // The gateway's own parts bind their `component` (estimator, admission) on this logger: it binds none itself.
+    gateway = await startGateway({ config: await loadConfigFile(configPath), configPath, logger: opts.logger });
   } catch (err) {
     await sim.close();
     throw err;
@@ -147,6 +151,8 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
   await writeKubeconfig(kubeconfig, { name: 'listgate-demo', server: gatewayUrl, caPem: pki.ca.certPem, user: pki.user });
   const tokenKubeconfig = join(dir, 'token.kubeconfig');
   await writeKubeconfig(tokenKubeconfig, { name: 'listgate-demo-token', server: gatewayUrl, caPem: pki.ca.certPem, user: { token } });
+  const adminKubeconfig = join(dir, 'admin.kubeconfig');
+  await writeKubeconfig(adminKubeconfig, { name: 'listgate-demo-admin', server: gatewayUrl, caPem: pki.ca.certPem, user: pki.admin });
 
   return {
     dir,
@@ -157,6 +163,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     opsUrl: `http://127.0.0.1:${gateway.opsPort}`,
     kubeconfig,
     tokenKubeconfig,
+    adminKubeconfig,
     upstreamKubeconfig,
     configPath,
     async close() {

@@ -17,26 +17,6 @@ import { createUpstreamClient } from '../gateway/upstream-client.js';
 import { CliError, parseFlags } from './args.js';
 import { formatEstimateReport } from './format-estimate.js';
 
-export const ESTIMATE_HELP = `Usage: listgate estimate --config FILE [--as USER] [--group G …] [--accept MEDIA] [--method M]
-                        [--ops-url URL] [-o json] PATH?QUERY
-
-Prints what the gateway estimates the request PATH?QUERY (e.g. '/api/v1/secrets?limit=500') will make the
-apiserver hold: which object count and size it used and where they came from (and how old), the factors,
-the expected response bytes and memory, and what admission would decide right now and why.
-
-It asks the running gateway (GET /debug/estimate on its ops port, from FILE's ops section or --ops-url).
-When the gateway is not reachable, it builds an estimator from FILE and asks the upstream directly with
-the gateway's credentials (one /metrics scrape, one limit=1 probe), and says so.
-
-Flags:
-  --config FILE    the gateway's configuration (required)
-  --as USER        the caller (default: anonymous); --group G adds a group (repeatable)
-  --accept MEDIA   the Accept header (default application/json; e.g. 'application/json;as=Table;v=v1;g=meta.k8s.io')
-  --method M       GET (default), POST, PUT, PATCH or DELETE
-  --ops-url URL    where the gateway's ops port is (default http://ADDRESS:PORT from the ops section)
-  -o json          one JSON object instead of text
-`;
-
 export interface EstimateOutcome extends EstimateReport {
   /** Where the estimate came from, in words (the gateway's URL, or why not and what instead). */
   notes: string[];
@@ -84,8 +64,7 @@ export async function runEstimate(argv: string[]): Promise<void> {
     'estimate',
     argv,
     {
-      help: { type: 'boolean', short: 'h' },
-      config: { type: 'string' },
+        config: { type: 'string' },
       as: { type: 'string' },
       group: { type: 'string', multiple: true },
       accept: { type: 'string' },
@@ -95,7 +74,6 @@ export async function runEstimate(argv: string[]): Promise<void> {
     },
     true,
   );
-  if (values.help) return void process.stdout.write(ESTIMATE_HELP);
   if (typeof values.config !== 'string') throw new CliError("listgate estimate: --config FILE is required (see 'listgate estimate --help')");
   if (positionals.length !== 1 || !positionals[0]!.startsWith('/')) throw new CliError("listgate estimate: exactly one PATH?QUERY starting with / is required (see 'listgate estimate --help')");
   const output = values.output ?? 'text';

@@ -10,29 +10,6 @@ import { isSimulatorVersion, SIMULATOR_VERSIONS } from '../simulator/version-pro
 import { boolFlag, bytesFlag, CliError, intFlag, parseFlags } from './args.js';
 import { untilSignal } from './lifecycle.js';
 
-export const SIMULATE_HELP = `Usage: listgate simulate [flags]
-
-Runs the kube-apiserver simulator over HTTPS. It authenticates client certificates of the PKI's CA and
-trusts X-Remote-* request headers from its front-proxy client certificate (requestHeader mode).
-
-Flags:
-  --port P               port to listen on (default 6443; 0 picks a free one)
-  --host ADDR            address to listen on (default 127.0.0.1)
-  --kubeconfig FILE      write an admin (system:masters) kubeconfig for the simulator to FILE
-  --pki DIR              use the certificates of 'listgate certs init --dir DIR' (default: fresh ones)
-  --secrets N            secrets to seed (default 100)
-  --secret-size BYTES    decoded size of each secret's payload, e.g. 1Mi (default 4Ki)
-  --namespaces N         extra namespaces ns-0..ns-N-1 to spread objects over (default 4)
-  --configmaps N         configmaps to seed (default 20)
-  --pods N               pods to seed (default 5)
-  --oom-limit BYTES      model an OOM kill when in-flight response memory passes BYTES, e.g. 10Gi (default: never)
-  --watch-list=BOOL      serve streaming lists (sendInitialEvents); false answers like 1.32 on an etcd older than
-                         3.4.31/3.5.13: HTTP 200 and one ERROR event (default true)
-  --version V            the kube-apiserver release to present: 1.32 (default) or 1.34 (adds the
-                         apiserver_resource_objects and apiserver_resource_size_estimate_bytes metrics)
-  --log-level LEVEL      pino level (default info)
-`;
-
 export interface SimulateSettings {
   seed: SeedOptions;
   oomLimitBytes: number | undefined;
@@ -66,7 +43,6 @@ export function simulateSettings(command: string, values: Record<string, unknown
 
 export async function runSimulate(argv: string[]): Promise<void> {
   const { values } = parseFlags('simulate', argv, {
-    help: { type: 'boolean', short: 'h' },
     port: { type: 'string' },
     host: { type: 'string' },
     kubeconfig: { type: 'string' },
@@ -75,10 +51,6 @@ export async function runSimulate(argv: string[]): Promise<void> {
     version: { type: 'string' },
     ...SIMULATE_DATA_FLAGS,
   });
-  if (values.help) {
-    process.stdout.write(SIMULATE_HELP);
-    return;
-  }
   const settings = simulateSettings('simulate', values, {
     seed: { secrets: 100, secretSize: 4096, namespaces: 4, configmaps: 20, pods: 5 },
     oomLimitBytes: undefined,

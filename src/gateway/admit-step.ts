@@ -113,6 +113,7 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
         method: ctx.method,
         url: ctx.url,
         estimate: ctx.estimate,
+        client: ctx.classification.client,
         ...(estimator && ctx.estimate.class === 'list' ? { pageBytes } : {}),
         signal: () => client.signal,
       });
@@ -125,7 +126,7 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
         return { ...ctx, decision: 'queued', lease: undefined, admission: note(r), warnings: [], proceed: false };
       case 'rejected': {
         ctx.outcome.code = 429;
-        ctx.log.info({ reason: r.reason, level: r.level, retryAfter: r.rejection.headers['Retry-After'] }, 'admission rejected the request');
+        ctx.log.info({ admission: note(r) }, 'admission rejected the request');
         if (ctx.exchange.type === 'http') writeStatus(ctx.exchange.res, r.rejection.status, { ...r.rejection.headers, 'Audit-Id': ctx.id });
         else replyStatus(ctx.exchange, r.rejection.status, ctx.id);
         return { ...ctx, decision: 'rejected', lease: undefined, admission: note(r), warnings: [], proceed: false };

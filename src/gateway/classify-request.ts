@@ -7,9 +7,11 @@
  * - get: a single object or a read of a subresource; write: create/update/patch/delete/deletecollection;
  * - connect: exec/attach/portforward/proxy subresources, the deprecated /proxy/ path verb, any upgrade;
  * - log: pods/log; nonResource: discovery, /version, /healthz, /openapi and everything else.
+ * And which kind of client sent it (its User-Agent: kubectl, client-go, other), for advice addressed to it.
  * Pure and framework-free.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { classifyClient, type ClientKind } from '../k8s/client-kind.js';
 import { parseListOptions, type ListOptions } from '../k8s/list-options.js';
 import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
 import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
@@ -25,6 +27,8 @@ export interface Classification {
   representation: Representation | undefined;
   /** The client asked to switch protocols (WebSocket or SPDY). */
   upgrade: boolean;
+  /** Who sent it, from the User-Agent (src/k8s/client-kind.ts): a 429's hint speaks to it. */
+  client: ClientKind;
 }
 
 const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
@@ -83,5 +87,6 @@ export function classifyRequest(method: string, url: string, headers: IncomingHt
     listOptions,
     representation: negotiateRepresentation(headerText(headers.accept)),
     upgrade,
+    client: classifyClient(headerText(headers['user-agent'])),
   };
 }

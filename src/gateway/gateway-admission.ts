@@ -36,8 +36,9 @@ export function createGatewayAdmission(deps: {
   /** Prices pages for the pagination hint. */
   estimator?: Pick<Estimator, 'estimate'>;
 }): GatewayAdmission {
+  // createAdmission binds `component: admission` on the logger it is given; this file's own lines bind it the same way.
   const logger = deps.logger.child({ component: 'admission' });
-  const admission = createAdmission({ settings: deps.config.admission, registry: deps.registry, upstream: deps.upstream, logger });
+  const admission = createAdmission({ settings: deps.config.admission, registry: deps.registry, upstream: deps.upstream, logger: deps.logger });
   return {
     admission,
     admit: createAdmitStep({ admission, ...(deps.estimator ? { estimator: deps.estimator } : {}) }),

@@ -87,8 +87,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
     } catch (err) {
       const failure = err instanceof GatewayError ? err : new GatewayError('internal', { requestId: ctx.id }, { cause: err });
+      // A refusal (401, 403, a bad header…) is the request line's `error`; the step that refused logged why.
       if (failure.code === 'internal') ctx.log.error({ err }, 'request failed inside the gateway');
-      else ctx.log.warn({ err, reason: failure.code }, 'request failed');
+      else ctx.log.debug({ reason: failure.code, detail: failure.message }, 'request refused');
       ctx.outcome.error = failure.code;
       ctx.outcome.code = failure.httpStatus;
       replyStatus(exchange, failure.toStatus(), ctx.id);

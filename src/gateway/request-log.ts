@@ -1,7 +1,8 @@
 /**
- * The end of every request: one info line (user, verb, resource, namespace, estimate — the bytes the
- * apiserver holds and, for a LIST, the response expected and observed —, decision, code, bytes,
- * duration; the request id comes with the request's logger) and the request and upstream-error
+ * The end of every request: one info line (user, verb, `target` — API group, resource, subresource,
+ * namespace, name — or the `path` of a non-resource request, estimate — the bytes the apiserver holds and,
+ * for a LIST, the response expected and observed —, decision, `admission`, code, bytes, duration; the
+ * request id comes with the request's logger) and the request and upstream-error
  * counters. Called exactly once per request, with the context as far as the request got: a request
  * refused by authentication has no user, one that was never admitted has no decision.
  */
@@ -35,10 +36,16 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
   const line = {
     user: ctx.user?.username,
     verb,
-    resource,
-    subresource: info?.subresource || undefined,
-    namespace: info?.namespace || undefined,
-    name: info?.name || undefined,
+    // Nested: a flat `name` would repeat pino's own `name` key in the same line.
+    target: info?.isResourceRequest
+      ? {
+          apiGroup: info.apiGroup || undefined,
+          resource,
+          subresource: info.subresource || undefined,
+          namespace: info.namespace || undefined,
+          name: info.name || undefined,
+        }
+      : undefined,
     path: info && !info.isResourceRequest ? info.path : undefined,
     kind: ctx.classification?.kind,
     estimatedBytes: ctx.estimate?.estimatedBytes,

@@ -62,9 +62,12 @@ describe('createAdmission', () => {
     assert.ok(r.decision === 'admitted' && r.lease);
     assert.equal(
       r.decision === 'admitted' && r.warning,
-      '299 - "listgate: this LIST of secrets is estimated to hold 200Mi of apiserver memory; paginate with limit=120 and follow metadata.continue (kubectl --chunk-size=120, client-go pager PageSize)"',
+      '299 - "listgate: this LIST of secrets is estimated to hold 200Mi of apiserver memory; paginate with limit=120 and follow metadata.continue"',
     );
     assert.equal(admission.budget.level('catch-all')?.inUseBytes, 200 * Mi);
+    // The query's client names the words: kubectl is told its flag.
+    const fromKubectl = await admission.admit({ ...query(), client: 'kubectl' });
+    assert.match(fromKubectl.decision === 'admitted' ? String(fromKubectl.warning) : '', /; list in smaller pages: kubectl get --chunk-size=\d+ /);
   });
 
   it('rejects with the 429 of rejection.ts; the dry run says why before', async () => {

@@ -2,10 +2,12 @@
  * The 429 as clients receive it through the gateway, against a simulator that serves streaming lists
  * (the WatchList gate on) and one that does not (off: 1.33's default, probed as 422):
  *   - a LIST that does not fit now: 429, an integer Retry-After equal to details.retryAfterSeconds, the
- *     estimate and the budget in the cause, the streaming hint in a `Warning: 299 - "…"`; the next
- *     rejected client is told a later second (staggered);
+ *     estimate and the budget in the cause, the streaming hint (for a client-go program: its
+ *     WatchListClient feature) in a `Warning: 299 - "…"`; the next rejected client is told a later
+ *     second (staggered);
  *   - a LIST that can never fit: 429 without Retry-After, saying how to stream or paginate; kubectl
- *     gives up at once with the message instead of retrying;
+ *     gives up at once with the message instead of retrying, and is told its own flag (--chunk-size)
+ *     and, for `get --raw`, the `limit` whose page is then served;
  *   - an admitted LIST above warningBytes carries the Warning; the lease it holds is released when its
  *     client goes away mid-response.
  * Budgets are set through hot reload of the stack's listgate.yaml, from the estimate the gateway reports.
@@ -17,7 +19,7 @@ import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { readFile } from 'node:fs/promises';
-import { STREAMING_HINT } from '../../src/admit/list-hints.js';
+import { WATCH_LIST_CLIENT_HINT } from '../../src/admit/list-hints.js';
 import { startE2EStack, type E2EStack } from '../support/e2e-stack.js';
 import { eventually, fetchText, metric, rawGet, userAgent } from './support/admission-stack.js';
 
@@ -67,6 +69,10 @@ interface Status {
   details: { kind?: string; retryAfterSeconds?: number; causes?: Array<{ reason: string; message: string }> };
 }
 
+/** What a client-go program sends (rest.DefaultKubernetesUserAgent): its hint is the WatchListClient feature. */
+const CLIENT_GO = { 'User-Agent': 'listgate-e2e/v0.0.0 (linux/amd64) kubernetes/0000000' };
+const STREAMING_HINT = WATCH_LIST_CLIENT_HINT;
+
 describe('the 429 through the gateway, upstream serving streaming lists', () => {
   let stack: E2EStack;
   before(async () => {
@@ -90,7 +96,7 @@ describe('the 429 through the gateway, upstream serving streaming lists', () => 
 
     // One LIST admitted and held: its client reads nothing, so the response (and the lease) stays open.
     const held = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(`${stack.gatewayUrl}/api/v1/secrets`, { agent: userAgent(stack, 'user', 1) }, (res) => {
+      const req = request(`${stack.gatewayUrl}/api/v1/secrets`, { agent: userAgent(stack, 'user', 1), headers: CLIENT_GO }, (res) => {
         res.pause();
         resolve(res);
       });
@@ -101,8 +107,8 @@ describe('the 429 through the gateway, upstream serving streaming lists', () => 
     assert.equal(held.headers.warning, `299 - "listgate: this LIST of secrets is estimated to hold ${formatted(E)} of apiserver memory; ${STREAMING_HINT}"`);
     assert.equal(await metric(stack.opsUrl, 'listgate_admission_in_use_bytes'), E);
 
-    const first = await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, agent);
-    const second = await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, agent);
+    const first = await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, agent, { headers: CLIENT_GO });
+    const second = await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, agent, { headers: CLIENT_GO });
     for (const r of [first, second]) {
       assert.equal(r.status, 429);
       assert.match(String(r.headers['retry-after']), /^\d+$/);
@@ -137,7 +143,7 @@ describe('the 429 through the gateway, upstream serving streaming lists', () => 
     const dry = await estimateOf(stack, '/api/v1/secrets');
     assert.equal(dry.decision, 'rejected');
     assert.equal(dry.decisionReasons.at(-1), 'would be answered 429 (too_large)');
-    const never = await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, agent);
+    const never = await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, agent, { headers: CLIENT_GO });
     assert.equal(never.status, 429);
     assert.equal(never.headers['retry-after'], undefined);
     const neverStatus = JSON.parse(never.body) as Status;
@@ -148,6 +154,8 @@ describe('the 429 through the gateway, upstream serving streaming lists', () => 
     const kubectl = await stack.kubectl(['get', 'secrets', '-A']);
     assert.notEqual(kubectl.code, 0);
     assert.match(kubectl.stderr, /TooManyRequests|Too many requests|never be admitted/);
+    assert.match(kubectl.stderr, /kubectl get --chunk-size=\d+/, 'kubectl is told its own flag');
+    assert.doesNotMatch(kubectl.stderr, /WatchListClient/);
     assert.ok(Date.now() - started < 10_000, 'kubectl gave up at once instead of retrying');
     assert.equal(await metric(stack.opsUrl, 'listgate_admission_streaming_lists'), 1);
     agent.destroy();
@@ -174,7 +182,8 @@ describe('the 429 through the gateway, upstream without streaming lists (422)', 
     agent.destroy();
     assert.equal(r.status, 429);
     assert.equal(r.headers['retry-after'], undefined);
-    const m = /^299 - "listgate: paginate with limit=(\d+) and follow metadata\.continue \(kubectl --chunk-size=\1, client-go pager PageSize\)"$/.exec(String(r.headers.warning));
+    // No User-Agent: a client of unknown kind is told pagination in plain HTTP terms.
+    const m = /^299 - "listgate: paginate with limit=(\d+) and follow metadata\.continue"$/.exec(String(r.headers.warning));
     assert.ok(m, `Warning: ${r.headers.warning}`);
     const limit = Number(m[1]);
     assert.ok(limit >= 1 && limit < 10, `limit ${limit}`);
@@ -183,6 +192,23 @@ describe('the 429 through the gateway, upstream without streaming lists (422)', 
     // A page of that size is admitted.
     const page = await rawGet(`${stack.gatewayUrl}/api/v1/secrets?limit=${limit}`, userAgent(stack));
     assert.equal(page.status, 200);
+  });
+
+  it('kubectl get --raw is told, in its own words, the flag and the limit that work', async () => {
+    const raw = await stack.kubectl(['get', '--raw', '/api/v1/secrets']);
+    assert.notEqual(raw.code, 0);
+    assert.match(raw.stderr, /Error from server \(TooManyRequests\)/);
+    // kubectl prints the Warning header as `Warning: TEXT`, and the Status message after the error.
+    const warned = /^Warning: listgate: list in smaller pages: kubectl get --chunk-size=(\d+) \(kubectl get pages by default, 500 objects a page; kubectl get --raw does not page: add \?limit=\1 to its path and follow metadata\.continue\)$/m.exec(raw.stderr);
+    assert.ok(warned, `the kubectl wording in the Warning:\n${raw.stderr}`);
+    assert.match(raw.stderr, new RegExp(`never be admitted as it is: list in smaller pages: kubectl get --chunk-size=${warned[1]} `));
+    assert.doesNotMatch(raw.stderr, /sendInitialEvents|WatchListClient|client-go/);
+    // What it says for --raw works: the page with that limit is served, with a continue token.
+    const page = await stack.kubectl(['get', '--raw', `/api/v1/secrets?limit=${warned[1]}`]);
+    assert.equal(page.code, 0, page.stderr);
+    const list = JSON.parse(page.stdout) as { items: unknown[]; metadata: { continue?: string } };
+    assert.equal(list.items.length, Number(warned[1]));
+    assert.ok(list.metadata.continue, 'a continue token for the next page');
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LevelView } from '../../src/admit/budget.js';
-import { fittingLimit, largeListWarning, warningValue } from '../../src/admit/list-hints.js';
+import { fittingLimit, largeListWarning, WATCH_LIST_CLIENT_HINT, warningValue } from '../../src/admit/list-hints.js';
 import { buildRejection, type RejectionInput } from '../../src/admit/rejection.js';
 
 const Mi = 1024 ** 2;
@@ -30,13 +30,14 @@ const input = (over: Partial<RejectionInput> = {}): RejectionInput => ({
   budgetBytes: 1000 * Mi,
   effectiveBudgetBytes: 1000 * Mi,
   streaming: true,
+  client: 'client-go',
   ...over,
 });
 
-const STREAM = 'use a streaming list instead: a watch with sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true (client-go informers: the WatchListClient feature)';
+const STREAM = WATCH_LIST_CLIENT_HINT;
 
 describe('the 429 rejection', () => {
-  it('Status, Retry-After and the streaming Warning when the upstream streams', () => {
+  it('Status, Retry-After and the streaming Warning when the upstream streams (a client-go program)', () => {
     const r = buildRejection(input());
     assert.deepEqual(r.headers, { 'Retry-After': '4', Warning: `299 - "listgate: ${STREAM}"` });
     assert.deepEqual(r.status, {
@@ -64,7 +65,7 @@ describe('the 429 rejection', () => {
   it('offers pagination with a limit that fits when the upstream does not stream (1.33 answers 422)', () => {
     const r = buildRejection(input({ streaming: false }));
     // 1.5Mi per object; the level has 200Mi free: pages of 130 objects fit.
-    const hint = 'paginate with limit=130 and follow metadata.continue (kubectl --chunk-size=130, client-go pager PageSize)';
+    const hint = 'paginate with limit=130 and follow metadata.continue (client-go: a tools/pager ListPager with PageSize)';
     assert.equal(r.headers.Warning, `299 - "listgate: ${hint}"`);
     assert.ok(r.status.message!.endsWith(`retry after 4s, or ${hint}`));
     assert.ok(!r.status.message!.includes('sendInitialEvents'));
@@ -77,7 +78,7 @@ describe('the 429 rejection', () => {
     assert.equal(r.status.code, 429);
     assert.equal(
       r.status.message,
-      `this LIST of secrets is estimated to hold 2Gi of apiserver memory, more than priority level catch-all can ever hold (500Mi); it will never be admitted as it is: ${STREAM}; or paginate with limit=97 and follow metadata.continue (kubectl --chunk-size=97, client-go pager PageSize)`,
+      `this LIST of secrets is estimated to hold 2Gi of apiserver memory, more than priority level catch-all can ever hold (500Mi); it will never be admitted as it is: ${STREAM}; or paginate with limit=97 and follow metadata.continue (client-go: a tools/pager ListPager with PageSize)`,
     );
     assert.equal(r.headers.Warning, `299 - "listgate: ${STREAM}"`);
   });
@@ -120,8 +121,13 @@ describe('list hints', () => {
 
   it('the Warning an admitted large LIST gets', () => {
     assert.equal(
-      largeListWarning({ estimate: { estimatedBytes: 300 * Mi, objects: 200 }, resource: 'secrets', streaming: false, limit: 50 }),
-      '299 - "listgate: this LIST of secrets is estimated to hold 300Mi of apiserver memory; paginate with limit=50 and follow metadata.continue (kubectl --chunk-size=50, client-go pager PageSize)"',
+      largeListWarning({ estimate: { estimatedBytes: 300 * Mi, objects: 200 }, resource: 'secrets', client: 'other', streaming: false, limit: 50 }),
+      '299 - "listgate: this LIST of secrets is estimated to hold 300Mi of apiserver memory; paginate with limit=50 and follow metadata.continue"',
+    );
+    assert.equal(
+      largeListWarning({ estimate: { estimatedBytes: 300 * Mi, objects: 200 }, resource: 'secrets', client: 'other', streaming: true, limit: 50 }),
+      '299 - "listgate: this LIST of secrets is estimated to hold 300Mi of apiserver memory; paginate with limit=50 and follow metadata.continue"',
+      'pagination first for a client of unknown kind, even when the upstream streams',
     );
   });
 });

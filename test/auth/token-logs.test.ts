@@ -1,12 +1,16 @@
 /**
- * No token text in any log line. The gateway logs at trace level while callers authenticate with good
+ * No token text in any log line. The gateway logs through the production logger (src/log.ts
+ * createLogger, with its redaction configuration) at trace level while callers authenticate with good
  * and bad tokens, duplicate Authorization headers, tokens forwarded in passthrough mode, tokens the
- * TokenReview cannot check, and kubectl and client-node; every line is captured and searched.
+ * TokenReview cannot check, and kubectl and client-node; every line is captured and searched. And the
+ * production logger's redaction itself: every place a credential could sit in a logged object.
  */
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import type { IdentityMode } from '../../src/config/config.js';
+import { createLogger } from '../../src/log.js';
 import { TOKENS, startAuthStack } from './support/auth-stack.js';
 
 const BAD = 'tok-never-valid-5a5a5a5a5a5a5a5a';
@@ -44,3 +48,30 @@ for (const mode of ['requestHeader', 'passthrough'] as const satisfies readonly 
     });
   });
 }
+
+describe("the production logger's redaction", () => {
+  it('masks credential headers of a request or a header map, and any token field', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'trace', destination: sink });
+    const credentials = { authorization: `Bearer ${TOKENS.bot}`, cookie: `session=${BAD}`, 'proxy-authorization': `Basic ${BAD}`, 'set-cookie': `s=${BAD}` };
+    logger.info({ req: { headers: { ...credentials, accept: 'application/json' } } }, 'a request object');
+    logger.info({ headers: { ...credentials, accept: 'application/json' } }, 'a header map');
+    logger.child({ requestId: 'r1' }).warn({ token: TOKENS.jane, user: { token: TOKENS.jane, name: 'jane' } }, 'token fields');
+    assert.equal(lines.length, 3);
+    const [request, headers, tokens] = lines.map((l) => JSON.parse(l) as Record<string, Record<string, Record<string, string>>>);
+    for (const name of Object.keys(credentials)) {
+      assert.equal(request!.req!.headers![name], '[REDACTED]', `req.headers.${name}`);
+      assert.equal(headers!.headers![name], '[REDACTED]', `headers.${name}`);
+    }
+    assert.equal(request!.req!.headers!.accept, 'application/json', 'other headers stay');
+    assert.equal(tokens!.token, '[REDACTED]');
+    assert.deepEqual(tokens!.user, { token: '[REDACTED]', name: 'jane' });
+    for (const secret of SECRETS) assert.ok(!lines.join('\n').includes(secret), `a token reached the log: ${secret}`);
+  });
+});

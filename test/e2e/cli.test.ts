@@ -1,10 +1,12 @@
 /**
- * The `listgate` command as operators and scripts use it: help, flag errors, `demo`, `simulate`, `certs`.
+ * The `listgate` command as operators and scripts use it: help, flag errors, `demo` (its files, its
+ * kubeconfigs through the gateway, the commands it prints and its log), `simulate`, `certs`.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { identityFromCertificate } from '../../src/certs/pki.js';
@@ -52,26 +54,22 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((done) => child.on('exit', (code) => done(code)));
 }
 
-/** Splits a printed command line into words, honouring single quotes (what a shell would do). */
-function shellWords(line: string): string[] {
-  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
-}
-
-function kubectlRaw(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a printed command line as a shell would (pipes included). */
+function shell(line: string, home: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile('kubectl', args, { env: { ...process.env, HOME: home }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile('sh', ['-c', line], { env: { ...process.env, HOME: home }, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
 }
 
-/** Runs a long-running kubectl (get -w, logs -f) until it prints its first output, then stops it. */
-function firstOutput(args: string[], home: string): Promise<string> {
-  const child = spawn('kubectl', args, { env: { ...process.env, HOME: home } });
+/** Runs a long-running command line (kubectl get -w, logs -f) until it prints its first output, then stops it. */
+function firstOutput(line: string, home: string): Promise<string> {
+  const child = spawn('sh', ['-c', `exec ${line}`], { env: { ...process.env, HOME: home } });
   return new Promise((done, fail) => {
     const timer = setTimeout(() => {
       child.kill();
-      fail(new Error(`kubectl ${args.join(' ')} printed nothing in 15 s`));
+      fail(new Error(`${line} printed nothing in 15 s`));
     }, 15_000);
     child.stdout.once('data', (d: Buffer) => {
       clearTimeout(timer);
@@ -125,7 +123,7 @@ describe('listgate CLI', () => {
     const dir = await tempDir();
     const { child } = await startUntilReady(['demo', '--dir', dir, '--port', '0', '--upstream-port', '0', '--ops-port', '0', '--json-logs', '--secrets', '12', '--log-level', 'warn']);
     try {
-      for (const f of ['kubeconfig', 'token.kubeconfig', 'upstream.kubeconfig', 'listgate.yaml']) await access(join(dir, f));
+      for (const f of ['kubeconfig', 'token.kubeconfig', 'admin.kubeconfig', 'upstream.kubeconfig', 'listgate.yaml']) await access(join(dir, f));
       const viaGateway = await kubectl(join(dir, 'kubeconfig'), ['get', 'secrets', '-A', '--no-headers'], dir);
       assert.equal(viaGateway.code, 0, viaGateway.stderr);
       assert.equal(viaGateway.stdout.trim().split('\n').length, 12);
@@ -138,35 +136,80 @@ describe('listgate CLI', () => {
       const tokenWhoami = await kubectl(join(dir, 'token.kubeconfig'), ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], dir);
       assert.equal(tokenWhoami.stdout, 'ci-bot', tokenWhoami.stderr);
       assert.match(await readFile(join(dir, 'listgate.yaml'), 'utf8'), /mode: requestHeader/);
+      // The admin kubeconfig goes through the gateway (the same server as the user's) as system:masters, and may impersonate.
+      const admin = join(dir, 'admin.kubeconfig');
+      assert.equal(/server: (\S+)/.exec(await readFile(admin, 'utf8'))![1], /server: (\S+)/.exec(kubeconfig)![1]);
+      const adminWhoami = await kubectl(admin, ['auth', 'whoami', '-o', 'json'], dir);
+      assert.equal(adminWhoami.code, 0, adminWhoami.stderr);
+      const adminInfo = (JSON.parse(adminWhoami.stdout) as { status: { userInfo: { username: string; groups: string[] } } }).status.userInfo;
+      assert.equal(adminInfo.username, 'admin');
+      assert.ok(adminInfo.groups.includes('system:masters'), adminWhoami.stdout);
+      const asJane = await kubectl(admin, ['--as', 'jane', 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], dir);
+      assert.equal(asJane.stdout, 'jane', asJane.stderr);
+      const janeAsAdmin = await kubectl(join(dir, 'kubeconfig'), ['--as', 'admin', 'auth', 'whoami'], dir);
+      assert.notEqual(janeAsAdmin.code, 0, 'an ordinary user may not impersonate');
     } finally {
       child.kill('SIGTERM');
     }
     assert.equal(await exitCode(child), 0);
   });
 
-  it('every kubectl command the demo prints works as printed', async () => {
+  it('every command the demo prints works as printed, with readable output; its log is one line per request', async () => {
     const dir = await tempDir();
-    const { child, output } = await startUntilReady(['demo', '--dir', dir, '--port', '0', '--upstream-port', '0', '--ops-port', '0', '--json-logs', '--secrets', '12', '--log-level', 'warn']);
+    // Pretty logs (the default) to a pipe, not a terminal; 256 KiB secrets, as in the real demo.
+    const { child, output } = await startUntilReady(['demo', '--dir', dir, '--port', '0', '--upstream-port', '0', '--ops-port', '0', '--secrets', '12']);
+    let commands = 0;
     try {
-      const commands = output()
+      const lines = output()
         .split('\n')
         .filter((line) => /^\s+kubectl /.test(line))
-        .map((line) => shellWords(line.trim()).slice(1));
-      assert.ok(commands.length >= 8, `the demo prints its commands:\n${output()}`);
-      for (const args of commands) {
-        const streaming = args.includes('-w') || args.includes('-f');
-        if (streaming) {
-          const got = await firstOutput(args, dir);
-          assert.ok(got.length > 0, `kubectl ${args.join(' ')} printed something`);
-        } else {
-          const r = await kubectlRaw(args, dir);
-          assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-        }
+        .map((line) => line.trim());
+      assert.ok(lines.length >= 10, `the demo prints its commands:\n${output()}`);
+      assert.ok(lines.some((l) => l.includes('admin.kubeconfig') && l.includes(' --as ')), 'an impersonation example');
+      assert.ok(lines.some((l) => l.includes('sendInitialEvents=true')), 'a streaming-list example');
+      commands = lines.length;
+      for (const line of lines) {
+        const streaming = / -(w|f)( |$)/.test(line);
+        const r = streaming ? { code: 0, stdout: await firstOutput(line, dir), stderr: '' } : await shell(line, dir);
+        assert.equal(r.code, 0, `${line}: ${r.stderr}`);
+        assert.ok(r.stdout.length > 0, `${line} printed something`);
+        assert.ok(r.stdout.length < 64 * 1024, `${line} printed ${r.stdout.length} bytes`);
+        assert.doesNotMatch(r.stdout, /[A-Za-z0-9+/=]{1000}/, `${line} printed a wall of base64`);
       }
     } finally {
       child.kill('SIGTERM');
     }
     assert.equal(await exitCode(child), 0);
+    const log = output().split('\n').filter((l) => l.startsWith('['));
+    assert.ok(log.filter((l) => / → \d{3}, /.test(l)).length >= commands, 'a line for each request');
+    assert.ok(!output().includes('\u001b['), 'no colour codes: stdout is not a terminal');
+    assert.doesNotMatch(output(), /\n\s+at /, 'no stack trace');
+    for (const l of output().split('\n').filter((l) => /^\s/.test(l))) {
+      assert.match(l, /^\s+(user|token|admin|upstream) kubeconfig|^\s+kubectl |^\s+(through listgate|straight to|the simulator's|listgate's)/, `only the introduction is indented, no record spans lines: ${JSON.stringify(l)}`);
+    }
+  });
+
+  it('demo reports a port in use in one line, before it generates anything', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((done) => blocker.listen(0, '127.0.0.1', () => done((blocker.address() as AddressInfo).port)));
+    try {
+      const cases: Array<[string, string]> = [['--port', 'the gateway'], ['--upstream-port', 'the simulator'], ['--ops-port', "the gateway's health and metrics"]];
+      for (const [flag, what] of cases) {
+        const dir = join(await tempDir(), 'demo');
+        const ports = { '--port': '0', '--upstream-port': '0', '--ops-port': '0', [flag]: String(port) };
+        const r = await run(['demo', '--dir', dir, ...Object.entries(ports).flat()]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+        assert.equal(r.stderr.trim(), `listgate demo: port ${port} on 127.0.0.1 (${what}, ${flag}) is already in use: stop what listens there or pick another port with ${flag} (0 picks a free one)`);
+        assert.equal(r.stdout, '');
+        await assert.rejects(access(dir), 'nothing generated: not even the folder');
+      }
+      const same = await run(['demo', '--dir', join(await tempDir(), 'demo'), '--port', '18443', '--upstream-port', '0', '--ops-port', '18443']);
+      assert.equal(same.code, 1);
+      assert.match(same.stderr, /^listgate demo: --port and --ops-port both ask for port 18443/);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('simulate serves seeded data with an admin kubeconfig', async () => {

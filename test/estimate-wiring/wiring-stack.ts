@@ -113,9 +113,10 @@ export async function startWiringStack(opts: { seed?: SeedOptions; estimator?: R
   };
 }
 
-/** The `request completed` log lines whose fields equal those of `match`. */
+/** The `request completed` log lines whose fields (or those of their `target`: resource, namespace, name …) equal those of `match`. */
 export function completedLines(logs: readonly LogRecord[], match: Record<string, unknown>): LogRecord[] {
-  return logs.filter((l) => l.msg === 'request completed' && Object.entries(match).every(([k, v]) => l[k] === v));
+  const fields = (l: LogRecord): Record<string, unknown> => ({ ...l, ...(l.target as Record<string, unknown> | undefined) });
+  return logs.filter((l) => l.msg === 'request completed' && Object.entries(match).every(([k, v]) => fields(l)[k] === v));
 }
 
 /** The value of one sample in Prometheus text, or undefined. */

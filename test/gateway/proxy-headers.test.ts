@@ -115,8 +115,8 @@ describe('proxy headers', () => {
     const done = mine.filter((r) => r.msg === 'request completed');
     assert.equal(done.length, 1);
     assert.deepEqual(
-      { verb: done[0]!.verb, resource: done[0]!.resource, namespace: done[0]!.namespace, code: done[0]!.code, kind: done[0]!.kind },
-      { verb: 'list', resource: 'pods', namespace: 'demo', code: 200, kind: 'list' },
+      { verb: done[0]!.verb, target: done[0]!.target, code: done[0]!.code, kind: done[0]!.kind },
+      { verb: 'list', target: { resource: 'pods', namespace: 'demo' }, code: 200, kind: 'list' },
     );
     assert.equal(done[0]!.bytes, Buffer.byteLength(res.body));
     assert.equal(typeof done[0]!.durationMs, 'number');
@@ -125,7 +125,7 @@ describe('proxy headers', () => {
     assert.equal(received?.headers.cookie, '[Redacted]');
     const version = await gatewayRequest(gateway, pki, { path: '/version?x=1' });
     const versionLine = gateway.logs.find((r) => r.requestId === version.headers['audit-id'] && r.msg === 'request completed');
-    assert.deepEqual([versionLine?.kind, versionLine?.path, versionLine?.resource], ['nonResource', '/version', '']);
+    assert.deepEqual([versionLine?.kind, versionLine?.path, versionLine?.target], ['nonResource', '/version', undefined]);
     const text = JSON.stringify(gateway.logs);
     assert.ok(!text.includes('very-secret-caller-token') && !text.includes('secret-cookie'), 'a credential reached the log');
   });

@@ -85,7 +85,7 @@ describe('upgrades through the gateway', () => {
     ws.close();
     await eventually(() => upstreamSawClose, 3000, 'the upstream to see the close');
     await eventually(
-      () => gateway.logs.some((r) => r.msg === 'request completed' && r.kind === 'connect' && r.code === 101 && r.subresource === 'exec'),
+      () => gateway.logs.some((r) => r.msg === 'request completed' && r.kind === 'connect' && r.code === 101 && (r.target as { subresource?: string } | undefined)?.subresource === 'exec'),
       3000,
       'the tunnel log line',
     );

@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { DEMO_TOKEN_USER } from '../../src/cli/demo-stack.js';
-import { REDACT_PATHS } from '../../src/log.js';
+import { createLogger } from '../../src/log.js';
 import { eventually, type LogRecord } from '../support/gateway-fixture.js';
 import { startE2EStack, type E2EStack } from '../support/e2e-stack.js';
 
@@ -48,7 +47,7 @@ describe('request log', () => {
         done();
       },
     });
-    stack = await startE2EStack({ logger: pino({ level: 'trace', redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } }, sink), logLevel: 'trace' });
+    stack = await startE2EStack({ logger: createLogger({ level: 'trace', destination: sink }), logLevel: 'trace' });
     token = /token: (\S+)/.exec(readFileSync(stack.tokenKubeconfig, 'utf8'))![1]!;
   });
   after(async () => stack.close());
@@ -61,15 +60,16 @@ describe('request log', () => {
     });
     assert.equal(res.status, 200, res.body);
     // The simulator answers with its own Audit-Id, so find the line by what it is about.
-    const mine = (l: LogRecord) => l.msg === 'request completed' && l.namespace === 'ns-1' && l.resource === 'configmaps';
+    const target = (l: LogRecord) => (l.target ?? {}) as Record<string, unknown>;
+    const mine = (l: LogRecord) => l.msg === 'request completed' && target(l).namespace === 'ns-1' && target(l).resource === 'configmaps';
     await eventually(() => logs.some(mine), 3000, 'the request line');
     const lines = logs.filter(mine);
     assert.equal(lines.length, 1, 'exactly one line per request');
     const line = lines[0]!;
     assert.equal(line.level, 30, 'at info');
     assert.deepEqual(
-      { user: line.user, verb: line.verb, resource: line.resource, namespace: line.namespace, decision: line.decision, code: line.code },
-      { user: DEMO_TOKEN_USER.name, verb: 'list', resource: 'configmaps', namespace: 'ns-1', decision: 'admitted', code: 200 },
+      { user: line.user, verb: line.verb, target: line.target, decision: line.decision, code: line.code },
+      { user: DEMO_TOKEN_USER.name, verb: 'list', target: { resource: 'configmaps', namespace: 'ns-1' }, decision: 'admitted', code: 200 },
     );
     assert.match(String(line.requestId), /^[0-9a-f-]{36}$/);
     assert.equal(line.bytes, Buffer.byteLength(res.body));

@@ -69,10 +69,10 @@ export interface RawAnswer {
   body: string;
 }
 
-/** One GET; the body as text (kept whole: for small answers such as a Status). */
-export function rawGet(url: string, agent: Agent, opts: { signal?: AbortSignal } = {}): Promise<RawAnswer> {
+/** One GET; the body as text (kept whole: for small answers such as a Status). `headers` adds to Accept (e.g. a User-Agent). */
+export function rawGet(url: string, agent: Agent, opts: { signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent, headers: { Accept: 'application/json' }, ...(opts.signal ? { signal: opts.signal } : {}) }, (res) => {
+    const req = request(url, { agent, headers: { Accept: 'application/json', ...opts.headers }, ...(opts.signal ? { signal: opts.signal } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -13,7 +13,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createApp, type GatewayApp } from '../../../src/app.js';
 import { createDevPki, pkiPaths, writeDevPki, type DevPki } from '../../../src/certs/dev-pki.js';
@@ -21,6 +20,7 @@ import { writeKubeconfig } from '../../../src/certs/kubeconfig.js';
 import type { KeyPairPem } from '../../../src/certs/pki.js';
 import { parseConfig, type IdentityMode } from '../../../src/config/config.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../../src/simulator/simulator.js';
+import { createLogger } from '../../../src/log.js';
 
 export type LogRecord = Record<string, unknown> & { level: number; msg: string };
 
@@ -140,7 +140,8 @@ export async function startAuthStack(opts: AuthStackOptions): Promise<AuthStack>
   });
   const config = parseConfig(configDocument(s, opts, opts.upstreamServer ?? simUrl), { baseDir: s.dir });
   const registry = new Registry();
-  const app = createApp({ config, logger: pino({ level: config.logging.level }, sink), registry });
+  // The production logger (its redaction configuration included), writing to the captured stream.
+  const app = createApp({ config, logger: createLogger({ level: config.logging.level, destination: sink }), registry });
   const port = await new Promise<number>((resolve) => app.server.listen(0, '127.0.0.1', () => resolve((app.server.address() as AddressInfo).port)));
   const url = `https://127.0.0.1:${port}`;
 
