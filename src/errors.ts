@@ -28,6 +28,9 @@ export const ERROR_CATALOGUE = {
   impersonation_forbidden: { status: 403, reason: 'Forbidden', message: '{target} is forbidden: User {user} cannot impersonate resource {resource} in API group {group} {scope}; ask for RBAC permission to impersonate it' },
   impersonation_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot check the impersonation now: {detail} at {server}; retry shortly' },
   identity_unsendable: { status: 400, reason: 'BadRequest', message: 'the identity cannot be forwarded: a user name, group, uid or extra value holds a control character' },
+  target_malformed: { status: 400, reason: 'BadRequest', message: 'listgate refuses the request: {why}' },
+  target_not_served: { status: 404, reason: 'NotFound', message: 'the server could not find the requested resource: {why}' },
+  method_not_allowed: { status: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource: {method} is not served' },
   internal: { status: 500, reason: 'InternalError', message: 'internal error in listgate; look for request {requestId} in its log' },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -12,6 +12,7 @@
 import { createServer, type Server } from 'node:https';
 import type { Logger } from 'pino';
 import type { TlsFiles } from '../config/read-tls-files.js';
+import { answerClientError } from './client-error.js';
 import type { Pipeline } from './pipeline.js';
 
 export function createGatewayServer(deps: { tls: TlsFiles['serving']; clientCAs?: readonly string[]; pipeline: Pipeline; logger: Logger }): Server {
@@ -30,9 +31,13 @@ export function createGatewayServer(deps: { tls: TlsFiles['serving']; clientCAs?
   server.timeout = 0;
   server.on('request', deps.pipeline.handleRequest);
   server.on('upgrade', deps.pipeline.handleUpgrade);
+  // Without a listener Node closes a CONNECT's socket unanswered; the apiserver answers it 405.
+  server.on('connect', deps.pipeline.handleConnect);
   // A client's certificate is verified once per connection (auth/authenticate-request.ts): renegotiation,
   // which could swap it, is refused.
   server.on('secureConnection', (socket) => socket.disableRenegotiation());
+  // What the HTTP parser refuses (or headers that came too late) gets a Status, not Node's plain text.
+  server.on('clientError', answerClientError);
   server.on('tlsClientError', (err) => deps.logger.debug({ err }, 'TLS handshake with a client failed'));
   return server;
 }

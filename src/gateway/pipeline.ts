@@ -36,6 +36,8 @@ import type { UpstreamClient } from './upstream-client.js';
 export interface Pipeline {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** CONNECT: the apiserver serves no tunnel of that kind; answered 405 with a Status. */
+  handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Destroys open tunnels; ordinary connections are closed by their server. */
   close(): void;
 }
@@ -104,6 +106,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     handleUpgrade(req, socket, head) {
       void run<UpgradeExchange>({ type: 'upgrade', req, socket, head }, proxyUpgrade);
+    },
+    handleConnect(req, socket, head) {
+      const ctx = beginRequest<UpgradeExchange>({ type: 'upgrade', req, socket, head }, { logger: deps.logger, now, isIdentityHeader: deps.isIdentityHeader });
+      const refusal = new GatewayError('method_not_allowed', { method: 'CONNECT' });
+      ctx.outcome.error = refusal.code;
+      ctx.outcome.code = refusal.httpStatus;
+      replyStatus(ctx.exchange, refusal.toStatus(), ctx.id);
+      void closedPromise(ctx.exchange).then(() => recordRequest(ctx, { metrics: deps.metrics, now }));
     },
     close() {
       proxyUpgrade.closeAll();
