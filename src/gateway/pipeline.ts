@@ -1,13 +1,14 @@
 /**
  * The request chain, composed here and only here. It reads like the architecture:
  *
- *   begin (strip identity headers, id, logger) → authenticate → classify → estimate → admit → proxy
+ *   begin (strip identity headers, id, logger) → authenticate → classify → estimate → authorize → admit → proxy
  *
  * Ordinary requests and protocol upgrades run the same chain and differ only in the last step.
  * Each step is one line in `run` below, taking the context and returning it extended with its own
  * field (see request-context.ts). The proxy resolves once, when the exchange has finished, with how it
  * finished (`ended`, `aborted`, `failed`): the settle point, where admission's lease is released.
- * A request admission answers itself (429) or whose client left while it waited never reaches the proxy.
+ * A request admission answers itself (429) or whose client left while it waited never reaches the proxy;
+ * one the apiserver would refuse is answered by authorize (403) before it can weigh on admission.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,6 +16,7 @@ import type { Logger } from 'pino';
 import type { AuthenticateStep } from '../auth/authenticate-step.js';
 import type { IdentityMode } from '../config/parse-config.js';
 import { admitEverything, type AdmitStep } from './admit-step.js';
+import { authorizeNothing, type AuthorizeStep } from './authorize-step.js';
 import { withEstimate, type GatewayEstimator } from './estimate-step.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
@@ -49,6 +51,8 @@ export interface PipelineDeps {
   authenticate: AuthenticateStep;
   /** Step 3 and the proxy's response meter (src/estimate/create-estimator.ts; estimate-step.ts). */
   estimator: GatewayEstimator;
+  /** Step 3b (authorize-step.ts): a SubjectAccessReview as the caller before a request weighs on admission. */
+  authorize?: AuthorizeStep;
   /** Step 4 (admit-step.ts): a lease on the memory budget, or a 429. Without it every request goes on. */
   admit?: AdmitStep;
   /** The incoming headers stripped in step 0, per forwarding mode (src/auth/identity-header-policy.ts). */
@@ -66,6 +70,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const proxyHttp = createHttpProxy(deps);
   const proxyUpgrade = createUpgradeProxy(deps);
   const admit = deps.admit ?? admitEverything;
+  const authorize = deps.authorize ?? authorizeNothing;
 
   async function run<E extends Exchange>(exchange: E, proxy: (ctx: EstimatedContext<E>) => Promise<ResponseEnd | void>): Promise<void> {
     const ctx = beginRequest(exchange, { logger: deps.logger, now, isIdentityHeader: deps.isIdentityHeader });
@@ -77,7 +82,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       latest = classified;
       const estimated = withEstimate(classified, deps.estimator);
       latest = estimated;
-      const admitted = await admit(estimated);
+      const authorized = await authorize(estimated);
+      const admitted = await admit(authorized);
       latest = admitted;
       if (admitted.proceed) {
         try {
@@ -93,7 +99,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       else ctx.log.warn({ err, reason: failure.code }, 'request failed');
       ctx.outcome.error = failure.code;
       ctx.outcome.code = failure.httpStatus;
-      replyStatus(exchange, failure.toStatus(), ctx.id);
+      replyStatus(exchange, failure.toStatus(), ctx.id, failure.headers);
     }
     // The proxy has settled the outcome; the line is written once the client's side is closed too.
     await clientClosed;

@@ -4,7 +4,8 @@
  * returns it extended with exactly its own field:
  *   authenticate → `user`, `upstreamIdentity` (src/auth/authenticate-step.ts)
  *   classify     → `classification`
- *   estimate     → `estimate` (LIST only; estimator issue)
+ *   estimate     → `estimate`
+ *   authorize    → `authorization` (authorize-step.ts: a SubjectAccessReview before a request weighs on admission)
  *   admit        → `decision`, `lease`, `admission`, `warnings`, `proceed` (admit-step.ts; the request log and metrics read `decision`)
  * so inserting a step changes the chain in pipeline.ts and nothing else.
  */
