@@ -41,15 +41,17 @@ export function createTokenAuthenticator(deps: {
   return {
     cache,
     async authenticate(token, client = '') {
-      let reviewed = false;
+      // A miss unless the cache answered (a lookup that failed was a miss too); a background
+      // revalidation started by this request does not make it one.
+      let result: 'hit' | 'miss' = 'miss';
       try {
-        const found = await cache.getOrLookup(token, config.audiences, () => {
-          reviewed = true;
-          return limiter ? limiter.run(client, () => deps.reviewer.review(token)) : deps.reviewer.review(token);
-        });
+        const found = await cache.getOrLookup(token, config.audiences, () =>
+          limiter ? limiter.run(client, () => deps.reviewer.review(token)) : deps.reviewer.review(token),
+        );
+        if (found.hit) result = 'hit';
         return found.value;
       } finally {
-        deps.metrics.observeTokenCache(reviewed ? 'miss' : 'hit');
+        deps.metrics.observeTokenCache(result);
       }
     },
   };
