@@ -7,7 +7,7 @@
  */
 import type { TokenReviewConfig } from '../config/complete-auth.js';
 import type { AuthMetrics } from './auth-metrics.js';
-import type { ReviewLimiter } from './review-limiter.js';
+import { ReviewThrottledError, type ReviewLimiter } from './review-limiter.js';
 import { createTokenCache, type TokenCache } from './token-cache.js';
 import { jwtExpiry } from './token-shape.js';
 import type { TokenReviewer, TokenReviewResult } from './token-review.js';
@@ -41,17 +41,21 @@ export function createTokenAuthenticator(deps: {
   return {
     cache,
     async authenticate(token, client = '') {
-      // A miss unless the cache answered (a lookup that failed was a miss too); a background
-      // revalidation started by this request does not make it one.
-      let result: 'hit' | 'miss' = 'miss';
+      // A miss unless the cache answered (a review that failed was a miss too; one the limiter refused
+      // was not made, and is counted as throttled instead); a background revalidation started by this
+      // request does not make it one.
+      let result: 'hit' | 'miss' | undefined = 'miss';
       try {
         const found = await cache.getOrLookup(token, config.audiences, () =>
           limiter ? limiter.run(client, () => deps.reviewer.review(token)) : deps.reviewer.review(token),
         );
         if (found.hit) result = 'hit';
         return found.value;
+      } catch (err) {
+        if (err instanceof ReviewThrottledError) result = undefined;
+        throw err;
       } finally {
-        deps.metrics.observeTokenCache(result);
+        if (result) deps.metrics.observeTokenCache(result);
       }
     },
   };
