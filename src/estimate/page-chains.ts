@@ -17,10 +17,11 @@
  * knows its place in the chain, with the bytes before it approximate until the page is added.
  * Unfinished chains expire, and the number of chains and of learned pages is bounded.
  * Work and memory per page are constant, however long a chain: a chain's pages are appended to one log
- * it shares with every token along it (never copied), a log holds at most MAX_SEGMENTS segments (past
- * that, neighbours merge: a segment then covers 2, 4, … pages), and a whole chain's profile is read
- * through prefix sums (a slice of it costs a binary search).
+ * it shares with every token along it, never copied (page-profile.ts: bounded, read through prefix sums).
  */
+import { appendPage, newChainLog, profileOf, sliceBytes, type ChainLog, type Profile, type Work } from './page-profile.js';
+
+export { MAX_SEGMENTS } from './page-profile.js';
 
 export interface PageTotals {
   bytes: number;
@@ -45,31 +46,6 @@ export interface PagePosition {
    * re-anchored from the start and from the end of the list (the larger); needs `remaining` and a limit.
    */
   anchored?: { bytes: number; shifted: boolean };
-}
-
-/** The most segments a chain's profile keeps; beyond them neighbouring segments merge. */
-export const MAX_SEGMENTS = 128;
-
-/**
- * The pages of one chain, appended in order and shared by every token along it: segment i holds the
- * items and bytes of pages [i × span, (i + 1) × span), the last one possibly fewer.
- */
-interface ChainLog {
-  items: number[];
-  bytes: number[];
-  span: number;
-  /** Pages appended so far. */
-  pages: number;
-}
-
-/** A whole chain's profile: cumulative items and bytes at each segment boundary. */
-interface Profile {
-  cumItems: Float64Array;
-  cumBytes: Float64Array;
-  total: number;
-  /** Bytes per item of the first and last segments that hold items (for positions outside the chain). */
-  firstRate: number;
-  lastRate: number;
 }
 
 export interface PageChainStats {
@@ -118,72 +94,7 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
   const open = new Map<string, OpenChain>();
   const learned = new Map<string, { bytes: number; samples: number }>();
   const profiles = new Map<string, Profile>();
-  let operations = 0;
-
-  const newLog = (): ChainLog => ({ items: [], bytes: [], span: 1, pages: 0 });
-
-  /** Appends one page; amortized O(1): a merge of all segments happens once per doubling of the span. */
-  const append = (log: ChainLog, items: number, bytes: number): void => {
-    const last = log.items.length - 1;
-    const lastFull = last < 0 || log.pages - last * log.span >= log.span;
-    if (!lastFull) {
-      log.items[last]! += items;
-      log.bytes[last]! += bytes;
-    } else {
-      if (log.items.length >= MAX_SEGMENTS) {
-        for (let i = 0; i < log.items.length / 2; i++) {
-          log.items[i] = log.items[2 * i]! + log.items[2 * i + 1]!;
-          log.bytes[i] = log.bytes[2 * i]! + log.bytes[2 * i + 1]!;
-        }
-        operations += log.items.length;
-        log.items.length /= 2;
-        log.bytes.length /= 2;
-        log.span *= 2;
-        return append(log, items, bytes);
-      }
-      log.items.push(items);
-      log.bytes.push(bytes);
-    }
-    log.pages += 1;
-    operations += 1;
-  };
-
-  const profileOf = (log: ChainLog): Profile => {
-    const n = log.items.length;
-    const cumItems = new Float64Array(n + 1);
-    const cumBytes = new Float64Array(n + 1);
-    let firstRate = 0;
-    let lastRate = 0;
-    for (let i = 0; i < n; i++) {
-      const items = log.items[i]!;
-      cumItems[i + 1] = cumItems[i]! + items;
-      cumBytes[i + 1] = cumBytes[i]! + log.bytes[i]!;
-      if (items > 0) {
-        lastRate = log.bytes[i]! / items;
-        if (firstRate === 0) firstRate = lastRate;
-      }
-    }
-    operations += n;
-    return { cumItems, cumBytes, total: cumItems[n]!, firstRate, lastRate };
-  };
-
-  /** Bytes of the first `x` items of a profile; outside it, at the nearest segment's bytes per item. */
-  const bytesUpTo = (p: Profile, x: number): number => {
-    if (x <= 0) return x * p.firstRate;
-    const n = p.cumItems.length - 1;
-    if (x >= p.total) return p.cumBytes[n]! + (x - p.total) * p.lastRate;
-    let lo = 0;
-    let hi = n; // cumItems[lo] <= x < cumItems[hi]
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >>> 1;
-      operations += 1;
-      if (p.cumItems[mid]! <= x) lo = mid;
-      else hi = mid;
-    }
-    const items = p.cumItems[hi]! - p.cumItems[lo]!;
-    return p.cumBytes[lo]! + ((x - p.cumItems[lo]!) * (p.cumBytes[hi]! - p.cumBytes[lo]!)) / items;
-  };
-  const sliceBytes = (p: Profile, from: number, to: number): number => bytesUpTo(p, to) - bytesUpTo(p, from);
+  const work: Work = { operations: 0 };
 
   const expire = (): void => {
     const now = opts.now();
@@ -193,7 +104,7 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
     }
   };
   const chainOf = (shape: string, requested: string | undefined): (PageTotals & { remaining?: number; approximate?: boolean; log: ChainLog }) | undefined => {
-    if (requested === undefined) return { bytes: 0, items: 0, pages: 0, log: newLog() };
+    if (requested === undefined) return { bytes: 0, items: 0, pages: 0, log: newChainLog() };
     const chain = open.get(requested);
     return chain && chain.shape === shape ? chain : undefined;
   };
@@ -217,8 +128,8 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       if (last && chain.pages > 0 && chain.remaining !== undefined && chain.remaining > 0 && limit !== undefined && limit > 0) {
         const n = Math.min(limit, chain.remaining);
         const k = chain.items;
-        const fromStart = sliceBytes(last, k, k + n);
-        const fromEnd = sliceBytes(last, last.total - chain.remaining, last.total - chain.remaining + n);
+        const fromStart = sliceBytes(last, k, k + n, work);
+        const fromEnd = sliceBytes(last, last.total - chain.remaining, last.total - chain.remaining + n, work);
         anchored = { bytes: Math.max(fromStart, fromEnd) / n, shifted: k + chain.remaining !== last.total };
       }
       return {
@@ -250,14 +161,14 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       // The log holds this chain's pages only up to here when no other page was appended since (a guess
       // placed a page after it, or another answer to the same token): else this chain has no profile.
       const inOrder = !chain.approximate && chain.log.pages === chain.pages;
-      if (inOrder) append(chain.log, items, bytes);
+      if (inOrder) appendPage(chain.log, items, bytes, work);
       const approximate = chain.approximate || !inOrder;
       // A chain whose earlier page was announced but never added does not know its bytes: no sample.
       if (!next) {
         if (approximate) return undefined;
         profiles.delete(shape);
         if (profiles.size >= maxChains) profiles.delete(profiles.keys().next().value!);
-        profiles.set(shape, profileOf(chain.log));
+        profiles.set(shape, profileOf(chain.log, work));
         return totals;
       }
       open.set(next, { ...totals, log: chain.log, shape, at: opts.now(), ...(approximate ? { approximate: true } : {}), ...(remaining !== undefined ? { remaining } : {}) });
@@ -270,7 +181,7 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       for (const chain of open.values()) logs.add(chain.log);
       for (const log of logs) segments += log.items.length;
       for (const p of profiles.values()) segments += p.cumItems.length - 1;
-      return { openChains: open.size, segments, operations };
+      return { openChains: open.size, segments, operations: work.operations };
     },
   };
 }
