@@ -83,7 +83,7 @@ export async function runDecisionCost(ctx: BenchContext): Promise<BenchReport> {
   const registry = new Registry();
   const tokens = createTokenAuthenticator({
     reviewer: { review: () => Promise.resolve({ authenticated: true as const, user: { username: 'ci-bot', groups: ['ci', 'system:authenticated'], uid: 'u', extra: {} } }) },
-    config: { enabled: true, audiences: [], cacheTtlMs: 120_000, negativeCacheTtlMs: 10_000, cacheSize: 10_000, timeoutMs: 10_000 },
+    config: { enabled: true, audiences: [], cacheTtlMs: 120_000, negativeCacheTtlMs: 10_000, cacheSize: 10_000, timeoutMs: 10_000, limits: { concurrent: 32, perSecond: 200, perClientConcurrent: 4, perClientPerSecond: 20 } },
     metrics: createAuthMetrics(registry),
   });
   const token = 'bench-token-0123456789abcdefghijklmnopqrstuvwxyz';

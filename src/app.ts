@@ -10,10 +10,12 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthentication } from './auth/create-authentication.js';
+import { createReviewLimiter } from './auth/review-limiter.js';
 import { createConfigSource, type ConfigSource } from './config/config-source.js';
 import { readSnapshotFiles } from './config/load-config-file.js';
 import type { Config } from './config/parse-config.js';
 import { CENSUS_MAX_SOCKETS } from './gateway/census-upstream.js';
+import { createAuthorizeStep } from './gateway/authorize-step.js';
 import { createGatewayAdmission } from './gateway/gateway-admission.js';
 import { createGatewayEstimator } from './gateway/gateway-estimator.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
@@ -73,9 +75,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   // Long-lived too: leases and queues outlive reloads; it reads the upstream through the census's connection.
   const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator });
 
+  // Long-lived: the bounds on TokenReviews hold across reloads (a reload changes them in place).
+  const reviewLimiter = createReviewLimiter(deps.config.authentication.tokenReview.limits);
+
   const build: BuildGeneration = ({ config, files }, track) => {
     const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream }));
-    const auth = createAuthentication({ config, files, registry });
+    const auth = createAuthentication({ config, files, registry, reviewLimiter });
     // Forwarded requests present the mode's credentials (front-proxy certificate, none, or the gateway's own).
     const forwarding =
       auth.forwardingFiles === files.upstream ? upstream : track(createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles }));
@@ -88,6 +93,18 @@ export function createApp(deps: AppDeps): GatewayApp {
       metrics,
       stopping: stopping.signal,
       estimator: estimating.estimator,
+      // The apiserver authorizes the caller in every mode but insecure (there it sees the gateway).
+      ...(config.authorization.enabled && config.identity.mode !== 'insecure'
+        ? {
+            authorize: createAuthorizeStep({
+              reviewer: auth.reviewer,
+              impersonation: auth.impersonation,
+              mode: config.identity.mode,
+              weighs: (estimate) => admitting.admission.weighs(estimate),
+              server: config.upstream.server,
+            }),
+          }
+        : {}),
       admit: admitting.admit,
     });
     // The census never shares the forwarded traffic's pool; it asks with the gateway's own credentials.
@@ -98,9 +115,16 @@ export function createApp(deps: AppDeps): GatewayApp {
   const initial = readSnapshotFiles(deps.config);
   const source = createConfigSource(initial);
   const requestPath = createRequestPath(initial, build, { metrics: createUpstreamMetrics(registry) });
-  const server = createGatewayServer({ tls: initial.files.serving, clientCAs: initial.auth.clientCAPems, pipeline: requestPath, logger });
+  const server = createGatewayServer({
+    tls: initial.files.serving,
+    clientCAs: initial.auth.clientCAPems,
+    pipeline: requestPath,
+    logger,
+    headersTimeoutMs: deps.config.listen.headersTimeoutMs,
+  });
   const drain = trackConnections(server);
   source.subscribe(createSnapshotApplier({ server, requestPath, logger }));
+  source.subscribe((next) => reviewLimiter.reconfigure(next.config.authentication.tokenReview.limits));
   source.subscribe(estimating.onReload);
   source.subscribe(admitting.onReload);
   estimating.start();
@@ -130,6 +154,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     requestPath.close();
     estimating.close();
     admitting.close();
+    reviewLimiter.stop();
     await Promise.all([closeServer(server), closeServer(ops)]);
   };
   return {

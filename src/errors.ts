@@ -4,7 +4,7 @@
  * message template. Templates name the config key or the action that fixes the problem; `{name}`
  * placeholders are filled from our own facts (config values, errno codes), never from raw client input.
  */
-import { failureStatus, type Status, type StatusReason } from './k8s/status.js';
+import { failureStatus, type Status, type StatusDetails, type StatusReason } from './k8s/status.js';
 
 interface CatalogueEntry {
   status: number;
@@ -23,11 +23,17 @@ export const ERROR_CATALOGUE = {
   upstream_failed: { status: 503, reason: 'ServiceUnavailable', message: 'the request to the Kubernetes API server at {server} failed ({detail})' },
   upstream_aborted: { status: 502, reason: 'InternalError', message: 'the Kubernetes API server at {server} broke off the response ({detail})' },
   unauthorized: { status: 401, reason: 'Unauthorized', message: 'Unauthorized: listgate could not authenticate the request: {why}' },
+  tokenreview_throttled: { status: 429, reason: 'TooManyRequests', message: 'Too many requests: listgate is verifying as many bearer tokens as it may ({detail}); retry after {retryAfter}s' },
   authentication_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot verify the bearer token now: {detail} at {server}; listgate refuses rather than guess, retry shortly' },
   impersonation_invalid: { status: 400, reason: 'BadRequest', message: 'requested impersonation of groups, a uid or extra attributes without impersonating a user; add Impersonate-User (kubectl --as)' },
   impersonation_forbidden: { status: 403, reason: 'Forbidden', message: '{target} is forbidden: User {user} cannot impersonate resource {resource} in API group {group} {scope}; ask for RBAC permission to impersonate it' },
+  forbidden: { status: 403, reason: 'Forbidden', message: '{subject}: User {user} cannot {verb} {object}{reason}' },
+  authorization_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot check the request\'s authorization now: {detail} at {server}; listgate refuses rather than guess, retry shortly' },
   impersonation_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot check the impersonation now: {detail} at {server}; retry shortly' },
   identity_unsendable: { status: 400, reason: 'BadRequest', message: 'the identity cannot be forwarded: a user name, group, uid or extra value holds a control character' },
+  target_malformed: { status: 400, reason: 'BadRequest', message: 'listgate refuses the request: {why}' },
+  target_not_served: { status: 404, reason: 'NotFound', message: 'the server could not find the requested resource: {why}' },
+  method_not_allowed: { status: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource: {method} is not served' },
   internal: { status: 500, reason: 'InternalError', message: 'internal error in listgate; look for request {requestId} in its log' },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -43,12 +49,21 @@ export function formatMessage(template: string, params: ErrorParams): string {
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly params: ErrorParams;
+  /** The Status's `details` (the object the failure is about, when to retry), when there are any. */
+  readonly details: StatusDetails | undefined;
 
-  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatMessage(ERROR_CATALOGUE[code].message, params), options);
+  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown; details?: StatusDetails }) {
+    super(formatMessage(ERROR_CATALOGUE[code].message, params), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;
     this.params = params;
+    this.details = options?.details;
+  }
+
+  /** Response headers the failure calls for: Retry-After when the details name a time to retry. */
+  get headers(): Record<string, string> {
+    const retry = this.details?.retryAfterSeconds;
+    return retry === undefined ? {} : { 'Retry-After': String(retry) };
   }
 
   get httpStatus(): number {
@@ -57,7 +72,7 @@ export class GatewayError extends Error {
 
   toStatus(): Status {
     const entry = ERROR_CATALOGUE[this.code];
-    return failureStatus(entry.status, entry.reason, this.message);
+    return failureStatus(entry.status, entry.reason, this.message, this.details);
   }
 }
 

@@ -63,6 +63,8 @@ export type AdmissionResult =
 
 export interface Admission {
   enabled(): boolean;
+  /** Whether a request of this estimate would take a lease, wait or be rejected (admission enabled, not passing at once). */
+  weighs(estimate: AdmissionQuery['estimate']): boolean;
   admit(q: AdmissionQuery): Promise<AdmissionResult>;
   /** What admission would decide now, and why, taking nothing (listgate estimate, /debug/estimate). */
   dryRun(q: AdmissionQuery): { decision: string; reasons: string[] };
@@ -163,7 +165,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const learning = createLearningLocks({ timers: deps.timers ?? { set: (fn, ms) => setTimeout(fn, ms).unref(), clear: (h) => clearTimeout(h as NodeJS.Timeout) } });
   const learnsAlone = (q: AdmissionQuery, exempt: boolean) => !exempt && q.estimate.class === 'list' && q.estimate.confidence === 'low';
   const withLock = (lease: Lease, lock: LearningLock): Lease => new LockedLease(lease, lock);
-  const passes = (q: AdmissionQuery) => PASS_CLASSES.has(q.estimate.class) || q.estimate.estimatedBytes < settings.smallRequestBytes;
+  const passesAtOnce = (e: AdmissionQuery['estimate']) => PASS_CLASSES.has(e.class) || e.estimatedBytes < settings.smallRequestBytes;
+  const passes = (q: AdmissionQuery) => passesAtOnce(q.estimate);
   const warningFor = (q: AdmissionQuery, level: string) => {
     if (q.estimate.class !== 'list' || q.estimate.estimatedBytes < settings.warningBytes) return undefined;
     const view = b.level(level);
@@ -173,6 +176,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
 
   return {
     enabled: () => settings.enabled,
+    weighs: (estimate) => settings.enabled && !passesAtOnce(estimate),
     async admit(q) {
       const { match, placement } = place(q);
       if (passes(q)) {
@@ -260,8 +264,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       return { decision: p.decision, reasons };
     },
     reconfigure(next) {
+      // A budget that was not lowered by the adaptive budget (or no longer can be) follows the new one at once.
+      const full = !next.adaptive.enabled || b.effectiveBudget() >= b.configuredBudget();
       settings = next;
       b.reconfigure(budgetSettings(next));
+      if (full) b.setEffectiveBudget(next.budgetBytes);
     },
     budget: b,
     learningWaiters: () => learning.waiting(),

@@ -6,23 +6,42 @@
  *    fail make the request fail, as union.NewFailOnError(…, anonymous) does.
  * A refused certificate does not end the search (a valid token still authenticates, as in the union);
  * a certificate without a CN names no one and is passed over. A TokenReview that cannot be made fails
- * closed: the request gets `unavailable`, never anonymous or through.
+ * closed: the request gets `unavailable`, never anonymous or through. A token that cannot be valid
+ * (token-shape.ts: not an RFC 6750 token, or too long) is refused without a TokenReview; one whose
+ * review would pass the limiter's bounds gets `tokenreview_throttled` (429 with a Retry-After).
  */
 import type { IncomingMessage } from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import { headerValues } from '../gateway/raw-headers.js';
 import { peerCertificates } from './peer-certificates.js';
 import type { TokenAuthenticator } from './token-authenticator.js';
+import { ReviewThrottledError } from './review-limiter.js';
 import { TokenReviewUnavailableError } from './token-review.js';
+import { isPlausibleBearerToken, MAX_TOKEN_BYTES } from './token-shape.js';
 import { anonymousUser, type AuthMethod, type UserInfo } from './user-info.js';
 import { verifyClientCertificate, type CertificateRefusal } from './verify-client-cert.js';
 
 /** Why a request was not authenticated; a log field and a metric outcome. Never a secret. */
-export type AuthFailureReason = 'no_credentials' | Exclude<CertificateRefusal, 'no_common_name'> | 'token_denied' | 'token_audience' | 'tokenreview_unavailable';
+export type AuthFailureReason =
+  | 'no_credentials'
+  | Exclude<CertificateRefusal, 'no_common_name'>
+  | 'token_malformed'
+  | 'token_denied'
+  | 'token_audience'
+  | 'tokenreview_unavailable'
+  | 'tokenreview_throttled';
 
 export type AuthenticationResult =
   | { readonly ok: true; readonly user: UserInfo; readonly method: AuthMethod; readonly token?: string }
-  | { readonly ok: false; readonly method: 'x509' | 'token' | 'none'; readonly reason: AuthFailureReason; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly method: 'x509' | 'token' | 'none';
+      readonly reason: AuthFailureReason;
+      readonly detail: string;
+      /** tokenreview_throttled: when to come back. */
+      readonly retryAfterSeconds?: number;
+      readonly scope?: 'client' | 'total';
+    };
 
 export interface RequestAuthenticator {
   authenticate(req: IncomingMessage): Promise<AuthenticationResult>;
@@ -80,14 +99,19 @@ export function createRequestAuthenticator(deps: RequestAuthenticatorDeps): Requ
       }
 
       const token = deps.tokens ? bearerTokenOf(req.rawHeaders) : undefined;
-      if (token !== undefined && deps.tokens) {
+      if (token !== undefined && deps.tokens && !isPlausibleBearerToken(token)) {
+        refused = { ok: false, method: 'token', reason: 'token_malformed', detail: `the bearer token is not an RFC 6750 token of at most ${MAX_TOKEN_BYTES} bytes (no TokenReview made)` };
+      } else if (token !== undefined && deps.tokens) {
         try {
-          const review = await deps.tokens.authenticate(token);
+          const review = await deps.tokens.authenticate(token, req.socket.remoteAddress ?? '');
           if (review.authenticated) return { ok: true, user: review.user, method: 'token', token };
           refused = review.reason === 'audience'
             ? { ok: false, method: 'token', reason: 'token_audience', detail: 'TokenReview: the token is not valid for the configured audiences' }
             : { ok: false, method: 'token', reason: 'token_denied', detail: `TokenReview denied the token${review.error ? ` (${scrub(review.error, token)})` : ''}` };
         } catch (err) {
+          if (err instanceof ReviewThrottledError) {
+            return { ok: false, method: 'token', reason: 'tokenreview_throttled', detail: err.message, retryAfterSeconds: err.retryAfterSeconds, scope: err.scope };
+          }
           if (!(err instanceof TokenReviewUnavailableError)) throw err;
           return { ok: false, method: 'token', reason: 'tokenreview_unavailable', detail: err.message };
         }

@@ -4,8 +4,9 @@
  * leave it to the apiserver; insecure mode stripped them in step 0), and the headers that carry the
  * resulting identity upstream (forward-identity.ts). Adds `user` and `upstreamIdentity`
  * to the context, or throws a GatewayError the pipeline answers as a Status:
- * 401 (no or refused credentials), 403 (impersonation denied), 400, or 503 when TokenReview or
- * SubjectAccessReview cannot be made (fail closed). The log line says why, never with a secret.
+ * 401 (no or refused credentials), 403 (impersonation denied), 400, 429 with a Retry-After when the
+ * token's TokenReview would pass the bounds on reviews (src/auth/review-limiter.ts), or 503 when
+ * TokenReview or SubjectAccessReview cannot be made (fail closed). The log line says why, never with a secret.
  */
 import type { IdentityMode } from '../config/complete-auth.js';
 import { GatewayError } from '../errors.js';
@@ -48,6 +49,7 @@ const CERTIFICATE_WHY: Partial<Record<AuthFailureReason, string>> = {
   unknown_authority: 'the client certificate is not signed by a CA this gateway trusts (authentication.clientCAFiles)',
   bad_signature: 'the client certificate signature does not verify against the CA it names',
   wrong_usage: 'the client certificate is not meant for client authentication (extended key usage clientAuth)',
+  token_malformed: 'the bearer token cannot be valid (not an RFC 6750 token, or longer than 16 KiB)',
   token_denied: 'the bearer token was not accepted (expired, revoked or unknown); get a new token',
   token_audience: 'the bearer token is not valid for this gateway (audience); get a token for authentication.tokenReview.audiences',
 };
@@ -62,9 +64,15 @@ export function createAuthenticateStep(deps: AuthenticateStepDeps): Authenticate
     const result = await deps.authenticator.authenticate(ctx.exchange.req);
     if (!result.ok) {
       const unavailable = result.reason === 'tokenreview_unavailable';
-      deps.metrics.observeAuthentication(result.method, unavailable ? 'error' : 'failure');
+      const throttled = result.reason === 'tokenreview_throttled';
+      deps.metrics.observeAuthentication(result.method, unavailable || throttled ? 'error' : 'failure');
       ctx.log.warn({ method: result.method, reason: result.reason, detail: result.detail }, 'authentication failed');
       if (unavailable) throw new GatewayError('authentication_unavailable', { detail: result.detail, server: deps.server });
+      if (throttled) {
+        const retryAfterSeconds = result.retryAfterSeconds ?? 1;
+        deps.metrics.observeTokenThrottled(result.scope ?? 'total');
+        throw new GatewayError('tokenreview_throttled', { detail: result.detail, retryAfter: retryAfterSeconds }, { details: { retryAfterSeconds } });
+      }
       throw new GatewayError('unauthorized', { why: CERTIFICATE_WHY[result.reason] ?? noCredentialsWhy(deps.accepts) });
     }
     deps.metrics.observeAuthentication(result.method, 'success');

@@ -5,7 +5,8 @@
  * - insecure, impersonate: the gateway's own (upstream.clientCertFile/keyFile or tokenFile);
  * - requestHeader: the front-proxy client certificate (identity.requestHeader), and no token;
  * - passthrough: none of its own (the caller's bearer token goes instead).
- * TokenReview and SubjectAccessReview always use the gateway's own credentials, through client-node.
+ * TokenReview and SubjectAccessReview always use the gateway's own credentials, through client-node;
+ * the SubjectAccessReview cache (`reviewer`) serves the impersonation checks and the authorize step.
  */
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/parse-config.js';
@@ -16,7 +17,9 @@ import { createRequestAuthenticator } from './authenticate-request.js';
 import { createAuthenticateStep, type AuthenticateStep } from './authenticate-step.js';
 import { createGatewayKubeConfig } from './gateway-kubeconfig.js';
 import { identityHeaderPredicate, type HeaderPredicate } from './identity-header-policy.js';
-import { createImpersonationAuthorizer } from './subject-access-review.js';
+import { createAccessReviewer, subjectAccessReviewCall, type AccessReviewer } from './access-review.js';
+import type { ReviewLimiter } from './review-limiter.js';
+import { createImpersonationAuthorizer, type ImpersonationAuthorizer } from './subject-access-review.js';
 import { createTokenAuthenticator, type TokenAuthenticator } from './token-authenticator.js';
 import { createTokenReviewer } from './token-review.js';
 
@@ -29,9 +32,20 @@ export interface Authentication {
   forwardingFiles: TlsFiles['upstream'];
   /** The bearer-token authenticator (and its cache), when TokenReview is enabled. */
   tokens: TokenAuthenticator | undefined;
+  /** SubjectAccessReviews with the gateway's own credentials, cached (authorization.*). */
+  reviewer: AccessReviewer;
+  /** Decides a caller's own Impersonate-* with `reviewer`. */
+  impersonation: ImpersonationAuthorizer;
 }
 
-export function createAuthentication(deps: { config: Config; files: TlsFiles; registry: Registry; now?: () => number }): Authentication {
+export function createAuthentication(deps: {
+  config: Config;
+  files: TlsFiles;
+  registry: Registry;
+  /** Bounds on TokenReviews; long-lived, it outlives the authentication a reload rebuilds. */
+  reviewLimiter?: ReviewLimiter;
+  now?: () => number;
+}): Authentication {
   const { config, files } = deps;
   const { authentication, identity } = config;
   const authFiles = readAuthFiles(config);
@@ -44,15 +58,25 @@ export function createAuthentication(deps: { config: Config; files: TlsFiles; re
         reviewer: createTokenReviewer({ kubeConfig, audiences: authentication.tokenReview.audiences, timeoutMs }),
         config: authentication.tokenReview,
         metrics,
+        ...(deps.reviewLimiter ? { limiter: deps.reviewLimiter } : {}),
         ...(deps.now ? { now: deps.now } : {}),
       })
     : undefined;
+  const { authorization } = config;
+  const reviewer = createAccessReviewer({
+    call: subjectAccessReviewCall({ kubeConfig, timeoutMs: authorization.timeoutMs }),
+    ttlMs: authorization.cacheTtlMs,
+    maxEntries: authorization.cacheSize,
+    observe: (result, cache) => metrics.observeAccessReview(result, cache),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const impersonation = createImpersonationAuthorizer({ reviewer });
   const authenticator = createRequestAuthenticator({ clientCAs: authFiles.clientCAs, tokens, anonymous: authentication.anonymous.enabled });
   const authenticate = createAuthenticateStep({
     authenticator,
     mode: identity.mode,
     names: identity.requestHeader,
-    impersonation: identity.mode === 'impersonate' ? createImpersonationAuthorizer({ kubeConfig, timeoutMs }) : undefined,
+    impersonation: identity.mode === 'impersonate' ? impersonation : undefined,
     metrics,
     server: config.upstream.server,
     accepts: { certificates: authFiles.clientCAs.length > 0, tokens: tokens !== undefined },
@@ -70,5 +94,7 @@ export function createAuthentication(deps: { config: Config; files: TlsFiles; re
     clientCAPems: authFiles.clientCAPems,
     forwardingFiles,
     tokens,
+    reviewer,
+    impersonation,
   };
 }

@@ -2,7 +2,8 @@
  * x509 client-certificate authentication as k8s.io/apiserver/pkg/authentication/request/x509 does it:
  * the leaf is verified against the configured client CAs (Go's x509.Verify with the peer's other
  * certificates as intermediates and ExtKeyUsageClientAuth), then CommonNameUserConversion gives the
- * identity: CN is the user name, each O a group; a certificate without a CN names no one.
+ * identity: CN is the user name, each O a group; a certificate without a CN names no one. The user's
+ * extra carries the certificate's credential id as kube-apiserver 1.32 sets it (src/k8s/credential-id.ts).
  *
  * Checked, in Go's order: the leaf's validity window, a chain of signatures up to a configured CA (every
  * link issued by and signed with the key of the next, intermediates marked CA), every certificate of the
@@ -10,6 +11,7 @@
  * allowing clientAuth (or anyExtendedKeyUsage). Pure: the clock is an argument.
  */
 import type { X509Certificate } from 'node:crypto';
+import { CREDENTIAL_ID_EXTRA, x509CredentialId } from '../k8s/credential-id.js';
 import { withAuthenticatedGroup, type UserInfo } from './user-info.js';
 
 export type CertificateRefusal = 'expired' | 'not_yet_valid' | 'unknown_authority' | 'bad_signature' | 'wrong_usage' | 'no_common_name';
@@ -98,7 +100,7 @@ export function verifyClientCertificate(opts: VerifyClientCertificateOptions): C
   if (!username) return { ok: false, reason: 'no_common_name', detail: `certificate ${describeCertificate(leaf)} has no common name to use as the user name` };
   return {
     ok: true,
-    user: withAuthenticatedGroup({ username, groups: values(subject, 'O'), extra: {} }),
+    user: withAuthenticatedGroup({ username, groups: values(subject, 'O'), extra: { [CREDENTIAL_ID_EXTRA]: [x509CredentialId(leaf)] } }),
     notAfter: new Date(leaf.validTo),
   };
 }

@@ -6,9 +6,10 @@
  *   certificates (there is nothing to pass through for them);
  * - at least one way to authenticate a caller (client CAs, TokenReview or anonymous).
  */
+import type { ReviewLimits } from '../auth/review-limiter.js';
 import type { ConfigIssue } from './config-error.js';
 import { parseDuration } from './duration.js';
-import type { AuthenticationDocument, IDENTITY_MODES, IdentityDocument } from './schema-auth.js';
+import type { AuthenticationDocument, AuthorizationDocument, IDENTITY_MODES, IdentityDocument } from './schema-auth.js';
 
 export type IdentityMode = (typeof IDENTITY_MODES)[number];
 
@@ -20,6 +21,8 @@ export interface TokenReviewConfig {
   readonly negativeCacheTtlMs: number;
   readonly cacheSize: number;
   readonly timeoutMs: number;
+  /** Bounds on the TokenReviews made (src/auth/review-limiter.ts). */
+  readonly limits: ReviewLimits;
 }
 
 export interface AuthenticationConfig {
@@ -46,6 +49,18 @@ export interface IdentityConfig {
   readonly requestHeader: RequestHeaderConfig;
 }
 
+/** SubjectAccessReviews before a request spends budget (src/gateway/authorize-step.ts). */
+export interface AuthorizationConfig {
+  readonly enabled: boolean;
+  readonly cacheTtlMs: number;
+  readonly cacheSize: number;
+  readonly timeoutMs: number;
+}
+
+export function completeAuthorization(doc: AuthorizationDocument): AuthorizationConfig {
+  return { enabled: doc.enabled, cacheTtlMs: parseDuration(doc.cacheTTL)!, cacheSize: doc.cacheSize, timeoutMs: parseDuration(doc.timeout)! };
+}
+
 export function completeAuthentication(doc: AuthenticationDocument, file: (p: string) => string): AuthenticationConfig {
   const tr = doc.tokenReview;
   return {
@@ -57,6 +72,7 @@ export function completeAuthentication(doc: AuthenticationDocument, file: (p: st
       negativeCacheTtlMs: parseDuration(tr.negativeCacheTTL)!,
       cacheSize: tr.cacheSize,
       timeoutMs: parseDuration(tr.timeout)!,
+      limits: { ...tr.limits },
     },
     anonymous: { enabled: doc.anonymous.enabled },
   };

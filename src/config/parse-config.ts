@@ -6,7 +6,15 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { AdmissionSettings } from '../admit/admission-settings.js';
 import { admissionCrossFieldIssues, completeAdmission } from './complete-admission.js';
-import { authCrossFieldIssues, completeAuthentication, completeIdentity, type AuthenticationConfig, type IdentityConfig } from './complete-auth.js';
+import {
+  authCrossFieldIssues,
+  completeAuthentication,
+  completeAuthorization,
+  completeIdentity,
+  type AuthenticationConfig,
+  type AuthorizationConfig,
+  type IdentityConfig,
+} from './complete-auth.js';
 import { ConfigError, formatIssuePath, type ConfigIssue } from './config-error.js';
 import type { EstimatorSettings } from '../estimate/create-estimator.js';
 import { parseDuration } from './duration.js';
@@ -37,13 +45,16 @@ export interface UpstreamConfig {
 }
 
 export interface Config {
-  readonly listen: Endpoint;
+  /** The gateway's listener; `headersTimeoutMs`: how long a client may take to send its request headers. */
+  readonly listen: Endpoint & { readonly headersTimeoutMs: number };
   readonly tls: { readonly certFile: string; readonly keyFile: string };
   readonly upstream: UpstreamConfig;
   /** Who the caller is: client certificates, TokenReview, anonymous (complete-auth.ts). */
   readonly authentication: AuthenticationConfig;
   /** How the caller's identity reaches the apiserver. `insecure`: it does not (dev only). */
   readonly identity: IdentityConfig;
+  /** SubjectAccessReviews as the caller before a request spends budget (complete-auth.ts). */
+  readonly authorization: AuthorizationConfig;
   readonly ops: Endpoint;
   readonly logging: { readonly level: LogLevel };
   /** On SIGTERM: how long readiness fails before the listener closes, then how long requests may drain. */
@@ -91,7 +102,7 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
   const url = new URL(doc.upstream.server);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return deepFreeze<Config>({
-    listen: { ...doc.listen },
+    listen: { address: doc.listen.address, port: doc.listen.port, headersTimeoutMs: parseDuration(doc.listen.headersTimeout)! },
     tls: { certFile: file(doc.tls.certFile), keyFile: file(doc.tls.keyFile) },
     upstream: {
       server: url.origin,
@@ -106,6 +117,7 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
     },
     authentication: completeAuthentication(doc.authentication, file),
     identity: completeIdentity(doc.identity, file),
+    authorization: completeAuthorization(doc.authorization),
     ops: { ...doc.ops },
     logging: { level: doc.logging.level },
     shutdown: {

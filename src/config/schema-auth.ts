@@ -3,12 +3,17 @@
  * defaults), imported into the document schema in schema.ts:
  *
  *   authentication: { clientCAFiles, tokenReview: { enabled, audiences, cacheTTL, negativeCacheTTL,
- *                     cacheSize, timeout }, anonymous: { enabled } }
+ *                     cacheSize, timeout, limits: { concurrent, perSecond, perClientConcurrent,
+ *                     perClientPerSecond } }, anonymous: { enabled } }
  *   identity:       { mode, requestHeader: { clientCertFile, clientKeyFile, usernameHeaders, groupHeaders,
  *                     uidHeaders, extraHeaderPrefixes } }
+ *   authorization:  { enabled, cacheTTL, cacheSize, timeout }
  *
- * Defaults follow the apiserver's: TokenReview results cached 2m (authenticated) and 10s (refused), like
- * --authentication-token-webhook-cache-ttl and the webhook's negative TTL; anonymous requests refused;
+ * TokenReview results are cached 10s (authenticated, never past a JWT's own exp, revalidated in the
+ * background from half the TTL on) and 10s (refused): a revoked token is refused within about the
+ * apiserver's own window plus the TTL, at the price of a review per busy token every 5s (docs/operations.md).
+ * The reviews are bounded per client address and in total; over the bounds a request gets 429.
+ * Anonymous requests refused;
  * request-header names as kubeadm configures --requestheader-*-headers. `insecure` is never a default.
  */
 import { z } from 'zod';
@@ -38,10 +43,18 @@ export const authenticationSchema = section(
       z.strictObject({
         enabled: z.boolean().default(true),
         audiences: z.array(z.string().min(1)).default([]),
-        cacheTTL: duration(false).default('2m'),
+        cacheTTL: duration(false).default('10s'),
         negativeCacheTTL: duration(false).default('10s'),
         cacheSize: z.number().int().min(0).default(10_000),
         timeout: duration(true).default('10s'),
+        limits: section(
+          z.strictObject({
+            concurrent: z.number().int().min(1).default(32),
+            perSecond: z.number().int().min(1).default(200),
+            perClientConcurrent: z.number().int().min(1).default(4),
+            perClientPerSecond: z.number().int().min(1).default(20),
+          }),
+        ),
       }),
     ),
     anonymous: section(z.strictObject({ enabled: z.boolean().default(false) })),
@@ -64,5 +77,19 @@ export const identitySchema = section(
   }),
 );
 
+/**
+ * A request that would weigh on the budget is first checked with a SubjectAccessReview as the caller.
+ * Answers (allowed or denied) are cached briefly: a revoked grant is noticed within cacheTTL.
+ */
+export const authorizationSchema = section(
+  z.strictObject({
+    enabled: z.boolean().default(true),
+    cacheTTL: duration(false).default('10s'),
+    cacheSize: z.number().int().min(0).default(10_000),
+    timeout: duration(true).default('10s'),
+  }),
+);
+
+export type AuthorizationDocument = z.output<typeof authorizationSchema>;
 export type AuthenticationDocument = z.output<typeof authenticationSchema>;
 export type IdentityDocument = z.output<typeof identitySchema>;

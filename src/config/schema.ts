@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { admissionSchema } from './schema-admission.js';
-import { authenticationSchema, identitySchema } from './schema-auth.js';
+import { authenticationSchema, authorizationSchema, identitySchema } from './schema-auth.js';
 import { estimatorSchema } from './schema-estimator.js';
 
 export { IDENTITY_MODES } from './schema-auth.js';
@@ -43,7 +43,8 @@ const endpoint = (defaultPort: number) =>
   section(z.strictObject({ address: address.default('127.0.0.1'), port: port.default(defaultPort) }));
 
 export const configDocumentSchema = z.strictObject({
-  listen: endpoint(8443),
+  /** headersTimeout: how long a client may take to send a request's headers (slow-loris bound), enforced to the second. */
+  listen: section(z.strictObject({ address: address.default('127.0.0.1'), port: port.default(8443), headersTimeout: positiveDuration.default('60s') })),
   tls: section(z.strictObject({ certFile: file, keyFile: file })),
   upstream: section(
     z.strictObject({
@@ -58,6 +59,8 @@ export const configDocumentSchema = z.strictObject({
   ),
   authentication: authenticationSchema,
   identity: identitySchema,
+  /** SubjectAccessReviews before a request spends budget (schema-auth.ts). */
+  authorization: authorizationSchema,
   ops: endpoint(8081),
   logging: section(z.strictObject({ level: z.enum(LOG_LEVELS).default('info') })),
   /** SIGTERM: readiness fails for readinessGracePeriod, then requests in flight get drainTimeout (src/ops/shutdown.ts). */

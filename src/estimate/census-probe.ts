@@ -49,11 +49,17 @@ export function countFromProbe(body: unknown): number | undefined {
  * The probes' limiter: at most `maxConcurrent` at once, `minTimeMs` apart, and at most `queueLimit`
  * waiting; a probe beyond that is dropped (the census then prices the count conservatively).
  */
-export function createProbeLimiter(opts: { maxConcurrent?: number; minTimeMs?: number; queueLimit?: number } = {}): Bottleneck {
-  return new Bottleneck({
-    maxConcurrent: opts.maxConcurrent ?? 2,
-    minTime: opts.minTimeMs ?? 100,
-    highWater: opts.queueLimit ?? 100,
-    strategy: Bottleneck.strategy.OVERFLOW,
-  });
+export function createProbeLimiter(opts: ProbeLimits = {}): Bottleneck {
+  return new Bottleneck({ ...probeLimiterSettings(opts), strategy: Bottleneck.strategy.OVERFLOW });
+}
+
+export interface ProbeLimits {
+  maxConcurrent?: number;
+  minTimeMs?: number;
+  queueLimit?: number;
+}
+
+/** The limiter's settings for `opts`, defaults filled (also what a reload applies with updateSettings). */
+export function probeLimiterSettings(opts: ProbeLimits = {}): { maxConcurrent: number; minTime: number; highWater: number } {
+  return { maxConcurrent: opts.maxConcurrent ?? 2, minTime: opts.minTimeMs ?? 100, highWater: opts.queueLimit ?? 100 };
 }

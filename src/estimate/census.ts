@@ -52,7 +52,12 @@ export interface Census extends CensusView {
   start(): void;
   stop(): void;
   entries(): CensusEntry[];
+  /** New settings in place (a reload): counts, probes in flight and the scrape go on under them. */
+  reconfigure(next: CensusSettings): void;
 }
+
+/** The census's settings a reload may change. */
+export type CensusSettings = Pick<CensusOptions, 'sources' | 'refreshIntervalMs' | 'staleAfterMs' | 'conservative'>;
 
 export interface CensusOptions {
   /** Preference order; a source not listed is never used. */
@@ -79,7 +84,8 @@ interface Taken {
 
 const keyOf = (group: string, resource: string, namespace = '') => `${group}\u0000${resource}\u0000${namespace}`;
 
-export function createCensus(opts: CensusOptions): Census {
+export function createCensus(initial: CensusOptions): Census {
+  const opts = { ...initial };
   const table = new Map<string, Map<CountSource, Taken>>();
   const inflight = new Map<string, Promise<CensusCount>>();
   const lastProbe = new Map<string, number>();
@@ -193,6 +199,15 @@ export function createCensus(opts: CensusOptions): Census {
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+    },
+    reconfigure(next) {
+      const interval = opts.refreshIntervalMs;
+      Object.assign(opts, { sources: [...next.sources], refreshIntervalMs: next.refreshIntervalMs, staleAfterMs: next.staleAfterMs, conservative: { ...next.conservative } });
+      if (timer && interval !== next.refreshIntervalMs) {
+        clearInterval(timer);
+        timer = setInterval(() => void census.refreshMetrics().catch((err: unknown) => opts.onError?.(err, 'census metrics scrape')), opts.refreshIntervalMs);
+        timer.unref();
+      }
     },
     entries() {
       const out: CensusEntry[] = [];

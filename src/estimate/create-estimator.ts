@@ -7,13 +7,14 @@
  *   observe({ contentType, contentEncoding }, input) → ResponseObserver   (pipe the body through it)
  *   learn(outcome)                                  (when the observer's result settles)
  * `listgate estimate` and `listgate calibrate` use the same object. Settings are plain data, so the
- * config file's `estimator` section maps onto them one to one.
+ * config file's `estimator` section maps onto them one to one; `reconfigure` applies new ones in place
+ * (a reload): what was learned, counted and probed is kept.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { storageSizeSeeds } from './apiserver-metrics.js';
-import { createCensus, type Census, type CountSource, type ProbeResult } from './census.js';
-import { createProbeLimiter, type ProbeTarget } from './census-probe.js';
+import { createCensus, type Census, type CensusSettings, type CountSource, type ProbeResult } from './census.js';
+import { createProbeLimiter, probeLimiterSettings, type ProbeTarget } from './census-probe.js';
 import { estimateRequest } from './estimate-list-memory.js';
 import type { Estimate, EstimateInput } from './estimate-types.js';
 import { createEstimatorMetrics } from './estimator-metrics.js';
@@ -23,7 +24,7 @@ import { observeResponse, type ResponseObserver } from './observe-response.js';
 import { createPageChains, pageShape, type PageChains } from './page-chains.js';
 import { resolveFactors, type FactorSettings } from './resolve-factors.js';
 import { createSelectivityModel, type SelectivityModel } from './selectivity-model.js';
-import { createSizeModel, type SizeModel } from './size-model.js';
+import { createSizeModel, type SizeModel, type SizeModelSettings } from './size-model.js';
 import { createSizeSampler } from './size-sampler.js';
 import type { ConsistentReadPath } from './list-serving.js';
 import { createUpstreamDiscovery, type UpstreamFindings } from './upstream-discovery.js';
@@ -75,6 +76,8 @@ export interface Estimator {
    * sampling wait); resolves at once otherwise. Never rejects.
    */
   prepare(input: EstimateInput): Promise<void>;
+  /** New settings in place: factors re-resolved, census, probes and size model retuned, models kept. */
+  reconfigure(settings: EstimatorSettings): void;
   /** Starts the census scrapes and the upstream discovery (the latter unless `discovery: false`). */
   start(opts?: { discovery?: boolean }): void;
   stop(): void;
@@ -91,30 +94,38 @@ export interface EstimatorDeps {
 }
 
 export function createEstimator(deps: EstimatorDeps): Estimator {
-  const s = deps.settings ?? {};
-  const c = s.census ?? {};
-  let factors = resolveFactors(s.factors, deps.upstreamVersion);
+  let s = deps.settings ?? {};
+  let upstreamVersion = deps.upstreamVersion;
+  let factors = resolveFactors(s.factors, upstreamVersion);
   let consistentReads: ConsistentReadPath;
   let seenVersion: string | undefined;
   const fetch = deps.upstream ? createUpstreamFetch(deps.upstream) : undefined;
-  const sizes = createSizeModel({
-    now: deps.now,
+  const sizeSettings = (): SizeModelSettings => ({
     encodingRatio: factors.encodingRatio,
     defaultObjectBytes: factors.defaultObjectBytes,
     alpha: s.sizes?.alpha,
     minNamespaceSamples: s.sizes?.minNamespaceSamples,
     materialDifference: s.sizes?.materialDifference,
+    seeds: (s.sizes?.seeds ?? []).map((seed) => ({ ...seed, source: 'config' as const })),
   });
-  sizes.seed((s.sizes?.seeds ?? []).map((seed) => ({ ...seed, source: 'config' as const })));
+  const censusSettings = (): CensusSettings => {
+    const c = s.census ?? {};
+    return {
+      sources: c.sources ?? (fetch ? ['metrics', 'probe', 'response'] : ['response']),
+      refreshIntervalMs: c.refreshIntervalMs ?? 60_000,
+      staleAfterMs: c.staleAfterMs ?? 300_000,
+      conservative: { unknownCount: c.unknownCount ?? 1000, staleMultiplier: c.staleMultiplier ?? 2 },
+    };
+  };
+  const { seeds, ...tunables } = sizeSettings();
+  const sizes = createSizeModel({ now: deps.now, ...tunables, seed: seeds });
+  const probes = createProbeLimiter(s.census?.probes);
   const census = createCensus({
-    sources: c.sources ?? (fetch ? ['metrics', 'probe', 'response'] : ['response']),
-    limiter: createProbeLimiter(c.probes),
+    ...censusSettings(),
+    limiter: probes,
     ...(fetch ? { fetchJson: fetch.fetchJson, fetchText: fetch.fetchText } : {}),
     now: deps.now,
-    refreshIntervalMs: c.refreshIntervalMs ?? 60_000,
-    staleAfterMs: c.staleAfterMs ?? 300_000,
-    conservative: { unknownCount: c.unknownCount ?? 1000, staleMultiplier: c.staleMultiplier ?? 2 },
-    onStorageSizes: (entries) => sizes.seed(storageSizeSeeds(entries, { encodingRatio: factors.encodingRatio, storageEncoding: c.storageEncoding })),
+    onStorageSizes: (entries) => sizes.seed(storageSizeSeeds(entries, { encodingRatio: factors.encodingRatio, storageEncoding: s.census?.storageEncoding })),
     // Probes start only after the estimator is built, when `metrics` below exists.
     onProbe: (result: ProbeResult) => metrics.countProbe(result),
     onError: (err, what) => deps.logger?.warn({ err, what }, 'estimator: census read failed'),
@@ -124,10 +135,10 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
   const metrics = createEstimatorMetrics(deps.registry, { census, sizes });
   const models = () => ({ census, sizes, selectivity, pages, factors, consistentReads, ...(s.uncertaintyMargin !== undefined ? { uncertaintyMargin: s.uncertaintyMargin } : {}) });
   const sampling = s.sizes?.sampling ?? {};
-  // A sample is a probe: only where the census may probe the upstream.
-  const censusSources = c.sources ?? (fetch ? ['metrics', 'probe', 'response'] : ['response']);
-  const sampler =
-    fetch && sampling.enabled !== false && censusSources.includes('probe')
+  const censusSources = censusSettings().sources;
+  // A sample is a probe: taken only where the census may probe the upstream (settings read when needed).
+  const samples = () => s.sizes?.sampling?.enabled !== false && censusSettings().sources.includes('probe');
+  const sampler = fetch
       ? createSizeSampler({
           fetchJson: (path) => fetch.fetchJson(path),
           limiter: createProbeLimiter({ maxConcurrent: 2, minTimeMs: 0, queueLimit: 100 }),
@@ -155,7 +166,7 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
     ? createUpstreamDiscovery({
         fetch,
         apply: applyFindings,
-        pinnedVersion: s.factors?.upstreamVersion !== undefined,
+        pinnedVersion: () => s.factors?.upstreamVersion !== undefined,
         readPath: censusSources.includes('metrics'),
         ...(deps.logger ? { logger: deps.logger } : {}),
       })
@@ -190,16 +201,24 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
     },
     learn: (outcome) => learnFromResponse(outcome, { ...models(), metrics }),
     setUpstreamVersion(version) {
+      upstreamVersion = version;
       factors = resolveFactors(s.factors, version);
+    },
+    reconfigure(settings) {
+      s = settings;
+      factors = resolveFactors(s.factors, upstreamVersion);
+      sizes.reconfigure(sizeSettings());
+      census.reconfigure(censusSettings());
+      probes.updateSettings(probeLimiterSettings(s.census?.probes));
     },
     consistentReads: () => consistentReads,
     discover: () => (discovery ? discovery.discover() : Promise.resolve({})),
     async prepare(input) {
       const { info } = input;
-      if (!sampler || (info.verb !== 'list' && info.verb !== 'deletecollection')) return;
+      if (!sampler || !samples() || (info.verb !== 'list' && info.verb !== 'deletecollection')) return;
       if (sizes.averageBytes(info.apiGroup, info.resource).source !== 'default') return;
       const target = { ...targetOf(input), namespace: undefined };
-      const waitMs = sampling.waitMs ?? 5_000;
+      const waitMs = s.sizes?.sampling?.waitMs ?? 5_000;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         void sampler.sample(target).finally(() => {

@@ -16,7 +16,12 @@
  * page's continue token is announced (`expect`) as soon as its metadata is read: the next page then
  * knows its place in the chain, with the bytes before it approximate until the page is added.
  * Unfinished chains expire, and the number of chains and of learned pages is bounded.
+ * Work and memory per page are constant, however long a chain: a chain's pages are appended to one log
+ * it shares with every token along it, never copied (page-profile.ts: bounded, read through prefix sums).
  */
+import { appendPage, newChainLog, profileOf, sliceBytes, type ChainLog, type Profile, type Work } from './page-profile.js';
+
+export { MAX_SEGMENTS } from './page-profile.js';
 
 export interface PageTotals {
   bytes: number;
@@ -43,27 +48,12 @@ export interface PagePosition {
   anchored?: { bytes: number; shifted: boolean };
 }
 
-interface PageSlice {
-  items: number;
-  bytes: number;
-}
-
-/** Bytes of items [from, to) of a chain's profile; outside it, at the nearest page's bytes per item. */
-function sliceBytes(profile: readonly PageSlice[], from: number, to: number): number {
-  let bytes = 0;
-  let start = 0;
-  for (const page of profile) {
-    const end = start + page.items;
-    const lo = Math.max(from, start);
-    const hi = Math.min(to, end);
-    if (hi > lo && page.items > 0) bytes += ((hi - lo) * page.bytes) / page.items;
-    start = end;
-  }
-  const first = profile.find((p) => p.items > 0);
-  const last = [...profile].reverse().find((p) => p.items > 0);
-  if (from < 0 && first) bytes += ((Math.min(0, to) - from) * first.bytes) / first.items;
-  if (to > start && last) bytes += ((to - Math.max(start, from)) * last.bytes) / last.items;
-  return bytes;
+export interface PageChainStats {
+  openChains: number;
+  /** Segments held by the logs of open chains and the profiles of whole chains. */
+  segments: number;
+  /** Segment reads and writes so far: the work done, which grows with the pages, not with their square. */
+  operations: number;
 }
 
 export interface PageView {
@@ -84,11 +74,13 @@ export interface PageChains extends PageView {
    * guesses: the rest of the list, priced from them, errs high).
    */
   expect(page: { shape: string; requested?: string; next: string; remaining?: number; items: number }): void;
+  stats(): PageChainStats;
 }
 
 interface OpenChain extends PageTotals {
   shape: string;
-  profile: PageSlice[];
+  /** The chain's log; it holds this entry's pages only while `log.pages === pages` (else the entry is approximate). */
+  log: ChainLog;
   remaining?: number;
   at: number;
   approximate?: boolean;
@@ -101,6 +93,8 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
   const alpha = opts.alpha ?? 0.5;
   const open = new Map<string, OpenChain>();
   const learned = new Map<string, { bytes: number; samples: number }>();
+  const profiles = new Map<string, Profile>();
+  const work: Work = { operations: 0 };
 
   const expire = (): void => {
     const now = opts.now();
@@ -109,9 +103,8 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       open.delete(token);
     }
   };
-  const profiles = new Map<string, { profile: PageSlice[]; total: number }>();
-  const chainOf = (shape: string, requested: string | undefined): PageTotals & { remaining?: number; approximate?: boolean; profile: PageSlice[] } | undefined => {
-    if (requested === undefined) return { bytes: 0, items: 0, pages: 0, profile: [] };
+  const chainOf = (shape: string, requested: string | undefined): (PageTotals & { remaining?: number; approximate?: boolean; log: ChainLog }) | undefined => {
+    if (requested === undefined) return { bytes: 0, items: 0, pages: 0, log: newChainLog() };
     const chain = open.get(requested);
     return chain && chain.shape === shape ? chain : undefined;
   };
@@ -135,8 +128,8 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       if (last && chain.pages > 0 && chain.remaining !== undefined && chain.remaining > 0 && limit !== undefined && limit > 0) {
         const n = Math.min(limit, chain.remaining);
         const k = chain.items;
-        const fromStart = sliceBytes(last.profile, k, k + n);
-        const fromEnd = sliceBytes(last.profile, last.total - chain.remaining, last.total - chain.remaining + n);
+        const fromStart = sliceBytes(last, k, k + n, work);
+        const fromEnd = sliceBytes(last, last.total - chain.remaining, last.total - chain.remaining + n, work);
         anchored = { bytes: Math.max(fromStart, fromEnd) / n, shifted: k + chain.remaining !== last.total };
       }
       return {
@@ -155,8 +148,8 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       const page = learned.get(`${shape}\u0000${chain.pages}`);
       const perItem = page ? page.bytes : chain.items > 0 ? chain.bytes / chain.items : 0;
       const totals = { bytes: chain.bytes + perItem * items, items: chain.items + items, pages: chain.pages + 1 };
-      const profile = [...chain.profile, { items, bytes: perItem * items }];
-      open.set(next, { ...totals, profile, shape, at: opts.now(), approximate: true, ...(remaining !== undefined ? { remaining } : {}) });
+      // The guess never enters the log: the page's real bytes will, when it is added.
+      open.set(next, { ...totals, log: chain.log, shape, at: opts.now(), approximate: true, ...(remaining !== undefined ? { remaining } : {}) });
       expire();
     },
     add({ shape, requested, next, remaining, bytes, items }) {
@@ -165,18 +158,30 @@ export function createPageChains(opts: { now: () => number; ttlMs?: number; maxC
       learn(shape, chain.pages, bytes, items);
       if (requested !== undefined) open.delete(requested);
       const totals = { bytes: chain.bytes + bytes, items: chain.items + items, pages: chain.pages + 1 };
-      const profile = [...chain.profile, { items, bytes }];
+      // The log holds this chain's pages only up to here when no other page was appended since (a guess
+      // placed a page after it, or another answer to the same token): else this chain has no profile.
+      const inOrder = !chain.approximate && chain.log.pages === chain.pages;
+      if (inOrder) appendPage(chain.log, items, bytes, work);
+      const approximate = chain.approximate || !inOrder;
       // A chain whose earlier page was announced but never added does not know its bytes: no sample.
       if (!next) {
-        if (chain.approximate) return undefined;
+        if (approximate) return undefined;
         profiles.delete(shape);
         if (profiles.size >= maxChains) profiles.delete(profiles.keys().next().value!);
-        profiles.set(shape, { profile, total: totals.items });
+        profiles.set(shape, profileOf(chain.log, work));
         return totals;
       }
-      open.set(next, { ...totals, profile, shape, at: opts.now(), ...(chain.approximate ? { approximate: true } : {}), ...(remaining !== undefined ? { remaining } : {}) });
+      open.set(next, { ...totals, log: chain.log, shape, at: opts.now(), ...(approximate ? { approximate: true } : {}), ...(remaining !== undefined ? { remaining } : {}) });
       expire();
       return undefined;
+    },
+    stats() {
+      let segments = 0;
+      const logs = new Set<ChainLog>();
+      for (const chain of open.values()) logs.add(chain.log);
+      for (const log of logs) segments += log.items.length;
+      for (const p of profiles.values()) segments += p.cumItems.length - 1;
+      return { openChains: open.size, segments, operations: work.operations };
     },
   };
 }

@@ -76,6 +76,8 @@ export interface SizeModel extends SizeView {
    */
   observeSlice(o: SizeObservation): void;
   seed(seeds: readonly SizeSeed[]): void;
+  /** New tunables and configured seeds in place (a reload); what was learned is kept. */
+  reconfigure(next: SizeModelSettings): void;
   /** Resource-level values (namespace splits are not listed), for metrics and `listgate estimate`. */
   entries(): SizeEntry[];
 }
@@ -93,6 +95,11 @@ export interface SizeModelOptions {
   maxNamespaceEntries?: number;
 }
 
+/** What a reload may change; `seeds` replace the configured seeds (a seed no longer configured is dropped). */
+export type SizeModelSettings = Pick<SizeModelOptions, 'encodingRatio' | 'defaultObjectBytes' | 'alpha' | 'minNamespaceSamples' | 'materialDifference'> & {
+  seeds: readonly SizeSeed[];
+};
+
 interface Average {
   bytes: number;
   samples: number;
@@ -103,12 +110,12 @@ interface Average {
 const key = (...parts: string[]): string => parts.join('\u0000');
 
 export function createSizeModel(opts: SizeModelOptions): SizeModel {
-  const ratio = opts.encodingRatio ?? DEFAULT_FACTORS.encodingRatio;
-  const alpha = opts.alpha ?? 0.3;
-  const minNs = opts.minNamespaceSamples ?? 3;
-  const material = opts.materialDifference ?? 0.25;
+  let ratio = opts.encodingRatio ?? DEFAULT_FACTORS.encodingRatio;
+  let alpha = opts.alpha ?? 0.3;
+  let minNs = opts.minNamespaceSamples ?? 3;
+  let material = opts.materialDifference ?? 0.25;
   const maxNs = opts.maxNamespaceEntries ?? 10_000;
-  const defaultBytes = opts.defaultObjectBytes ?? DEFAULT_FACTORS.defaultObjectBytes;
+  let defaultBytes = opts.defaultObjectBytes ?? DEFAULT_FACTORS.defaultObjectBytes;
   const learned = new Map<string, Average>();
   const perNamespace = new Map<string, Average>();
   const seeds = new Map<string, SizeSeed>();
@@ -170,6 +177,15 @@ export function createSizeModel(opts: SizeModelOptions): SizeModel {
         if (held === 'sample' && s.source === 'metrics') continue;
         seeds.set(k, s);
       }
+    },
+    reconfigure(next) {
+      ratio = next.encodingRatio ?? DEFAULT_FACTORS.encodingRatio;
+      alpha = next.alpha ?? 0.3;
+      minNs = next.minNamespaceSamples ?? 3;
+      material = next.materialDifference ?? 0.25;
+      defaultBytes = next.defaultObjectBytes ?? DEFAULT_FACTORS.defaultObjectBytes;
+      for (const [k, s] of seeds) if (s.source === 'config') seeds.delete(k);
+      model.seed(next.seeds);
     },
     averageBytes(group, resource, namespace) {
       const res = learned.get(key(group, resource));

@@ -39,8 +39,8 @@ const realTimers: DiscoveryTimers = {
 export function createUpstreamDiscovery(deps: {
   fetch: UpstreamFetch;
   apply: (found: UpstreamFindings) => void;
-  /** Skip asking for the version (the configuration pins it). */
-  pinnedVersion?: boolean;
+  /** Skip asking for the version (the configuration pins it); read at each round. */
+  pinnedVersion?: () => boolean;
   /** Whether to find where consistent LISTs are served (it reads the apiserver's /metrics); default true. */
   readPath?: boolean;
   refreshMs?: number;
@@ -72,7 +72,7 @@ export function createUpstreamDiscovery(deps: {
 
   const discover = async (): Promise<UpstreamFindings> => {
     const found: UpstreamFindings = {};
-    if (!deps.pinnedVersion) {
+    if (!deps.pinnedVersion?.()) {
       try {
         found.version = await readVersion();
       } catch (err) {
@@ -98,7 +98,7 @@ export function createUpstreamDiscovery(deps: {
         if (!running) return;
         inconclusive = found.consistentReads === undefined ? inconclusive + 1 : 0;
         const pathDone = deps.readPath === false || found.consistentReads !== undefined || inconclusive >= 5;
-        const complete = (deps.pinnedVersion || found.version !== undefined) && pathDone;
+        const complete = (deps.pinnedVersion?.() || found.version !== undefined) && pathDone;
         backoffMs = complete ? 1_000 : Math.min(30_000, backoffMs * 2);
         schedule(complete ? refreshMs : backoffMs);
       });

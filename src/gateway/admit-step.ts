@@ -111,7 +111,7 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
         user: ctx.user,
         target: { verb: info.verb, apiGroup: info.apiGroup, resource: info.resource, namespace: info.namespace },
         method: ctx.method,
-        url: ctx.url,
+        url: ctx.classification.target.url,
         estimate: ctx.estimate,
         client: ctx.classification.client,
         ...(estimator && ctx.estimate.class === 'list' ? { pageBytes } : {}),

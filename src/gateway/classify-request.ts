@@ -8,18 +8,23 @@
  * - connect: exec/attach/portforward/proxy subresources, the deprecated /proxy/ path verb, any upgrade;
  * - log: pods/log; nonResource: discovery, /version, /healthz, /openapi and everything else.
  * And which kind of client sent it (its User-Agent: kubectl, client-go, other), for advice addressed to it.
- * Pure and framework-free.
+ * The request target is read once, as the apiserver reads it (src/k8s/request-target.ts), and kept as
+ * `target`: every later step, and the proxy, read that; a target the apiserver would not serve as its
+ * plain path is refused here (RequestTargetError). Pure and framework-free.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { classifyClient, type ClientKind } from '../k8s/client-kind.js';
 import { parseListOptions, type ListOptions } from '../k8s/list-options.js';
 import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
 import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
+import { parseRequestTarget, type RequestTarget, type TargetRefusal } from '../k8s/request-target.js';
 
 export type RequestKind = 'list' | 'watch' | 'streamingList' | 'get' | 'write' | 'connect' | 'log' | 'nonResource';
 
 export interface Classification {
   kind: RequestKind;
+  /** The target as the apiserver reads it, and the origin-form one to forward. */
+  target: RequestTarget;
   info: RequestInfo;
   /** The read parameters (parsed for every request; meaningful for list, watch and get). */
   listOptions: ListOptions;
@@ -62,27 +67,26 @@ function kindOf(info: RequestInfo, listOptions: ListOptions, upgrade: boolean): 
   }
 }
 
-/** Splits a request target (`/api/v1/pods?limit=500`) into a decoded path (as Go's URL.Path) and query. */
-function splitTarget(url: string): { path: string; query: URLSearchParams } {
-  const q = url.indexOf('?');
-  const rawPath = q === -1 ? url : url.slice(0, q);
-  let path = rawPath;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    // A malformed escape: classify the path as written; the apiserver will refuse it.
+/** A request target the apiserver would not serve as its plain path. */
+export class RequestTargetError extends Error {
+  constructor(readonly refusal: TargetRefusal) {
+    super(`request target refused: ${refusal}`);
+    this.name = 'RequestTargetError';
   }
-  const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
-  return { path, query };
 }
 
+/** Throws RequestTargetError for a target that is refused (src/k8s/request-target.ts). */
 export function classifyRequest(method: string, url: string, headers: IncomingHttpHeaders): Classification {
-  const { path, query } = splitTarget(url);
+  const read = parseRequestTarget(url);
+  if (!read.ok) throw new RequestTargetError(read.refusal);
+  const { target } = read;
+  const { path, query } = target;
   const info = resolveRequestInfo(method, path, query);
   const listOptions = parseListOptions(query);
   const upgrade = isUpgradeRequest(headers);
   return {
     kind: kindOf(info, listOptions, upgrade),
+    target,
     info,
     listOptions,
     representation: negotiateRepresentation(headerText(headers.accept)),

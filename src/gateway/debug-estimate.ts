@@ -8,7 +8,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ALL_AUTHENTICATED, anonymousUser, type UserInfo } from '../auth/user-info.js';
 import type { Estimator } from '../estimate/create-estimator.js';
-import { classifyRequest } from './classify-request.js';
+import { describeRefusal } from '../k8s/request-target.js';
+import { classifyRequest, RequestTargetError } from './classify-request.js';
 import { estimateInputOf } from './estimate-step.js';
 import { buildEstimateReport, type AdmissionDryRun } from './estimate-report.js';
 
@@ -30,14 +31,20 @@ export function createDebugEstimateHandler(deps: DebugEstimateDeps): (req: Incom
     const path = query.get('path') ?? '';
     const method = (query.get('method') ?? 'GET').toUpperCase();
     const accept = query.get('accept') ?? 'application/json';
-    if (!path.startsWith('/')) return answer(res, 400, { error: 'path is required: the request target to estimate, e.g. path=/api/v1/secrets' });
+    if (path === '') return answer(res, 400, { error: 'path is required: the request target to estimate, e.g. path=/api/v1/secrets' });
     if (!METHODS.has(method)) return answer(res, 400, { error: `method must be one of ${[...METHODS].join(', ')}` });
     const name = query.get('user');
     const user: UserInfo = name
       ? { username: name, groups: [...new Set([...query.getAll('group'), ALL_AUTHENTICATED])], extra: {} }
       : anonymousUser();
     const headers = { accept, ...(query.has('contentLength') ? { 'content-length': query.get('contentLength')! } : {}) };
-    const classification = classifyRequest(method, path, headers);
+    let classification;
+    try {
+      classification = classifyRequest(method, path, headers);
+    } catch (err) {
+      if (err instanceof RequestTargetError) return answer(res, 400, { error: describeRefusal(err.refusal) });
+      throw err;
+    }
     const estimate = deps.estimator.estimate(estimateInputOf(classification, headers));
     const admission = deps.admission?.();
     answer(

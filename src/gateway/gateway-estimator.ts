@@ -3,7 +3,8 @@
  * models outlive reloads), reading the upstream through the census's own connection (census-upstream.ts),
  * its metrics in the app's Registry. `start()` asks the upstream's /version (unless the config pins a
  * version) and starts the census's /metrics scrapes; `close()` stops them and closes the connection.
- * The settings are read at start: a reload that changes them logs that a restart is needed.
+ * A reload applies new settings in place (Estimator.reconfigure): learned sizes, counts and probes in
+ * flight are kept; one that stops pinning the upstream version asks the upstream for it.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -20,7 +21,7 @@ export interface GatewayEstimatorParts {
   censusUpstream: CensusUpstream;
   /** GET /debug/estimate on the ops port. */
   debugEstimate: ReturnType<typeof createDebugEstimateHandler>;
-  /** Subscribe to the ConfigSource: warns when the estimator settings change. */
+  /** Subscribe to the ConfigSource: applies changed estimator settings in place. */
   onReload: ConfigListener;
   start(): void;
   close(): void;
@@ -44,7 +45,11 @@ export function createGatewayEstimator(deps: {
     debugEstimate: createDebugEstimateHandler({ estimator, ...(deps.admission ? { admission: deps.admission } : {}) }),
     onReload(next, previous) {
       const changed = changedPaths(previous.config.estimator, next.config.estimator).map((p) => `estimator.${p}`);
-      if (changed.length > 0) logger.warn({ changed }, 'estimator settings changed: they take effect after a restart');
+      if (changed.length === 0) return;
+      estimator.reconfigure(next.config.estimator);
+      logger.info({ changed }, 'estimator settings applied in place (learned sizes and counts kept)');
+      const unpinned = previous.config.estimator.factors?.upstreamVersion !== undefined && next.config.estimator.factors?.upstreamVersion === undefined;
+      if (unpinned && started) void estimator.discover();
     },
     start() {
       if (started) return;

@@ -1,13 +1,14 @@
 /**
  * The request chain, composed here and only here. It reads like the architecture:
  *
- *   begin (strip identity headers, id, logger) → authenticate → classify → estimate → admit → proxy
+ *   begin (strip identity headers, id, logger) → authenticate → classify → estimate → authorize → admit → proxy
  *
  * Ordinary requests and protocol upgrades run the same chain and differ only in the last step.
  * Each step is one line in `run` below, taking the context and returning it extended with its own
  * field (see request-context.ts). The proxy resolves once, when the exchange has finished, with how it
  * finished (`ended`, `aborted`, `failed`): the settle point, where admission's lease is released.
- * A request admission answers itself (429) or whose client left while it waited never reaches the proxy.
+ * A request admission answers itself (429) or whose client left while it waited never reaches the proxy;
+ * one the apiserver would refuse is answered by authorize (403) before it can weigh on admission.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,6 +16,7 @@ import type { Logger } from 'pino';
 import type { AuthenticateStep } from '../auth/authenticate-step.js';
 import type { IdentityMode } from '../config/parse-config.js';
 import { admitEverything, type AdmitStep } from './admit-step.js';
+import { authorizeNothing, type AuthorizeStep } from './authorize-step.js';
 import { withEstimate, type GatewayEstimator } from './estimate-step.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
@@ -36,6 +38,8 @@ import type { UpstreamClient } from './upstream-client.js';
 export interface Pipeline {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** CONNECT: the apiserver serves no tunnel of that kind; answered 405 with a Status. */
+  handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Destroys open tunnels; ordinary connections are closed by their server. */
   close(): void;
 }
@@ -47,6 +51,8 @@ export interface PipelineDeps {
   authenticate: AuthenticateStep;
   /** Step 3 and the proxy's response meter (src/estimate/create-estimator.ts; estimate-step.ts). */
   estimator: GatewayEstimator;
+  /** Step 3b (authorize-step.ts): a SubjectAccessReview as the caller before a request weighs on admission. */
+  authorize?: AuthorizeStep;
   /** Step 4 (admit-step.ts): a lease on the memory budget, or a 429. Without it every request goes on. */
   admit?: AdmitStep;
   /** The incoming headers stripped in step 0, per forwarding mode (src/auth/identity-header-policy.ts). */
@@ -64,6 +70,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const proxyHttp = createHttpProxy(deps);
   const proxyUpgrade = createUpgradeProxy(deps);
   const admit = deps.admit ?? admitEverything;
+  const authorize = deps.authorize ?? authorizeNothing;
 
   async function run<E extends Exchange>(exchange: E, proxy: (ctx: EstimatedContext<E>) => Promise<ResponseEnd | void>): Promise<void> {
     const ctx = beginRequest(exchange, { logger: deps.logger, now, isIdentityHeader: deps.isIdentityHeader });
@@ -75,7 +82,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       latest = classified;
       const estimated = await withEstimate(classified, deps.estimator);
       latest = estimated;
-      const admitted = await admit(estimated);
+      const authorized = await authorize(estimated);
+      const admitted = await admit(authorized);
       latest = admitted;
       if (admitted.proceed) {
         try {
@@ -92,7 +100,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       else ctx.log.debug({ reason: failure.code, detail: failure.message }, 'request refused');
       ctx.outcome.error = failure.code;
       ctx.outcome.code = failure.httpStatus;
-      replyStatus(exchange, failure.toStatus(), ctx.id);
+      replyStatus(exchange, failure.toStatus(), ctx.id, failure.headers);
     }
     // The proxy has settled the outcome; the line is written once the client's side is closed too.
     await clientClosed;
@@ -105,6 +113,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     handleUpgrade(req, socket, head) {
       void run<UpgradeExchange>({ type: 'upgrade', req, socket, head }, proxyUpgrade);
+    },
+    handleConnect(req, socket, head) {
+      const ctx = beginRequest<UpgradeExchange>({ type: 'upgrade', req, socket, head }, { logger: deps.logger, now, isIdentityHeader: deps.isIdentityHeader });
+      const refusal = new GatewayError('method_not_allowed', { method: 'CONNECT' });
+      ctx.outcome.error = refusal.code;
+      ctx.outcome.code = refusal.httpStatus;
+      replyStatus(ctx.exchange, refusal.toStatus(), ctx.id);
+      void closedPromise(ctx.exchange).then(() => recordRequest(ctx, { metrics: deps.metrics, now }));
     },
     close() {
       proxyUpgrade.closeAll();

@@ -51,7 +51,7 @@ export function createHttpProxy(deps: {
       const headers = upstreamHeadersFor(ctx, { identityMode: deps.identityMode, upstream, upgrade: false });
       const info = ctx.classification.info;
       const verb = info.isResourceRequest ? info.verb : undefined;
-      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers, verb });
+      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.classification.target.url, headers, verb });
       let responding = false;
 
       res.once('close', () => {

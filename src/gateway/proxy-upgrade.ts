@@ -75,7 +75,7 @@ export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMod
       const { socket: client, head } = ctx.exchange;
       client.on('error', (err) => ctx.log.debug({ err }, 'client socket error'));
       const headers = upstreamHeadersFor(ctx, { identityMode: deps.identityMode, upstream, upgrade: true });
-      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.url, headers });
+      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.classification.target.url, headers });
       const onClientClose = () => {
         ctx.outcome.clientClosed = true;
         upstreamReq.destroy();

@@ -7,9 +7,9 @@ import { STATUS_CODES } from 'node:http';
 import { writeStatus, type Status } from '../k8s/status.js';
 import type { Exchange } from './request-context.js';
 
-export function replyStatus(exchange: Exchange, status: Status, requestId: string): void {
+export function replyStatus(exchange: Exchange, status: Status, requestId: string, headers: Record<string, string> = {}): void {
   if (exchange.type === 'http') {
-    writeStatus(exchange.res, status, { 'Audit-Id': requestId });
+    writeStatus(exchange.res, status, { ...headers, 'Audit-Id': requestId });
     return;
   }
   const { socket } = exchange;
@@ -20,6 +20,7 @@ export function replyStatus(exchange: Exchange, status: Status, requestId: strin
     'Content-Type: application/json',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Cache-Control: no-cache, private',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
     `Audit-Id: ${requestId}`,
     'Connection: close',
   ];

@@ -4,7 +4,8 @@
  * returns it extended with exactly its own field:
  *   authenticate → `user`, `upstreamIdentity` (src/auth/authenticate-step.ts)
  *   classify     → `classification`
- *   estimate     → `estimate` (LIST only; estimator issue)
+ *   estimate     → `estimate`
+ *   authorize    → `authorization` (authorize-step.ts: a SubjectAccessReview before a request weighs on admission)
  *   admit        → `decision`, `lease`, `admission`, `warnings`, `proceed` (admit-step.ts; the request log and metrics read `decision`)
  * so inserting a step changes the chain in pipeline.ts and nothing else.
  */
@@ -16,8 +17,9 @@ import type { UpstreamIdentity } from '../auth/authenticate-step.js';
 import { CREDENTIAL_HEADERS } from '../log.js';
 import type { UserInfo } from '../auth/user-info.js';
 import type { EstimatedFields } from './estimate-step.js';
-import type { ErrorCode } from '../errors.js';
-import { classifyRequest, type Classification } from './classify-request.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
+import { describeRefusal } from '../k8s/request-target.js';
+import { classifyRequest, RequestTargetError, type Classification } from './classify-request.js';
 import { scrubIdentityHeaders, stripIdentityHeaders } from './identity-headers.js';
 import type { RawHeaders } from './raw-headers.js';
 
@@ -61,7 +63,7 @@ export interface RequestContext<E extends Exchange = Exchange> {
   readonly id: string;
   readonly exchange: E;
   readonly method: string;
-  /** The request target as received: path and query. */
+  /** The request target as received (classify reads it once into `classification.target`, which is forwarded). */
   readonly url: string;
   /** The request headers in raw form, incoming identity headers removed. */
   readonly headers: RawHeaders;
@@ -108,9 +110,18 @@ export function beginRequest<E extends Exchange>(
   };
 }
 
-/** Step 2, classify: adds `classification`. Reads only what the base context carries. */
+/**
+ * Step 2, classify: adds `classification`, whose `target` is what the proxy forwards. Reads only what the
+ * base context carries; a target the apiserver would not serve as its plain path is answered with a Status.
+ */
 export function withClassification<C extends RequestContext>(ctx: C): C & { readonly classification: Classification } {
-  return { ...ctx, classification: classifyRequest(ctx.method, ctx.url, ctx.exchange.req.headers) };
+  try {
+    return { ...ctx, classification: classifyRequest(ctx.method, ctx.url, ctx.exchange.req.headers) };
+  } catch (err) {
+    if (!(err instanceof RequestTargetError)) throw err;
+    const notServed = err.refusal === 'dot_segment' || err.refusal === 'empty_segment';
+    throw new GatewayError(notServed ? 'target_not_served' : 'target_malformed', { why: describeRefusal(err.refusal) });
+  }
 }
 
 /** After step 1, authenticate: who the caller is, and the identity headers the upstream gets for it. */

@@ -3,18 +3,22 @@
  * - logging.level: set on the gateway's logger at once (request loggers are its children, made per request);
  * - serving certificate, key or client CAs changed: `setSecureContext`, so new handshakes use them while
  *   open connections keep theirs;
- * - anything the request path is built from changed (upstream, its files, authentication, identity):
- *   a new request-path generation (request-path.ts); requests in flight finish on the old one;
+ * - anything the request path is built from changed (upstream, its files, authentication, identity,
+ *   authorization): a new request-path generation (request-path.ts); requests in flight finish on the
+ *   old one. Its TokenReview and SubjectAccessReview caches and upstream pools start anew;
+ * - estimator.*, admission.* and authentication.tokenReview.limits: applied in place by the long-lived
+ *   parts that own them (their own subscribers), so the request path, its caches and pools stay;
  * - listen.* and ops.*: nothing (the reloader logs that they need a restart); shutdown.*: read at shutdown.
  */
 import type { Server } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ConfigListener, ConfigSnapshot } from '../config/config-source.js';
+import type { Config } from '../config/parse-config.js';
 import type { RequestPath } from './request-path.js';
 
-/** Config sections that are not inputs of the request path. */
-const NOT_REQUEST_PATH = new Set(['listen', 'ops', 'logging', 'shutdown', 'tls']);
+/** Config sections that are not inputs of the request path (estimator and admission change in place). */
+const NOT_REQUEST_PATH = new Set(['listen', 'ops', 'logging', 'shutdown', 'tls', 'estimator', 'admission']);
 
 /** The TLS server's context: serving pair, and the client CAs it names when asking for a certificate. */
 export function servingContext(snapshot: ConfigSnapshot): SecureContextOptions {
@@ -24,8 +28,16 @@ export function servingContext(snapshot: ConfigSnapshot): SecureContextOptions {
 
 /** A comparable key of everything the request path is built from (config and file contents). */
 export function requestPathKey(snapshot: ConfigSnapshot): string {
-  const sections = Object.entries(snapshot.config).filter(([key]) => !NOT_REQUEST_PATH.has(key));
+  const sections = Object.entries(snapshot.config)
+    .filter(([key]) => !NOT_REQUEST_PATH.has(key))
+    // The bounds on TokenReviews belong to the long-lived limiter, which a reload retunes in place.
+    .map(([key, value]) => (key === 'authentication' ? [key, withoutReviewLimits(value as Config['authentication'])] : [key, value]));
   return JSON.stringify([sections, snapshot.files.upstream, snapshot.auth.clientCAPems, snapshot.auth.frontProxy]);
+}
+
+function withoutReviewLimits(authentication: Config['authentication']): unknown {
+  const { limits: _limits, ...tokenReview } = authentication.tokenReview;
+  return { ...authentication, tokenReview };
 }
 
 /**

@@ -37,6 +37,7 @@ export interface Generation {
 export interface RequestPath {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   current(): Generation;
   /** Builds a new generation from `snapshot` (throws, changing nothing, if that fails); the old one retires. */
   replace(snapshot: ConfigSnapshot): Generation;
@@ -112,6 +113,7 @@ export function createRequestPath(initial: ConfigSnapshot, build: BuildGeneratio
   return {
     handleRequest: (req, res) => current.pipeline.handleRequest(req, res),
     handleUpgrade: (req, socket, head) => current.pipeline.handleUpgrade(req, socket, head),
+    handleConnect: (req, socket, head) => current.pipeline.handleConnect(req, socket, head),
     current: () => current,
     replace(snapshot) {
       const next = buildGeneration(current.number + 1, snapshot, build, opts.metrics);

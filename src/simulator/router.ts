@@ -8,6 +8,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
 import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
+import { describeRefusal, parseRequestTarget } from '../k8s/request-target.js';
 import { failureStatus, type Status } from '../k8s/status.js';
 import { badRequest, internalError, methodNotAllowed, notAcceptable, resourceNotFound } from './api-errors.js';
 import type { Identity } from './authn.js';
@@ -37,6 +38,18 @@ export interface RouterDeps extends SimulatorContext {
   exec: ExecServer;
   portForward: PortForwardServer;
   flowControl: FlowControl;
+}
+
+/**
+ * The target as kube-apiserver reads it (src/k8s/request-target.ts): absolute-form served as its path,
+ * no dot-segment resolution; what it would not serve as a plain path is answered 404 (dot and empty
+ * segments) or 400, as the real server does.
+ */
+function readTarget(raw: string | undefined): { pathname: string; searchParams: URLSearchParams; refused?: Status } {
+  const read = parseRequestTarget(raw ?? '/');
+  if (read.ok) return { pathname: read.target.path, searchParams: read.target.query };
+  const notServed = read.refusal === 'dot_segment' || read.refusal === 'empty_segment';
+  return { pathname: '', searchParams: new URLSearchParams(), refused: notServed ? resourceNotFound() : badRequest(describeRefusal(read.refusal)) };
 }
 
 const PLAIN_JSON: Representation = { encoding: 'json', as: 'object', mediaType: 'application/json' };
@@ -128,10 +141,11 @@ export function createRouter(deps: RouterDeps): {
   };
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'https://simulator.invalid');
+    const url = readTarget(req.url);
     const who = identifyRequest(req, deps);
     const entry = deps.requestLog.add(seen(req, who.ok ? who.identity : who.recorded, deps.recordHeaders));
     const info = resolveRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    if (url.refused) return sendStatus(res, url.refused);
     res.once('close', () => {
       entry.code = res.statusCode;
       deps.metrics.countRequest(metricVerb(req.method ?? 'GET', info), info.resource, res.statusCode);
@@ -182,7 +196,7 @@ export function createRouter(deps: RouterDeps): {
   };
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(req.url ?? '/', 'https://simulator.invalid');
+    const url = readTarget(req.url);
     const who = identifyRequest(req, deps);
     const entry = deps.requestLog.add(seen(req, who.ok ? who.identity : who.recorded, deps.recordHeaders));
     const info = resolveRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
@@ -191,6 +205,7 @@ export function createRouter(deps: RouterDeps): {
       deps.metrics.countRequest('CONNECT', info.resource, status.code);
       rejectRaw(socket, status);
     };
+    if (url.refused) return reject(url.refused);
     if (!who.ok) return reject(who.status);
     const def = info.isResourceRequest ? resolveDef(info) : resourceNotFound();
     if ('code' in def) return reject(def);

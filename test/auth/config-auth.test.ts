@@ -29,11 +29,19 @@ function issuesOf(doc: Record<string, unknown>): ConfigIssue[] {
 }
 
 describe('config: authentication and identity', () => {
-  it('completes the defaults: TokenReview on with 2m/10s, anonymous off, kubeadm header names', () => {
+  it('completes the defaults: TokenReview on with 10s/10s and bounded, anonymous off, kubeadm header names', () => {
     const config = parseConfig({ ...BASE, identity: { mode: 'requestHeader', requestHeader: FRONT_PROXY }, authentication: { clientCAFiles: ['ca.crt'] } }, { baseDir: '/etc/listgate' });
     assert.deepEqual(JSON.parse(JSON.stringify(config.authentication)), {
       clientCAFiles: ['/etc/listgate/ca.crt'],
-      tokenReview: { enabled: true, audiences: [], cacheTtlMs: 120_000, negativeCacheTtlMs: 10_000, cacheSize: 10_000, timeoutMs: 10_000 },
+      tokenReview: {
+        enabled: true,
+        audiences: [],
+        cacheTtlMs: 10_000,
+        negativeCacheTtlMs: 10_000,
+        cacheSize: 10_000,
+        timeoutMs: 10_000,
+        limits: { concurrent: 32, perSecond: 200, perClientConcurrent: 4, perClientPerSecond: 20 },
+      },
       anonymous: { enabled: false },
     });
     assert.deepEqual(JSON.parse(JSON.stringify(config.identity)), {
@@ -52,10 +60,25 @@ describe('config: authentication and identity', () => {
 
   it('takes explicit values', () => {
     const config = parseConfig(
-      { ...BASE, identity: { mode: 'impersonate' }, authentication: { tokenReview: { audiences: ['https://listgate'], cacheTTL: '30s', negativeCacheTTL: '0', cacheSize: 5, timeout: '3s' }, anonymous: { enabled: true } } },
+      {
+        ...BASE,
+        identity: { mode: 'impersonate' },
+        authentication: {
+          tokenReview: { audiences: ['https://listgate'], cacheTTL: '30s', negativeCacheTTL: '0', cacheSize: 5, timeout: '3s', limits: { concurrent: 2, perClientPerSecond: 1 } },
+          anonymous: { enabled: true },
+        },
+      },
       { baseDir: '/' },
     );
-    assert.deepEqual({ ...config.authentication.tokenReview }, { enabled: true, audiences: ['https://listgate'], cacheTtlMs: 30_000, negativeCacheTtlMs: 0, cacheSize: 5, timeoutMs: 3_000 });
+    assert.deepEqual(JSON.parse(JSON.stringify(config.authentication.tokenReview)), {
+      enabled: true,
+      audiences: ['https://listgate'],
+      cacheTtlMs: 30_000,
+      negativeCacheTtlMs: 0,
+      cacheSize: 5,
+      timeoutMs: 3_000,
+      limits: { concurrent: 2, perSecond: 200, perClientConcurrent: 4, perClientPerSecond: 1 },
+    });
     assert.equal(config.authentication.anonymous.enabled, true);
   });
 

@@ -7,9 +7,11 @@
  * the mode does not pass them on (impersonate, insecure) never arrive as the caller sent them.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { IdentityMode } from '../../src/config/config.js';
 import { headerValues } from '../../src/gateway/raw-headers.js';
+import { CREDENTIAL_ID_EXTRA, x509CredentialId } from '../../src/k8s/credential-id.js';
 import type { SeenRequest } from '../../src/simulator/simulator.js';
 import { TOKENS, startAuthStack, type AuthStack } from './support/auth-stack.js';
 
@@ -39,15 +41,17 @@ interface Case {
   servedAs: string;
 }
 
-const JANE_LINES = (user: string, group: string, prefix = 'impersonate-'): [string, string][] =>
+/** jane's identity lines; the last one carries her certificate's credential id, as the apiserver would set it. */
+const JANE_LINES = (user: string, group: string, extraPrefix: string, prefix = 'impersonate-'): [string, string][] =>
   prefix === 'impersonate-'
-    ? [['impersonate-user', 'jane'], ['impersonate-group', 'developers'], ['impersonate-group', 'system:authenticated']]
-    : [[user, 'jane'], [group, 'developers'], [group, 'system:authenticated']];
+    ? [['impersonate-user', 'jane'], ['impersonate-group', 'developers'], ['impersonate-group', 'system:authenticated'], [`impersonate-extra-${CREDENTIAL_KEY}`, '']]
+    : [[user, 'jane'], [group, 'developers'], [group, 'system:authenticated'], [`${extraPrefix}${CREDENTIAL_KEY}`, '']];
+const CREDENTIAL_KEY = 'authentication.kubernetes.io%2fcredential-id';
 
 const CASES: Case[] = [
-  { name: 'requestHeader (default names)', mode: 'requestHeader', gatewaySets: JANE_LINES('x-remote-user', 'x-remote-group', ''), servedAs: 'jane' },
-  { name: 'requestHeader (custom names)', mode: 'requestHeader', requestHeader: CUSTOM, gatewaySets: JANE_LINES('x-fwd-user', 'x-fwd-group', ''), servedAs: 'jane' },
-  { name: 'impersonate', mode: 'impersonate', gatewaySets: JANE_LINES('', ''), servedAs: 'jane' },
+  { name: 'requestHeader (default names)', mode: 'requestHeader', gatewaySets: JANE_LINES('x-remote-user', 'x-remote-group', 'x-remote-extra-', ''), servedAs: 'jane' },
+  { name: 'requestHeader (custom names)', mode: 'requestHeader', requestHeader: CUSTOM, gatewaySets: JANE_LINES('x-fwd-user', 'x-fwd-group', 'x-fwd-extra-', ''), servedAs: 'jane' },
+  { name: 'impersonate', mode: 'impersonate', gatewaySets: JANE_LINES('', '', ''), servedAs: 'jane' },
   { name: 'passthrough', mode: 'passthrough', gatewaySets: [], servedAs: 'ci-bot' },
   { name: 'insecure', mode: 'insecure', gatewaySets: [], servedAs: 'system:listgate' },
 ];
@@ -83,10 +87,13 @@ for (const c of CASES) {
     const check = (path: string, upgrade: boolean) => {
       const seen = stack.sim.stats.requests().filter((r) => r.path === path).at(-1);
       assert.ok(seen, `the upstream saw ${path}`);
-      assert.deepEqual(identityLines(seen, c.requestHeader !== undefined), c.gatewaySets, `identity headers at the upstream (${upgrade ? 'upgrade' : 'request'})`);
+      const credentialId = x509CredentialId(new X509Certificate(stack.shared.pki.user.certPem));
+      const expected = c.gatewaySets.map(([name, value]): [string, string] => [name, name.endsWith(CREDENTIAL_KEY) ? credentialId : value]);
+      assert.deepEqual(identityLines(seen, c.requestHeader !== undefined), expected, `identity headers at the upstream (${upgrade ? 'upgrade' : 'request'})`);
       assert.equal(seen.user, c.servedAs, 'the upstream served the real caller');
       assert.ok(!seen.groups.includes('system:masters') || c.mode === 'insecure', 'no spoofed group');
-      assert.equal(seen.extra, undefined, 'no spoofed extra');
+      const certificateCaller = c.gatewaySets.length > 0;
+      assert.deepEqual(seen.extra, certificateCaller ? { [CREDENTIAL_ID_EXTRA]: [credentialId] } : undefined, 'no spoofed extra: only the credential id');
       const authorization = headerValues(seen.headers!, 'authorization');
       assert.deepEqual(authorization, c.mode === 'passthrough' ? [`Bearer ${TOKENS.bot}`] : [], 'Authorization at the upstream');
     };

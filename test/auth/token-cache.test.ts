@@ -24,6 +24,8 @@ function setup(opts: { positiveTtlMs?: number; negativeTtlMs?: number; maxEntrie
     maxEntries: opts.maxEntries ?? 100,
     now: () => clock,
     isPositive: (r) => r.ok,
+    // Background revalidation has its own tests (token-revalidation.test.ts).
+    refreshAfter: 1,
   });
   let lookups = 0;
   const lookup = (ok: boolean) => async () => ({ ok, n: ++lookups });
@@ -117,7 +119,7 @@ describe('token authenticator', () => {
     const user = { username: 'ci-bot', groups: ['ci', 'system:authenticated'], extra: {} };
     const tokens = createTokenAuthenticator({
       reviewer: { review: async (token): Promise<TokenReviewResult> => (reviews++, token === 'good' ? { authenticated: true, user } : { authenticated: false, reason: 'denied' }) },
-      config: { enabled: true, audiences: [], cacheTtlMs: 60_000, negativeCacheTtlMs: 5_000, cacheSize: 10, timeoutMs: 1000 },
+      config: { enabled: true, audiences: [], cacheTtlMs: 60_000, negativeCacheTtlMs: 5_000, cacheSize: 10, timeoutMs: 1000, limits: { concurrent: 32, perSecond: 200, perClientConcurrent: 4, perClientPerSecond: 20 } },
       metrics: createAuthMetrics(registry),
     });
     for (let i = 0; i < 3; i++) assert.deepEqual(await tokens.authenticate('good'), { authenticated: true, user });

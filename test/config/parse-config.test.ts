@@ -108,7 +108,7 @@ describe('parseConfig: completion', () => {
   it('fills every default and resolves relative paths against the base folder', () => {
     const config = parseConfig(VALID, { baseDir: '/etc/listgate' });
     assert.deepEqual(JSON.parse(JSON.stringify(config)), {
-      listen: { address: '127.0.0.1', port: 8443 },
+      listen: { address: '127.0.0.1', port: 8443, headersTimeoutMs: 60_000 },
       tls: { certFile: '/etc/listgate/serving.crt', keyFile: '/etc/listgate/serving.key' },
       upstream: {
         server: 'https://127.0.0.1:6443',
@@ -121,7 +121,15 @@ describe('parseConfig: completion', () => {
       },
       authentication: {
         clientCAFiles: [],
-        tokenReview: { enabled: true, audiences: [], cacheTtlMs: 120_000, negativeCacheTtlMs: 10_000, cacheSize: 10_000, timeoutMs: 10_000 },
+        tokenReview: {
+          enabled: true,
+          audiences: [],
+          cacheTtlMs: 10_000,
+          negativeCacheTtlMs: 10_000,
+          cacheSize: 10_000,
+          timeoutMs: 10_000,
+          limits: { concurrent: 32, perSecond: 200, perClientConcurrent: 4, perClientPerSecond: 20 },
+        },
         anonymous: { enabled: false },
       },
       identity: {
@@ -133,6 +141,7 @@ describe('parseConfig: completion', () => {
           extraHeaderPrefixes: ['X-Remote-Extra-'],
         },
       },
+      authorization: { enabled: true, cacheTtlMs: 10_000, cacheSize: 10_000, timeoutMs: 10_000 },
       ops: { address: '127.0.0.1', port: 8081 },
       logging: { level: 'info' },
       shutdown: { readinessGracePeriodMs: 5000, drainTimeoutMs: 20_000 },
@@ -169,13 +178,13 @@ describe('parseConfig: completion', () => {
     const config = parseConfig(
       {
         ...VALID,
-        listen: { address: '0.0.0.0', port: 0 },
+        listen: { address: '0.0.0.0', port: 0, headersTimeout: '2s' },
         upstream: { server: 'https://[::1]', caFile: '/pki/ca.crt', tokenFile: 'token', maxSockets: 8, connectTimeout: '1m30s' },
         logging: { level: 'debug' },
       },
       { baseDir: '/srv' },
     );
-    assert.deepEqual(config.listen, { address: '0.0.0.0', port: 0 });
+    assert.deepEqual(config.listen, { address: '0.0.0.0', port: 0, headersTimeoutMs: 2000 });
     assert.equal(config.upstream.caFile, '/pki/ca.crt');
     assert.equal(config.upstream.tokenFile, '/srv/token');
     assert.deepEqual([config.upstream.server, config.upstream.host, config.upstream.port], ['https://[::1]', '::1', 443]);

@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pkiPaths } from '../../src/certs/dev-pki.js';
+import { CREDENTIAL_ID_EXTRA, x509CredentialId } from '../../src/k8s/credential-id.js';
 import { startE2EStack, type E2EStack } from '../support/e2e-stack.js';
 
 interface CurlResult {
@@ -80,7 +82,8 @@ describe('curl through the gateway', () => {
     const info = (JSON.parse(r.body) as { status: { userInfo: { username: string; groups: string[]; extra?: object } } }).status.userInfo;
     assert.equal(info.username, 'jane');
     assert.equal(info.groups.includes('system:masters'), false);
-    assert.equal(info.extra, undefined);
+    // Only the extra the gateway sets for a certificate, as the apiserver would: its credential id.
+    assert.deepEqual(info.extra, { [CREDENTIAL_ID_EXTRA]: [x509CredentialId(new X509Certificate(await readFile(user.cert)))] });
   });
 
   it('a watch streams its events to curl -N until the server times it out', async () => {

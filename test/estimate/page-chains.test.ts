@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createPageChains, pageShape } from '../../src/estimate/page-chains.js';
+import { createPageChains, MAX_SEGMENTS, pageShape } from '../../src/estimate/page-chains.js';
 import { createClock } from './estimate-fixture.js';
 
 const SHAPE = pageShape({ group: '', resource: 'secrets', limit: 2, encoding: 'json', as: 'object' });
@@ -86,5 +86,49 @@ describe('page chains', () => {
     pages.add({ shape: SHAPE, next: 'd', bytes: 1, items: 1 });
     assert.equal(pages.pagePosition(SHAPE, 'b'), undefined);
     assert.equal(pages.pagePosition(SHAPE, 'd')?.index, 1);
+  });
+});
+
+describe('page chains: bounded work and memory', () => {
+  /** One chain of `n` pages of one item each, read the way the gateway reads it: position, announce, add. */
+  const walk = (n: number) => {
+    const pages = createPageChains({ now: createClock().now });
+    const shape = pageShape({ group: '', resource: 'secrets', limit: 1, encoding: 'json', as: 'object' });
+    let token: string | undefined;
+    let maxSegments = 0;
+    for (let i = 0; i < n; i++) {
+      const next = i === n - 1 ? undefined : `t${i}`;
+      pages.pagePosition(shape, token, 1);
+      if (next) pages.expect({ shape, requested: token, next, remaining: n - i - 1, items: 1 });
+      pages.add({ shape, ...(token ? { requested: token } : {}), ...(next ? { next, remaining: n - i - 1 } : {}), bytes: 100 + (i % 7), items: 1 });
+      maxSegments = Math.max(maxSegments, pages.stats().segments);
+      token = next;
+    }
+    return { pages, shape, maxSegments, ...pages.stats() };
+  };
+
+  it('does the same work per page for 2,000 and 8,000 pages, and holds a bounded profile', () => {
+    const short = walk(2_000);
+    const long = walk(8_000);
+    const perPage = (w: { operations: number }, n: number) => w.operations / n;
+    assert.ok(perPage(long, 8_000) <= perPage(short, 2_000) * 1.25, `operations per page: ${perPage(short, 2_000).toFixed(2)} at 2k, ${perPage(long, 8_000).toFixed(2)} at 8k`);
+    assert.ok(perPage(long, 8_000) < 20, `a small constant: ${perPage(long, 8_000).toFixed(2)}`);
+    assert.ok(long.maxSegments <= 2 * MAX_SEGMENTS, `at most ${long.maxSegments} segments held while walking`);
+    assert.equal(long.openChains, 0);
+  });
+
+  it('prices a page of the next walk from the coarsened profile of the last one', () => {
+    const { pages, shape } = walk(5_000);
+    // The next walk, at its 2,500th item: the slice it covers was ~103 bytes per item last time.
+    pages.add({ shape, next: 'n0', remaining: 4_999, bytes: 100, items: 1 });
+    let token = 'n0';
+    for (let i = 1; i < 2_500; i++) {
+      pages.add({ shape, requested: token, next: `n${i}`, remaining: 4_999 - i, bytes: 100 + (i % 7), items: 1 });
+      token = `n${i}`;
+    }
+    const at = pages.pagePosition(shape, token, 1);
+    assert.equal(at?.index, 2_500);
+    assert.ok(at?.anchored && at.anchored.bytes >= 100 && at.anchored.bytes <= 106, `anchored at ${at?.anchored?.bytes}`);
+    assert.equal(at.anchored.shifted, false);
   });
 });

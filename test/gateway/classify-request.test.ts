@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyRequest, type RequestKind } from '../../src/gateway/classify-request.js';
+import { classifyRequest, RequestTargetError, type RequestKind } from '../../src/gateway/classify-request.js';
 
 // method, url, verb, group, version, namespace, resource, subresource, name
 type InfoRow = [string, string, string, string, string, string, string, string, string];
@@ -58,7 +58,7 @@ const RESOURCE_ROWS: InfoRow[] = [
 ];
 
 const NON_RESOURCE_PATHS = [
-  '/', '', '/api', '/api/version', '/api/version/', '/apis/group/version/', '/apis/extensions/v1beta1',
+  '/', '/api', '/api/version', '/api/version/', '/apis/group/version/', '/apis/extensions/v1beta1',
   '/apis/extensions/v1beta1/', '/badprefix/version/resource', '/apis/version/resource', '/not-api/version/resource',
   '/version', '/healthz', '/openapi/v2', '/metrics',
 ];
@@ -82,6 +82,9 @@ describe('classifyRequest: RequestInfo rules', () => {
     for (const url of ['/api/version/resource', '/apis/group/version/resource/name/subresource', '/api/version/resource/name/subresource', '/apis/batch/v1/job', '/apis/batch/v1/job/foo', '/apis/batch/v1/job/foo/scale']) {
       assert.equal(classifyRequest('GET', url, {}).info.isResourceRequest, true, url);
     }
+  });
+  it('refuses a target that is not a path (an empty one cannot arrive over HTTP)', () => {
+    assert.throws(() => classifyRequest('GET', '', {}), RequestTargetError);
   });
   for (const url of NON_RESOURCE_PATHS) {
     it(`non-resource: "${url}"`, () => {

@@ -21,6 +21,8 @@ export interface TestGatewayOptions {
   upstreamUrl: string;
   /** Replaces keys of the upstream section (e.g. tokenFile instead of the client certificate). */
   upstream?: Record<string, unknown>;
+  /** Keys merged into the listen section (e.g. headersTimeout). */
+  listen?: Record<string, unknown>;
   /** The authentication section; default: anonymous callers allowed, no TokenReview (proxy tests). */
   authentication?: Record<string, unknown>;
   logLevel?: string;
@@ -53,7 +55,7 @@ export function testConfigDocument(opts: TestGatewayOptions): Record<string, unk
   };
   for (const [key, value] of Object.entries(upstream)) if (value === undefined) delete upstream[key];
   return {
-    listen: { address: '127.0.0.1', port: 0 },
+    listen: { address: '127.0.0.1', port: 0, ...opts.listen },
     tls: { certFile: files.gatewayCert, keyFile: files.gatewayKey },
     upstream,
     authentication: opts.authentication ?? { tokenReview: { enabled: false }, anonymous: { enabled: true } },

@@ -7,6 +7,8 @@
  *   the adaptive budget's memory reading (admission.adaptive.enabled);
  * - admission.streamingLists auto: a streaming list (a watch) of the namespace listgate-streaming-probe,
  *   selected by name (src/admit/streaming-probe.ts);
+ * - authorization.enabled with admission.enabled: a SubjectAccessReview as the caller before a request
+ *   weighs on the budget (src/gateway/authorize-step.ts), and for a caller's own --as then;
  * - impersonate mode: impersonation of users, groups, service accounts, uids and the extra attributes it
  *   forwards (src/auth/impersonation-request.ts), and a SubjectAccessReview for a caller's own --as.
  */
@@ -63,7 +65,8 @@ export interface GatewayConfig {
   authentication?: { tokenReview?: { enabled?: boolean } };
   identity: { mode: string };
   estimator?: { census?: { sources?: string[] } };
-  admission?: { streamingLists?: string; adaptive?: { enabled?: boolean } };
+  admission?: { enabled?: boolean; streamingLists?: string; adaptive?: { enabled?: boolean } };
+  authorization?: { enabled?: boolean };
 }
 
 export function neededGrants(config: GatewayConfig): Set<string> {
@@ -72,6 +75,7 @@ export function neededGrants(config: GatewayConfig): Set<string> {
   const sources = config.estimator?.census?.sources ?? ['metrics', 'probe', 'response'];
   if (sources.includes('metrics') || config.admission?.adaptive?.enabled === true) needed.add('get /metrics');
   if ((config.admission?.streamingLists ?? 'auto') === 'auto') needed.add('watch core/namespaces[listgate-streaming-probe]');
+  if (config.authorization?.enabled !== false && config.admission?.enabled !== false) needed.add('create authorization.k8s.io/subjectaccessreviews');
   if (sources.includes('probe')) throw new Error('estimator.census.sources has probe: the gateway would need list on every resource it probes, Secrets included');
   if (config.identity.mode === 'impersonate') {
     for (const r of ['users', 'groups', 'serviceaccounts']) needed.add(`impersonate core/${r}`);
