@@ -52,6 +52,7 @@ async function estimateFromUpstream(config: Config, q: { method: string; path: s
     const classification = classifyRequest(q.method, q.path, headers);
     const input = estimateInputOf(classification, headers);
     await estimator.refreshCount(input);
+    await estimator.prepare(input);
     const report = buildEstimateReport({ via: 'upstream', ...q, classification, estimate: estimator.estimate(input), factors: estimator.factors(), consistentReads: estimator.consistentReads() });
     return { ...report, decision: 'unknown: the gateway is not reachable', decisionReasons: ["admission's state (leases, queues) lives in the running gateway"] };
   } finally {

@@ -14,7 +14,7 @@ import { estimateInputOf } from './estimate-step.js';
 import { buildEstimateReport, type AdmissionDryRun } from './estimate-report.js';
 
 export interface DebugEstimateDeps {
-  estimator: Pick<Estimator, 'estimate' | 'factors' | 'consistentReads'>;
+  estimator: Pick<Estimator, 'estimate' | 'prepare' | 'factors' | 'consistentReads'>;
   /** Admission's dry run; absent until admission is configured (the decision then reads so). */
   admission?: () => AdmissionDryRun | undefined;
 }
@@ -45,23 +45,28 @@ export function createDebugEstimateHandler(deps: DebugEstimateDeps): (req: Incom
       if (err instanceof RequestTargetError) return answer(res, 400, { error: describeRefusal(err.refusal) });
       throw err;
     }
-    const estimate = deps.estimator.estimate(estimateInputOf(classification, headers));
-    const admission = deps.admission?.();
-    answer(
-      res,
-      200,
-      buildEstimateReport({
-        via: 'gateway',
-        method,
-        path,
-        accept,
-        user,
-        classification,
-        estimate,
-        factors: deps.estimator.factors(),
-        consistentReads: deps.estimator.consistentReads(),
-        ...(admission ? { admission } : {}),
-      }),
-    );
+    const input = estimateInputOf(classification, headers);
+    const known = classification;
+    // As the estimate step does: a LIST of a resource nothing is known about is sampled first.
+    void deps.estimator.prepare(input).then(() => {
+      const estimate = deps.estimator.estimate(input);
+      const admission = deps.admission?.();
+      answer(
+        res,
+        200,
+        buildEstimateReport({
+          via: 'gateway',
+          method,
+          path,
+          accept,
+          user,
+          classification: known,
+          estimate,
+          factors: deps.estimator.factors(),
+          consistentReads: deps.estimator.consistentReads(),
+          ...(admission ? { admission } : {}),
+        }),
+      );
+    });
   };
 }

@@ -103,7 +103,7 @@ describe('leases under random aborts and upstream resets', () => {
       (await metric(ops, 'listgate_admission_queue_wait_seconds_count', { result: 'admitted' })) +
       (await metric(ops, 'listgate_admission_queue_wait_seconds_count', { result: 'queued' }));
     const released = await metric(ops, 'listgate_admission_lease_hold_seconds_count');
-    assert.ok(granted > 300, `leases granted: ${granted}`);
+    assert.ok(granted > 100, `leases granted: ${granted}; endings ${JSON.stringify(endings)}, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${stack.sim.stats.oomKills()} OOM kills`);
     assert.equal(released, granted, 'every lease granted was released once');
 
     // Every path was taken: client aborts, upstream resets (OOM kills), queueing, 429s, exempt leases.

@@ -64,8 +64,8 @@ describe('listgate estimate', () => {
     assert.match(r.notes[0]!, /not reachable \(ECONNREFUSED\): estimated by a fresh estimator .* directly/);
     assert.equal(r.objects, 4, 'one page of the 10 the probe counted');
     assert.equal(r.sources.count, 'probe');
-    // Nothing learned, and a 1.32 upstream publishes no size metric to seed from: the default size.
-    assert.equal(r.sources.size, 'default', 'nothing learned and no apiserver size metric on 1.32');
+    // Nothing learned, and a 1.32 upstream publishes no size metric to seed from: the sizes are sampled.
+    assert.equal(r.sources.size, 'sample', 'nothing learned and no apiserver size metric on 1.32: a sample of the secrets');
     assert.match(String(r.decision), /unknown: the gateway is not reachable/);
   });
 

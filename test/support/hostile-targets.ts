@@ -73,8 +73,9 @@ export function checkHostileTarget(row: HostileRow, response: FetchResult, line:
   const served = row.served!;
   assert.ok(line, `${what}: a request line`);
   assert.equal(line.kind, 'list', `${what}: classified as a list`);
-  assert.equal(line.resource, served.resource, what);
-  assert.equal(line.namespace, served.namespace, what);
+  const target = line.target as { resource?: string; namespace?: string } | undefined;
+  assert.equal(target?.resource, served.resource, what);
+  assert.equal(target?.namespace, served.namespace, what);
   assert.deepEqual([report.json.kind, report.json.resource, report.json.namespace || undefined], ['list', served.resource, served.namespace], `${what}: /debug/estimate`);
   const objects = report.json.objects as number;
   if (served.limit !== undefined) assert.ok(objects <= served.limit, `${what}: the estimate read the limit (${objects} objects)`);
