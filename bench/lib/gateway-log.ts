@@ -18,6 +18,9 @@ export interface RequestLine {
   estimatedResponseBytes: number | undefined;
   observedResponseBytes: number | undefined;
   bytes: number | undefined;
+  durationMs: number | undefined;
+  /** The gateway's error code for a request that failed (e.g. upstream_aborted). */
+  error: string | undefined;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -47,6 +50,8 @@ export function parseRequestLines(text: string): RequestLine[] {
       estimatedResponseBytes: num(rec['estimatedResponseBytes']),
       observedResponseBytes: num(rec['observedResponseBytes']),
       bytes: num(rec['bytes']),
+      durationMs: num(rec['durationMs']),
+      error: str(rec['error']),
     });
   }
   return out;

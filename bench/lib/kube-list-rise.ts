@@ -74,13 +74,18 @@ export interface ListRiseOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function requestLine(log: string, user: string, since: number): Promise<RequestLine | undefined> {
+async function requestLine(log: string, user: string, since: number, ok = true): Promise<RequestLine | undefined> {
   for (let i = 0; i < 20; i++) {
-    const line = (await readRequestLines(log)).reverse().find((l) => l.user === user && l.verb === 'list' && l.code === 200 && l.arrivedAt >= since - 50);
+    const line = (await readRequestLines(log)).reverse().find((l) => l.user === user && l.verb === 'list' && (!ok || l.code === 200) && l.arrivedAt >= since - 50);
     if (line) return line;
     await sleep(100);
   }
   return undefined;
+}
+
+function describeLine(l: RequestLine | undefined): string {
+  if (!l) return '';
+  return `; the gateway's request line: code ${l.code}${l.error ? `, ${l.error}` : ''}, ${l.bytes ?? 0} bytes sent, ${((l.durationMs ?? 0) / 1000).toFixed(1)} s`;
 }
 
 async function explain(o: ListRiseOptions): Promise<Explained | undefined> {
@@ -102,7 +107,10 @@ export async function measureListRise(o: ListRiseOptions): Promise<ListRise & { 
     const baselineBytes = Math.min(settled.baselineBytes, cgroup.usage());
     const since = Date.now();
     const inUse = sampleInUse(o.kube, 200);
-    const res = await fetchOnce({ target: o.target, path: o.path, agent: o.agent, headers: o.accept ? { Accept: o.accept } : {}, keepBytes: 8192 });
+    const res = await fetchOnce({ target: o.target, path: o.path, agent: o.agent, headers: o.accept ? { Accept: o.accept } : {}, keepBytes: 8192 }).catch(async (err: unknown) => {
+      await inUse.stop();
+      throw new Error(`${err instanceof Error ? err.message : String(err)} after ${((Date.now() - since) / 1000).toFixed(0)} s${describeLine(await requestLine(o.gatewayLog, o.user, since, false))}`);
+    });
     const sampled = await inUse.stop();
     const peakBytes = cgroup.peak();
     if (res.status === 429 && tooManyRequests < 10) {
@@ -110,7 +118,7 @@ export async function measureListRise(o: ListRiseOptions): Promise<ListRise & { 
       await sleep(Number(res.headers['retry-after'] ?? 1) * 1000);
       continue;
     }
-    if (res.status !== 200) throw new Error(`${o.mode}: GET ${o.path} through ${o.target.name} answered ${res.status}: ${res.head.toString('utf8').slice(0, 300)}`);
+    if (res.status !== 200) throw new Error(`GET ${o.path} through ${o.target.name} answered ${res.status}: ${res.head.toString('utf8').slice(0, 300)}`);
     const line = await requestLine(o.gatewayLog, o.user, since);
     const riseBytes = Math.max(0, peakBytes - baselineBytes);
     const settledInUse = settled.slackBytes !== undefined ? settled.baselineBytes - settled.slackBytes : undefined;

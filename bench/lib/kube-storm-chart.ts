@@ -1,8 +1,9 @@
 /**
  * The real-apiserver storm's picture: the apiserver's memory (its cgroup's charged bytes) over time in
  * each run — straight to the apiserver, through a fresh gateway (cold), through the same gateway again
- * (warm) — against the cgroup's limit, the gateway's adaptive ceiling and the idle memory plus the
- * budget, with OOM kills marked and the moment every informer had synced.
+ * (warm) — against the cgroup's limit and the gateway's adaptive ceiling, with OOM kills marked and
+ * the moment every informer had synced. (The budget is not drawn: it counts what requests hold above
+ * the memory in use, while the cgroup also charges the heap Go keeps after freeing it.)
  */
 import type { KubeStormResult } from './kube-storm.js';
 import { renderLineChart, type ChartLine, type ChartSeries } from './svg-chart.js';
@@ -37,8 +38,6 @@ export function renderKubeStormChart(opts: {
   limitBytes: number;
   /** The adaptive budget's ceiling on the apiserver's memory. */
   ceilingBytes?: number;
-  /** The apiserver's settled idle memory plus the gateway's budget. */
-  idlePlusBudgetBytes?: number;
   title: string;
 }): string {
   const unit = opts.limitBytes >= 4 * GIB ? { div: GIB, name: 'GiB' } : { div: 2 ** 20, name: 'MiB' };
@@ -60,9 +59,6 @@ export function renderKubeStormChart(opts: {
     hlines: [
       { value: opts.limitBytes / unit.div, label: `cgroup limit ${level(opts.limitBytes)}`, color: '#7f0000', dashed: true },
       ...(opts.ceilingBytes !== undefined ? [{ value: opts.ceilingBytes / unit.div, label: `adaptive ceiling ${level(opts.ceilingBytes)}`, color: '#e67e22', dashed: true }] : []),
-      ...(opts.idlePlusBudgetBytes !== undefined
-        ? [{ value: opts.idlePlusBudgetBytes / unit.div, label: `idle + listgate budget ${level(opts.idlePlusBudgetBytes)}`, color: '#f5b041', dashed: true }]
-        : []),
     ],
     vlines,
     width: 1000,

@@ -33,7 +33,7 @@ export interface StormKubeInputs {
   /** The same against the raw rise (peak − settled usage, the Go heap's free slack not counted). */
   errorWarmVsRise: ErrorSummary;
   measured: Record<string, { factor: number; samples: number }>;
-  best: { levelsFractionOfBudget: number; perListHeldBytes: number; k: number; waves: number; tkSeconds: number; bestSeconds: number; tries: ConcurrentLists[] };
+  best: { levelsFractionOfBudget: number; perListHeldBytes: number; k: number; waves: number; tkSeconds: number; bestSeconds: number; informersOnlySeconds: number; tries: ConcurrentLists[] };
   calibrate: CalibrateRun;
   comparison: FactorComparison[];
   chartPath: string;
@@ -57,13 +57,23 @@ function runLine(name: string, p: StormPhase, best: number): string {
   );
 }
 
+/** Why a kubectl did not complete, in a few words, from its exit and the last line it printed. */
+export function kubectlFailure(k: { code: number | null; bytes: number; seconds: number; stderr: string }): string {
+  if (k.code === null) return 'still running when the run ended';
+  const last = (k.stderr.split('\n').pop() ?? '').trim();
+  if (/unexpected EOF/.test(last)) return 'the response was cut (unexpected EOF) after part of it';
+  if (/TooManyRequests/.test(last)) return 'gave up after its retries on 429 (Too Many Requests)';
+  if (/Timeout/.test(last)) return "the apiserver's request timeout (Timeout)";
+  return last.replace(/\s+/g, ' ').slice(0, 120) || `exit ${k.code}`;
+}
+
 function kubectlFailures(name: string, p: StormPhase): string[] {
   const failed = p.run.kubectl.filter((k) => k.code !== 0 || k.bytes === 0);
   if (failed.length === 0) return [];
-  const why = [
-    ...new Set(failed.map((k) => (k.code === null ? 'still running when the run ended' : (k.stderr.split('\n').pop() ?? '').replace(/\s+/g, ' ').slice(0, 160) || `exit ${k.code}`))),
-  ];
-  return [`${name}: ${failed.length} kubectl did not complete: ${why.join(' | ')}`];
+  const counts = new Map<string, Array<{ id: number; seconds: number; bytes: number }>>();
+  for (const k of failed) counts.set(kubectlFailure(k), [...(counts.get(kubectlFailure(k)) ?? []), k]);
+  const parts = [...counts].map(([why, ks]) => `${ks.length} × ${why} (${ks.map((k) => `#${k.id} at ${round(k.seconds, 0)} s${k.bytes > 0 ? `, ${round(k.bytes / MIB, 0)} MiB in` : ''}`).join('; ')})`);
+  return [`${name}: ${failed.length} of ${p.run.kubectl.length} kubectl did not complete: ${parts.join('; ')}`];
 }
 
 export function buildStormKubeReport(i: StormKubeInputs): BenchReport {
@@ -83,6 +93,8 @@ export function buildStormKubeReport(i: StormKubeInputs): BenchReport {
     warmPeakVsLimit: round(warm.run.peakBytes / warm.run.limitBytes),
     coldInformersSyncVsBest: round((cold.informersSyncedSeconds ?? Number.NaN) / best),
     warmInformersSyncVsBest: round((warm.informersSyncedSeconds ?? Number.NaN) / best),
+    coldAllCompletedVsBest: round((cold.run.allCompletedSeconds ?? Number.NaN) / best),
+    warmAllCompletedVsBest: round((warm.run.allCompletedSeconds ?? Number.NaN) / best),
     estimateErrorP50Warm: round(i.errorWarm.p50),
     estimateErrorP90Warm: round(i.errorWarm.p90),
     estimateErrorP90WarmVsRise: round(i.errorWarmVsRise.p90),
@@ -97,6 +109,8 @@ export function buildStormKubeReport(i: StormKubeInputs): BenchReport {
     goals.push(goal(`${name}: informers synced`, `${p.run.informers.length}/${p.run.informers.length}`, p.informersSynced, p.informersSynced === p.run.informers.length, 0));
     const v = (p.informersSyncedSeconds ?? Number.NaN) / best;
     goals.push(goal(`${name}: time until every informer synced ÷ best the budget allows`, '≤ 1.5×', v, v <= 1.5));
+    const all = (p.run.allCompletedSeconds ?? Number.NaN) / best;
+    goals.push(goal(`${name}: time until all ${p.run.clients} clients completed ÷ best the budget allows`, '≤ 1.5×', all, all <= 1.5));
   }
   goals.push(goal('estimate error |estimate ÷ held − 1| after warm-up, p90', '≤ 0.25', i.errorWarm.p90, i.errorWarm.p90 <= 0.25));
   goals.push(goal("the cold gateway's first estimate ÷ held (the lower of kubectl's and the informers')", '≥ 0.8', coldFirstMin, coldFirstMin >= 0.8));
@@ -106,6 +120,7 @@ export function buildStormKubeReport(i: StormKubeInputs): BenchReport {
   }
 
   const list = i.listed.samples.find((s) => s.mode === 'json-consistent');
+  const absorbed = i.listed.samples.filter((s) => s.riseBytes < 0.1 * s.heldBytes);
   const factorLine = Object.entries(i.measured).map(([m, f]) => `${m} ${x(f.factor)}`).join(', ');
   const cal = i.calibrate.result;
   const summary = [
@@ -119,11 +134,14 @@ export function buildStormKubeReport(i: StormKubeInputs): BenchReport {
     ...kubectlFailures('cold', cold),
     ...kubectlFailures('warm', warm),
     `best the budget allows: ${i.best.k} LISTs at a time (${round(i.best.levelsFractionOfBudget, 2)} of the budget ÷ ${round(i.best.perListHeldBytes / GIB, 2)} GiB held per LIST), ` +
-      `t_${i.best.k} = ${round(i.best.tkSeconds, 1)} s direct → ${i.best.waves} waves = ${round(best, 0)} s`,
+      `t_${i.best.k} = ${round(i.best.tkSeconds, 1)} s direct → ${i.best.waves} waves = ${round(best, 0)} s (the informers alone: ${round(i.best.informersOnlySeconds, 0)} s)` +
+      `${i.best.tries.some((t) => t.failed > 0) ? `; ${i.best.tries.filter((t) => t.failed > 0).length} of ${i.best.tries.length} tries had LISTs fail (the apiserver's 60 s request timeout): the fastest whole try counts` : ''}`,
     `estimate ÷ held (peak over the memory in use), single LISTs after warm-up (${i.errorWarm.samples}): error p50 ${pct(i.errorWarm.p50)}, p90 ${pct(i.errorWarm.p90)} ` +
-      `(ratios ${round(i.errorWarm.ratioMin, 2)}–${round(i.errorWarm.ratioMax, 2)}; against the raw cgroup rise: p50 ${pct(i.errorWarmVsRise.p50)}, p90 ${pct(i.errorWarmVsRise.p90)}); ` +
+      `(ratios ${round(i.errorWarm.ratioMin, 2)}–${round(i.errorWarm.ratioMax, 2)}); ` +
       `first pass of each mode (${i.errorCold.samples}): p50 ${pct(i.errorCold.p50)}, p90 ${pct(i.errorCold.p90)}` +
       `${i.errorWarm.tooSmall + i.errorCold.tooSmall > 0 ? `; ${i.errorWarm.tooSmall + i.errorCold.tooSmall} responses under 16 MiB left out` : ''}`,
+    `the raw cgroup rise (peak − settled usage) was under a tenth of what the LIST held for ${absorbed.length} of ${i.listed.samples.length} single LISTs: ` +
+      "the heap earlier requests freed (and Go kept) absorbed them, so it says little about the LIST itself",
     `the storm's first price: cold kubectl ${x(coldFirst.kubectl)}, cold informers ${x(coldFirst.informer)}, warm kubectl ${x(warmFirst.kubectl)}, warm informers ${x(warmFirst.informer)} what one such LIST held`,
     `factors measured (held ÷ response bytes, median): ${factorLine}`,
     cal
