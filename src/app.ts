@@ -4,6 +4,7 @@
  * readiness and metrics, the reloadable config source, and the graceful shutdown. It never listens
  * (tests and `serve.ts` do), and everything it creates is released by `close()`.
  */
+import type { Timers } from './timers.js';
 import { setMaxListeners } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -53,6 +54,8 @@ export interface AppDeps {
   logger: Logger;
   /** Where metrics go; a new Registry when omitted. Default process metrics are added once. */
   registry?: Registry;
+  /** Time for the estimator's and admission's clocks and timers (tests drive it by hand); default Node's. */
+  clock?: { now(): number; timers: Timers };
 }
 
 function closeServer(server: HttpServer | HttpsServer): Promise<void> {
@@ -72,9 +75,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
   // Long-lived: its learned models outlive reloads; its census reads the upstream on a pool of its own.
-  const estimating = createGatewayEstimator({ config: deps.config, registry, logger });
+  const estimating = createGatewayEstimator({ config: deps.config, registry, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   // Long-lived too: leases and queues outlive reloads; it reads the upstream through the census's connection.
-  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator });
+  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator, ...(deps.clock ? { clock: deps.clock } : {}) });
 
   // Long-lived: the bounds on TokenReviews hold across reloads (a reload changes them in place).
   const reviewLimiter = createReviewLimiter(deps.config.authentication.tokenReview.limits);
