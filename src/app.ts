@@ -31,13 +31,13 @@ import { createReloadMetrics, type ReloadMetrics } from './ops/reload-metrics.js
 import { createRequestPath, type BuildGeneration } from './ops/request-path.js';
 import { createShutdownHooks, shutDownGracefully, type ShutdownHooks, type ShutdownResult } from './ops/shutdown.js';
 import { createUpstreamMetrics } from './ops/upstream-metrics.js';
-import { createRoutingWebhook } from './webhook/create-webhook.js';
+import { createRoutingWebhook, type RoutingWebhook } from './webhook/create-webhook.js';
 
 export interface GatewayApp {
   server: HttpsServer;
   ops: HttpServer;
-  /** The pod-routing admission webhook's listener, when webhook.enabled (src/webhook/). */
-  webhook: HttpsServer | undefined;
+  /** The pod-routing admission webhook (its own listener: `webhook.server`), when webhook.enabled (src/webhook/). */
+  webhook: RoutingWebhook | undefined;
   /** The configuration in effect; the reloader publishes new snapshots to it. */
   config: ConfigSource;
   /** Named checks ANDed by /readyz; components add their own. */
@@ -169,7 +169,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   return {
     server,
     ops,
-    webhook: webhook?.server,
+    webhook,
     config: source,
     readiness,
     shutdownHooks,

@@ -55,7 +55,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const [gateway, ops, webhook] = await Promise.allSettled([
     listen(app.server, config.listen),
     listen(app.ops, config.ops),
-    app.webhook && webhookListen ? listen(app.webhook, webhookListen) : Promise.resolve(undefined),
+    app.webhook && webhookListen ? listen(app.webhook.server, webhookListen) : Promise.resolve(undefined),
   ]);
   if (gateway.status === 'rejected' || ops.status === 'rejected' || webhook.status === 'rejected') {
     await app.close();

@@ -25,6 +25,8 @@ export interface AdmissionRequest {
   readonly namespace: string;
   readonly name: string;
   readonly object: unknown;
+  /** The object before an UPDATE (null or absent for a CREATE). */
+  readonly oldObject: unknown;
   readonly dryRun: boolean;
 }
 
@@ -75,6 +77,7 @@ export function readAdmissionReview(body: unknown): ReadReview {
       namespace: text(request.namespace),
       name: text(request.name),
       object: request.object,
+      oldObject: request.oldObject,
       dryRun: request.dryRun === true,
     },
   };

@@ -1,7 +1,7 @@
 /**
  * Answers one pod admission review: routes a pod being created (route-pod.ts), completes a routed pod
- * getting ephemeral containers, and lets everything else through unchanged. Before a pod is told to read
- * the CA ConfigMap, the ConfigMap is made to exist in its namespace (not on a dry run: the webhook
+ * getting ephemeral containers, and lets everything else through unchanged. Before a pod that reads the
+ * CA ConfigMap is created, the ConfigMap is made to exist in its namespace (not on a dry run: the webhook
  * declares sideEffects NoneOnDryRun); when it cannot be, the pod is admitted unrouted rather than left
  * unable to start. A patch that would not apply to the pod it was made from is never sent (checked with
  * fast-json-patch). A review of anything but a Pod is refused with an AdmissionReview error that names the
@@ -61,25 +61,31 @@ export function createReviewHandler(deps: ReviewDeps): ReviewHandler {
       return answer('refused', refuseReview(request.uid, 400, 'BadRequest', 'the AdmissionReview request carries no Pod in request.object'));
     }
 
+    const creating = request.operation === 'CREATE' && request.subResource === '';
     let decision: RoutingDecision;
-    if (request.operation === 'CREATE' && request.subResource === '') decision = routePod(pod as V1Pod, request.namespace, deps.target());
-    else if (request.operation === 'UPDATE' && request.subResource === 'ephemeralcontainers') decision = routeEphemeralContainers(pod as V1Pod, deps.target());
-    else return answer('ignored', allowReview(request.uid));
+    if (creating) decision = routePod(pod as V1Pod, request.namespace, deps.target());
+    else if (request.operation === 'UPDATE' && request.subResource === 'ephemeralcontainers') {
+      const old = isRecord(request.oldObject) ? (request.oldObject as V1Pod) : undefined;
+      decision = routeEphemeralContainers(pod as V1Pod, old, deps.target());
+    } else return answer('ignored', allowReview(request.uid));
 
     if (decision.outcome === 'skipped') return answer(decision.reason, allowReview(request.uid));
-    if (decision.outcome === 'unchanged') return answer('unchanged', allowReview(request.uid));
-    if (!applies(pod as V1Pod, decision.patch)) {
+    if (decision.outcome !== 'unchanged' && !applies(pod as V1Pod, decision.patch)) {
       deps.logger.error({ ...context, patch: decision.patch }, 'the routing patch does not apply to the pod it was made for; the pod is admitted unrouted');
       return answer('failed', allowReview(request.uid));
     }
-    if (request.operation === 'CREATE' && !request.dryRun) {
+    // A pod being created that reads the CA ConfigMap (routed now, or routed already: a copied manifest)
+    // needs the ConfigMap in its namespace.
+    if (creating && !request.dryRun) {
       try {
         await deps.ensureCa(request.namespace);
       } catch (err) {
-        deps.logger.warn({ ...context, err }, 'the gateway CA ConfigMap could not be written; the pod is admitted unrouted');
+        const effect = decision.outcome === 'unchanged' ? 'the pod, routed already, cannot start until it is' : 'the pod is admitted unrouted';
+        deps.logger.warn({ ...context, err }, `the gateway CA ConfigMap could not be written; ${effect}`);
         return answer('ca-unavailable', allowReview(request.uid));
       }
     }
+    if (decision.outcome === 'unchanged') return answer('unchanged', allowReview(request.uid));
     return answer(decision.outcome, allowReview(request.uid, decision.patch));
   };
 }

@@ -27,6 +27,8 @@ export interface RoutingWebhook {
   readonly server: Server;
   /** The first resync, then one every resync interval. */
   start(): void;
+  /** Resolves when the resync running now (or the last one) has ended, whatever its result. */
+  resynced(): Promise<void>;
   close(): void;
 }
 
@@ -81,8 +83,9 @@ export function createRoutingWebhook(deps: { source: ConfigSource; registry: Reg
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let lastResync: Promise<void> = Promise.resolve();
   const resync = (why: string): void => {
-    caConfigMaps.resync().then(
+    lastResync = caConfigMaps.resync().then(
       () => logger.debug({ why }, 'gateway CA ConfigMaps resynced'),
       (err: unknown) => logger.warn({ err, why }, 'gateway CA ConfigMaps could not all be resynced; the next resync retries'),
     );
@@ -121,6 +124,7 @@ export function createRoutingWebhook(deps: { source: ConfigSource; registry: Reg
       resync('start');
       schedule();
     },
+    resynced: () => lastResync,
     close() {
       stopped = true;
       clearTimeout(timer);

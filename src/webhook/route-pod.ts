@@ -16,7 +16,8 @@
  * An already routed pod (the label) gets only what a later mutation left out — a container another
  * webhook added — so routing twice gives the same pod, and an unchanged pod gets an empty patch.
  * Ephemeral containers are added to a running pod (the pods/ephemeralcontainers subresource); a routed
- * pod's new ones get the variables too.
+ * pod's new ones get the variables too. Only the new ones: the apiserver refuses a change to an ephemeral
+ * container that already exists, so one added while the webhook was unreachable stays as it is.
  */
 import { isIP } from 'node:net';
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
@@ -35,7 +36,7 @@ export interface RoutingTarget {
   readonly excludedNamespaces: readonly string[];
 }
 
-export type SkipReason = 'excluded-namespace' | 'opted-out' | 'sets-own-environment' | 'no-service-account-volume' | 'host-network' | 'not-routed';
+export type SkipReason = 'excluded-namespace' | 'opted-out' | 'sets-own-environment' | 'no-service-account-volume' | 'host-network' | 'not-routed' | 'no-old-object';
 
 export type RoutingDecision =
   /** `routed`: the pod is routed by this patch; `amended`: it was routed already and the patch completes it. */
@@ -59,12 +60,12 @@ function serviceEnv(target: RoutingTarget): V1EnvVar[] {
   ];
 }
 
-/** Ops that give every container of `list` lacking them the variables, first in its env. */
-function envOps(pod: V1Pod, list: ContainerList, target: RoutingTarget): Operation[] {
-  const containers = (pod.spec?.[list] ?? []) as { env?: V1EnvVar[] }[];
+/** Ops that give every container of `list` lacking them (and not named in `keep`) the variables, first in its env. */
+function envOps(pod: V1Pod, list: ContainerList, target: RoutingTarget, keep: ReadonlySet<string> = new Set()): Operation[] {
+  const containers = (pod.spec?.[list] ?? []) as { name?: string; env?: V1EnvVar[] }[];
   const ops: Operation[] = [];
   containers.forEach((container, i) => {
-    if (declaresServiceEnv(container)) return;
+    if (declaresServiceEnv(container) || keep.has(container.name ?? '')) return;
     const base = `/spec/${list}/${i}/env`;
     const vars = serviceEnv(target);
     if (!Array.isArray(container.env)) ops.push({ op: 'add', path: base, value: vars });
@@ -87,11 +88,12 @@ function serviceAccountVolumes(pod: V1Pod, target: RoutingTarget): [number, numb
 }
 
 const hasRouteFalse = (record: Record<string, string> | undefined) => record?.[ROUTE_KEY] === 'false';
+const optsOut = (pod: V1Pod) => hasRouteFalse(pod.metadata?.annotations) || hasRouteFalse(pod.metadata?.labels);
 
 export function routePod(pod: V1Pod, namespace: string, target: RoutingTarget): RoutingDecision {
   if (target.excludedNamespaces.includes(namespace)) return { outcome: 'skipped', reason: 'excluded-namespace' };
   const meta = pod.metadata ?? {};
-  if (hasRouteFalse(meta.annotations) || hasRouteFalse(meta.labels)) return { outcome: 'skipped', reason: 'opted-out' };
+  if (optsOut(pod)) return { outcome: 'skipped', reason: 'opted-out' };
   const routed = meta.labels?.[ROUTED_LABEL] === 'true';
   const spec = pod.spec;
   const all: V1Container[] = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
@@ -114,9 +116,15 @@ export function routePod(pod: V1Pod, namespace: string, target: RoutingTarget): 
   return { outcome: routed ? 'amended' : 'routed', patch };
 }
 
-/** A pod getting ephemeral containers (pods/ephemeralcontainers): a routed pod's new ones get the variables. */
-export function routeEphemeralContainers(pod: V1Pod, target: RoutingTarget): RoutingDecision {
+/**
+ * A pod getting ephemeral containers (pods/ephemeralcontainers), `old` as it was before: the ephemeral
+ * containers of a routed pod that `old` lacks get the variables.
+ */
+export function routeEphemeralContainers(pod: V1Pod, old: V1Pod | undefined, target: RoutingTarget): RoutingDecision {
   if (pod.metadata?.labels?.[ROUTED_LABEL] !== 'true') return { outcome: 'skipped', reason: 'not-routed' };
-  const patch = envOps(pod, 'ephemeralContainers', target);
+  if (optsOut(pod)) return { outcome: 'skipped', reason: 'opted-out' };
+  if (!old) return { outcome: 'skipped', reason: 'no-old-object' };
+  const existing = new Set((old.spec?.ephemeralContainers ?? []).map((c) => c.name));
+  const patch = envOps(pod, 'ephemeralContainers', target, existing);
   return patch.length === 0 ? { outcome: 'unchanged' } : { outcome: 'amended', patch };
 }

@@ -3,7 +3,7 @@
  * - listgate_webhook_reviews_total{operation,outcome}: pod admission reviews answered, by operation
  *   (CREATE, UPDATE, or `other`) and outcome: routed, amended (a routed pod completed: containers another
  *   webhook added, new ephemeral containers), unchanged, a skip reason (excluded-namespace, opted-out,
- *   sets-own-environment, no-service-account-volume, host-network, not-routed), ca-unavailable (the CA
+ *   sets-own-environment, no-service-account-volume, host-network, not-routed, no-old-object), ca-unavailable (the CA
  *   ConfigMap could not be written: the pod is left unrouted), ignored (an operation routing has nothing
  *   to do with), refused (not a pod: an AdmissionReview error), failed (an internal error: left unrouted);
  * - listgate_webhook_requests_total{code}: HTTP requests to the webhook, by the status answered

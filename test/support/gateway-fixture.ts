@@ -85,7 +85,7 @@ export async function startTestGateway(opts: TestGatewayOptions): Promise<TestGa
   const app = createApp({ config, logger, registry });
   const listen = (server: GatewayApp['server'] | GatewayApp['ops']) =>
     new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-  const [port, opsPort, webhookPort] = await Promise.all([listen(app.server), listen(app.ops), app.webhook ? listen(app.webhook) : undefined]);
+  const [port, opsPort, webhookPort] = await Promise.all([listen(app.server), listen(app.ops), app.webhook ? listen(app.webhook.server) : undefined]);
   return { app, config, registry, port, opsPort, webhookPort, logs, close: () => app.close() };
 }
 

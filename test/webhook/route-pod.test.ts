@@ -100,12 +100,33 @@ describe('routing a pod', () => {
 
   it('gives a routed pod\'s new ephemeral containers the variables, and leaves an unrouted pod\'s alone', () => {
     const routed = apply(pod(), routePod(pod(), 'team-a', TARGET));
-    routed.spec!.ephemeralContainers = [{ name: 'debugger', image: 'busybox' }];
-    const decision = routeEphemeralContainers(routed, TARGET);
+    const debugged = structuredClone(routed);
+    debugged.spec!.ephemeralContainers = [{ name: 'debugger', image: 'busybox' }];
+    const decision = routeEphemeralContainers(debugged, routed, TARGET);
     assert.deepEqual(decision, { outcome: 'amended', patch: [{ op: 'add', path: '/spec/ephemeralContainers/0/env', value: ROUTED_ENV }] });
-    assert.deepEqual(routeEphemeralContainers(apply(routed, decision), TARGET), { outcome: 'unchanged' });
+    assert.deepEqual(routeEphemeralContainers(apply(debugged, decision), routed, TARGET), { outcome: 'unchanged' });
     const unrouted = pod({ spec: { ephemeralContainers: [{ name: 'debugger', image: 'busybox' }] } });
-    assert.deepEqual(routeEphemeralContainers(unrouted, TARGET), { outcome: 'skipped', reason: 'not-routed' });
+    assert.deepEqual(routeEphemeralContainers(unrouted, pod(), TARGET), { outcome: 'skipped', reason: 'not-routed' });
+  });
+
+  it('never touches an ephemeral container the pod had already (the apiserver refuses a change to one)', () => {
+    const routed = apply(pod(), routePod(pod(), 'team-a', TARGET));
+    // One added while the webhook was unreachable (failurePolicy Ignore): stored without the variables.
+    const before = structuredClone(routed);
+    before.spec!.ephemeralContainers = [{ name: 'missed', image: 'busybox' }];
+    const after = structuredClone(before);
+    after.spec!.ephemeralContainers!.push({ name: 'debugger', image: 'busybox' });
+    assert.deepEqual(routeEphemeralContainers(after, before, TARGET), { outcome: 'amended', patch: [{ op: 'add', path: '/spec/ephemeralContainers/1/env', value: ROUTED_ENV }] });
+    assert.deepEqual(routeEphemeralContainers(before, routed, TARGET).outcome, 'amended', 'the missed one was new in its own update');
+    assert.deepEqual(routeEphemeralContainers(after, undefined, TARGET), { outcome: 'skipped', reason: 'no-old-object' });
+  });
+
+  it('leaves the ephemeral containers of a routed pod that opts out alone', () => {
+    const routed = apply(pod(), routePod(pod(), 'team-a', TARGET));
+    routed.metadata!.annotations = { 'listgate.io/route': 'false' };
+    const debugged = structuredClone(routed);
+    debugged.spec!.ephemeralContainers = [{ name: 'debugger', image: 'busybox' }];
+    assert.deepEqual(routeEphemeralContainers(debugged, routed, TARGET), { outcome: 'skipped', reason: 'opted-out' });
   });
 
   it('adds the labels object when the pod has none, with the key escaped as RFC 6901 asks', () => {

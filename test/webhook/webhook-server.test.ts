@@ -181,14 +181,33 @@ describe('the routing webhook of a running gateway', () => {
     const document = testConfigDocument({ pki, upstreamUrl: sim.url, logLevel: 'warn', webhook: webhookDocument });
     const failures = gw.app.config.publish(readSnapshotFiles(parseConfig(document, { baseDir: pki.dir })));
     assert.deepEqual(failures, []);
-    const bundles = async () => Promise.all(['ns-0', 'ns-2'].map(async (ns) => ((await configMap(ns)).json as { data: Record<string, string> }).data['ca.crt']));
-    // The resync runs in the background: read the ConfigMaps until both hold the new bundle.
-    const deadline = Date.now() + 5000;
-    let seen = await bundles();
-    while (!seen.every((bundle) => bundle?.includes(next.certPem))) {
-      assert.ok(Date.now() < deadline, 'the rotated CA reaches both ConfigMaps within 5 s');
-      seen = await bundles();
-    }
+    // The new CA starts a resync in the background; wait for it to end.
+    await gw.app.webhook!.resynced();
+    const bundles = await Promise.all(['ns-0', 'ns-2'].map(async (ns) => ((await configMap(ns)).json as { data: Record<string, string> }).data['ca.crt']));
+    assert.deepEqual(bundles, [`${pki.gatewayCa.certPem}${next.certPem}`, `${pki.gatewayCa.certPem}${next.certPem}`]);
     assert.equal(metric(await metrics(), 'listgate_webhook_ca_configmaps_total{result="updated"}'), 2);
+  });
+
+  it('writes the CA ConfigMap for a pod that arrives routed already (a copied manifest), with no patch', async () => {
+    const copied = podReview('ns-1');
+    const object = copied.request.object as { metadata: Record<string, unknown>; spec: { containers: Record<string, unknown>[]; volumes: { projected: { sources: Record<string, unknown>[] } }[] } };
+    object.metadata.labels = { 'listgate.io/routed': 'true' };
+    object.spec.containers[0]!.env = [{ name: 'KUBERNETES_SERVICE_HOST', value: 'listgate.listgate.svc' }, { name: 'KUBERNETES_SERVICE_PORT', value: '443' }];
+    object.spec.volumes[0]!.projected.sources[1] = { configMap: { name: 'listgate-gateway-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } };
+    const reply = await review(copied);
+    assert.deepEqual(Object.keys(reply.json.response as object).sort(), ['allowed', 'uid']);
+    assert.equal((await configMap('ns-1')).status, 200);
+  });
+
+  it('gives only the new ephemeral container of a routed pod the variables', async () => {
+    const old = podReview('ns-2').request.object as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+    old.metadata.labels = { 'listgate.io/routed': 'true' };
+    old.spec.ephemeralContainers = [{ name: 'missed', image: 'busybox' }];
+    const object = structuredClone(old);
+    (object.spec.ephemeralContainers as unknown[]).push({ name: 'debugger', image: 'busybox' });
+    const body = podReview('ns-2', { operation: 'UPDATE', subResource: 'ephemeralcontainers', object });
+    const reply = await review({ ...body, request: { ...body.request, oldObject: old } });
+    const patch = JSON.parse(Buffer.from((reply.json.response as { patch: string }).patch, 'base64').toString('utf8')) as { path: string }[];
+    assert.deepEqual(patch.map((op) => op.path), ['/spec/ephemeralContainers/1/env']);
   });
 });
