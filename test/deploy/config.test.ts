@@ -91,18 +91,29 @@ describe('the deployed configuration', () => {
     }
   });
 
-  it('differs between the topologies only in the upstream, the budget and the identity mode', async () => {
-    type Doc = { upstream: { server?: string }; admission: { budget?: string }; identity: { mode: string; requestHeader: Record<string, unknown> } };
+  it('differs between the topologies only in the upstream, the budget, the adaptive budget (on beside one apiserver) and the identity mode', async () => {
+    type Doc = {
+      upstream: { server?: string };
+      admission: { budget?: string; adaptive: { enabled?: boolean; ceiling?: string } };
+      identity: { mode: string; requestHeader: Record<string, unknown> };
+    };
     const base = (await readYaml(join(DEPLOY, 'base/listgate.yaml'))) as Doc;
     const controlPlane = (await readYaml(join(DEPLOY, 'overlays/control-plane/listgate.yaml'))) as Doc;
     assert.equal(base.upstream.server, 'https://kubernetes.default.svc:443');
     assert.equal(controlPlane.upstream.server, 'https://127.0.0.1:6443');
+    assert.equal(base.admission.adaptive.enabled, false, 'behind the Service, /metrics comes from any apiserver');
+    assert.equal(controlPlane.admission.adaptive.enabled, true, 'beside its apiserver, the gateway reads that one');
     // In front (managed clusters): impersonation; beside the apiserver, whose flags can be set: requestHeader.
     assert.equal(base.identity.mode, 'impersonate');
     assert.equal(controlPlane.identity.mode, 'requestHeader');
     const headerNames = (d: Doc) => Object.fromEntries(Object.entries(d.identity.requestHeader).filter(([k]) => k.endsWith('Headers') || k.endsWith('Prefixes')));
     assert.deepEqual(headerNames(base), headerNames(controlPlane), 'the header names stay ready for a switch to requestHeader');
-    const common = (d: Doc) => ({ ...d, upstream: { ...d.upstream, server: undefined }, admission: { ...d.admission, budget: undefined }, identity: undefined });
+    const common = (d: Doc) => ({
+      ...d,
+      upstream: { ...d.upstream, server: undefined },
+      admission: { ...d.admission, budget: undefined, adaptive: { ...d.admission.adaptive, enabled: undefined, ceiling: undefined } },
+      identity: undefined,
+    });
     assert.deepEqual(common(controlPlane), common(base));
   });
 });
