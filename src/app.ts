@@ -32,10 +32,13 @@ import { createReloadMetrics, type ReloadMetrics } from './ops/reload-metrics.js
 import { createRequestPath, type BuildGeneration } from './ops/request-path.js';
 import { createShutdownHooks, shutDownGracefully, type ShutdownHooks, type ShutdownResult } from './ops/shutdown.js';
 import { createUpstreamMetrics } from './ops/upstream-metrics.js';
+import { createRoutingWebhook, type RoutingWebhook } from './webhook/create-webhook.js';
 
 export interface GatewayApp {
   server: HttpsServer;
   ops: HttpServer;
+  /** The pod-routing admission webhook (its own listener: `webhook.server`), when webhook.enabled (src/webhook/). */
+  webhook: RoutingWebhook | undefined;
   /** The configuration in effect; the reloader publishes new snapshots to it. */
   config: ConfigSource;
   /** Named checks ANDed by /readyz; components add their own. */
@@ -133,6 +136,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   source.subscribe(admitting.onReload);
   estimating.start();
   admitting.start();
+  // Its own listener; it keeps answering through a drain (failurePolicy Ignore covers a closed one).
+  const webhook = createRoutingWebhook({ source, registry, logger });
+  webhook?.start();
 
   const readiness = createReadiness();
   readiness.add('upstream', async () => {
@@ -160,11 +166,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     estimating.close();
     admitting.close();
     reviewLimiter.stop();
-    await Promise.all([closeServer(server), closeServer(ops)]);
+    webhook?.close();
+    await Promise.all([closeServer(server), closeServer(ops), ...(webhook ? [closeServer(webhook.server)] : [])]);
   };
   return {
     server,
     ops,
+    webhook,
     config: source,
     readiness,
     shutdownHooks,
