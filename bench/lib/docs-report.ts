@@ -18,7 +18,7 @@ const cell = (text: string): string => text.replaceAll('|', '\\|');
 
 function goalsTable(goals: readonly Goal[]): string[] {
   if (goals.length === 0) return [];
-  return ['', '| goal | target | measured | |', '|---|---|---|---|', ...goals.map((g) => `| ${cell(g.name)} | ${cell(g.target)} | ${typeof g.value === 'number' ? n(g.value, 3) : g.value} | ${g.met ? 'met' : '**missed**'} |`)];
+  return ['', '| goal | target | measured | |', '|---|---|---|---|', ...goals.map((g) => `| ${cell(g.name)} | ${cell(g.target)} | ${typeof g.value === 'number' ? n(g.value, 3) : g.value === 'NaN' ? '–' : cell(g.value)} | ${g.met ? 'met' : '**missed**'} |`)];
 }
 
 function header(f: BenchResultFile): string {

@@ -213,7 +213,10 @@ describe("the docs' section", () => {
       calibrate: { seconds: 600 },
     },
     ratios: {},
-    goals: [],
+    goals: [
+      { name: 'cold: time until all 16 clients completed', target: '≤ 1.5×', value: 'NaN', met: false },
+      { name: "calibrate's consistent factor", target: '0.8–1.2', value: 'calibrate did not measure it', met: false },
+    ],
     summary: ['a line'],
   };
 
@@ -229,5 +232,12 @@ describe("the docs' section", () => {
     assert.match(block, /^\| json-rv0 \| 469 MiB \| 1,200 MiB \| 2\.56× \| 1\.3 \| 1\.1 \|$/m);
     assert.match(block, /^\| etcd \(json-etcd-exact\) \| not measured \| 6× \| – \|$/m);
     assert.match(block, /6 × 40 = 240 s \(the 8 informers alone: 120 s\)/);
+  });
+
+  it('a goal that could not be measured reads as such, not NaN', () => {
+    const block = renderResults([file]);
+    assert.match(block, /^\| cold: time until all 16 clients completed \| ≤ 1\.5× \| – \| \*\*missed\*\* \|$/m);
+    assert.match(block, /^\| calibrate's consistent factor \| 0\.8–1\.2 \| calibrate did not measure it \| \*\*missed\*\* \|$/m);
+    assert.doesNotMatch(block, /NaN/);
   });
 });
