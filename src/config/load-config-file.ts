@@ -10,6 +10,7 @@ import { ConfigError, type ConfigIssue } from './config-error.js';
 import type { ConfigSnapshot } from './config-source.js';
 import { parseConfig, type Config } from './parse-config.js';
 import { readAuthFiles } from './read-auth-files.js';
+import { readSharedBudgetFiles } from './read-shared-budget-files.js';
 import { readTlsFiles } from './read-tls-files.js';
 
 /** YAML text → unknown; syntax errors become ConfigError issues with line and column. */
@@ -73,8 +74,9 @@ export function readSnapshotFiles(config: Config): ConfigSnapshot {
   };
   const files = attempt(() => readTlsFiles(config));
   const auth = attempt(() => readAuthFiles(config));
-  if (!files || !auth) throw new ConfigError(issues);
-  return { config, files, auth };
+  const sharedBudget = attempt(() => readSharedBudgetFiles(config));
+  if (!files || !auth || issues.length > 0) throw new ConfigError(issues);
+  return { config, files, auth, ...(sharedBudget ? { sharedBudget } : {}) };
 }
 
 export async function loadConfigFile(path: string): Promise<Config> {

@@ -125,7 +125,7 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
       drainTimeoutMs: parseDuration(doc.shutdown.drainTimeout)!,
     },
     estimator: completeEstimator(doc.estimator),
-    admission: completeAdmission(doc.admission),
+    admission: completeAdmission(doc.admission, file),
   });
 }
 
