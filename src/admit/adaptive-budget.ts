@@ -32,7 +32,7 @@ export function nextEffectiveBudget(s: BudgetLoopInput): number {
 
 /** The metric's value in a /metrics text: the sum of its samples, or undefined when absent. */
 export function readMetric(text: string, name: string): number | undefined {
-  const samples = parseMetricsText(text).samples.filter((s) => s.name === name && Number.isFinite(s.value));
+  const samples = parseMetricsText(text, (n) => n === name).samples.filter((s) => Number.isFinite(s.value));
   return samples.length === 0 ? undefined : samples.reduce((sum, s) => sum + s.value, 0);
 }
 

@@ -10,7 +10,7 @@
  * key per refresh interval, so the census cannot become load itself.
  */
 import { countFromProbe, probePath, type ProbeTarget } from './census-probe.js';
-import { readStorageMetrics, type StorageSize } from './apiserver-metrics.js';
+import { isStorageMetric, readStorageMetrics, type StorageSize } from './apiserver-metrics.js';
 import { parseMetricsText } from './prometheus-text.js';
 
 export type CountSource = 'metrics' | 'probe' | 'response';
@@ -184,7 +184,7 @@ export function createCensus(initial: CensusOptions): Census {
     },
     async refreshMetrics() {
       if (!opts.sources.includes('metrics') || !opts.fetchText) return 0;
-      const { counts, sizes } = readStorageMetrics(parseMetricsText(await opts.fetchText('/metrics')).samples);
+      const { counts, sizes } = readStorageMetrics(parseMetricsText(await opts.fetchText('/metrics'), isStorageMetric).samples);
       for (const c of counts) record(keyOf(c.group, c.resource), 'metrics', c.count);
       if (sizes.length > 0) opts.onStorageSizes?.(sizes);
       return counts.length;

@@ -84,13 +84,19 @@ describe('the deployed configuration', () => {
     }
   });
 
-  it('differs between the topologies only in the upstream and the budget', async () => {
-    type Doc = { upstream: { server?: string }; admission: { budget?: string } };
+  it('differs between the topologies only in the upstream, the budget and the adaptive budget (on beside one apiserver)', async () => {
+    type Doc = { upstream: { server?: string }; admission: { budget?: string; adaptive: { enabled?: boolean; ceiling?: string } } };
     const base = (await readYaml(join(DEPLOY, 'base/listgate.yaml'))) as Doc;
     const controlPlane = (await readYaml(join(DEPLOY, 'overlays/control-plane/listgate.yaml'))) as Doc;
     assert.equal(base.upstream.server, 'https://kubernetes.default.svc:443');
     assert.equal(controlPlane.upstream.server, 'https://127.0.0.1:6443');
-    const common = (d: Doc) => ({ ...d, upstream: { ...d.upstream, server: undefined }, admission: { ...d.admission, budget: undefined } });
+    assert.equal(base.admission.adaptive.enabled, false, 'behind the Service, /metrics comes from any apiserver');
+    assert.equal(controlPlane.admission.adaptive.enabled, true, 'beside its apiserver, the gateway reads that one');
+    const common = (d: Doc) => ({
+      ...d,
+      upstream: { ...d.upstream, server: undefined },
+      admission: { ...d.admission, budget: undefined, adaptive: { ...d.admission.adaptive, enabled: undefined, ceiling: undefined } },
+    });
     assert.deepEqual(common(controlPlane), common(base));
   });
 });
