@@ -16,6 +16,8 @@ export interface Replica {
   readonly name: string;
   readonly budget: Budget;
   readonly store: SharedBudgetStore;
+  /** Its connection for the scripts (to wait for its reconnection). */
+  readonly commands: Redis;
   close(): Promise<void>;
   /** Cuts its connections without a word, as a killed process would. */
   crash(): void;
@@ -53,6 +55,7 @@ export async function startReplica(opts: { name: string; redis: RedisServer; clo
     name: opts.name,
     budget,
     store,
+    commands,
     close: () => store.close(),
     crash() {
       commands.disconnect();
