@@ -136,7 +136,8 @@ export function createRedisBudgetStore(deps: RedisBudgetStoreDeps): SharedBudget
   };
 
   function fallBack(err: unknown): void {
-    lastError = err instanceof Error ? err.message : String(err);
+    // Without a connection ioredis refuses at once (no offline queue): say that rather than its retry limit.
+    lastError = commands.status !== 'ready' ? `no connection (${commands.status})` : err instanceof Error ? err.message : String(err);
     if (mode === 'fallback' || closed) return;
     const first = mode === 'joining';
     mode = 'fallback';
