@@ -18,7 +18,7 @@ describe('deploy/ renders into valid Kubernetes objects', () => {
   it('renders both overlays and every documented variant, each a complete installation', () => {
     assert.deepEqual(
       renderings.map((r) => r.name),
-      ['in-front', 'control-plane', 'in-front + impersonate', 'in-front + passthrough', 'control-plane + impersonate', 'in-front + cert-manager'],
+      ['in-front', 'control-plane', 'in-front + impersonate', 'in-front + passthrough', 'control-plane + impersonate', 'in-front + cert-manager', 'in-front + shared-budget'],
     );
     for (const { name, objects } of renderings) {
       const kinds = new Set(objects.map((o) => o.kind));
@@ -31,6 +31,9 @@ describe('deploy/ renders into valid Kubernetes objects', () => {
     }
     const certManager = renderings.find((r) => r.name.endsWith('cert-manager'))!;
     assert.ok(certManager.objects.some((o) => o.kind === 'Certificate'), 'the cert-manager variant renders a Certificate');
+    const shared = renderings.find((r) => r.name.endsWith('shared-budget'))!;
+    const policy = shared.objects.find((o) => o.kind === 'NetworkPolicy') as unknown as { spec: { egress: Array<{ ports?: Array<{ port: number | string }> }> } };
+    assert.ok(policy.spec.egress.some((rule) => rule.ports?.some((p) => p.port === 6379)), 'the shared-budget variant lets the gateway reach Redis');
   });
 
   it('validates every object against the OpenAPI schemas (compiled validators)', () => {

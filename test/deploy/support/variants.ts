@@ -15,6 +15,7 @@ export const VARIANTS: { overlay: Overlay; mode?: DeployedMode; components?: str
   { overlay: 'in-front', mode: 'passthrough' },
   { overlay: 'control-plane', mode: 'impersonate' },
   { overlay: 'in-front', components: ['cert-manager'] },
+  { overlay: 'in-front', components: ['shared-budget'] },
 ];
 
 export async function renderAll(): Promise<Rendering[]> {
