@@ -90,6 +90,8 @@ export function createRedisBudgetStore(deps: RedisBudgetStoreDeps): SharedBudget
   let holdMs = deps.holdOverMs;
   let snapshot = EMPTY_SNAPSHOT;
   let lastError: string | undefined;
+  /** What the connection last failed with (refused, a wrong password…), for the fallback's reason. */
+  let connectionError: string | undefined;
   let lastReplicas = 0;
   /** After a rejoin: the replicas seen before the outage, and until when to wait for them. */
   let settling: { replicas: number; until: number } | undefined;
@@ -137,7 +139,8 @@ export function createRedisBudgetStore(deps: RedisBudgetStoreDeps): SharedBudget
 
   function fallBack(err: unknown): void {
     // Without a connection ioredis refuses at once (no offline queue): say that rather than its retry limit.
-    lastError = commands.status !== 'ready' ? `no connection (${commands.status})` : err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : String(err);
+    lastError = commands.status !== 'ready' && /max retries|connection is closed|writeable/i.test(message) ? `no connection (${commands.status})${connectionError ? `: ${connectionError}` : ''}` : message;
     if (mode === 'fallback' || closed) return;
     const first = mode === 'joining';
     mode = 'fallback';
@@ -216,12 +219,16 @@ export function createRedisBudgetStore(deps: RedisBudgetStoreDeps): SharedBudget
   });
   subscriber.on('error', () => undefined);
   commands.on('error', (err: unknown) => {
+    connectionError = err instanceof Error ? err.message : String(err);
     if (mode === 'shared') fallBack(err);
   });
   commands.on('close', () => {
     if (mode === 'shared') fallBack(new Error('connection to Redis closed'));
   });
-  commands.on('ready', () => void rejoin());
+  commands.on('ready', () => {
+    connectionError = undefined;
+    void rejoin();
+  });
 
   const schedule = () => {
     if (closed) return;
