@@ -24,6 +24,7 @@ import { localBudgetStore, type BudgetStore, type CapacityContext, type StoreCla
 import { addOthers, freeBytes, type LevelUsage } from './level-capacity.js';
 import { createRetryCalendar } from './retry-calendar.js';
 import type { Budget, BudgetEvents, BudgetOutcome, BudgetPreview, BudgetRequest, BudgetSettings, Lease, LevelView, RejectReason, Timers } from './budget-types.js';
+import { realTimers } from '../timers.js';
 
 export type * from './budget-types.js';
 
@@ -36,10 +37,6 @@ interface Waiter {
   onAbort?: () => void;
 }
 
-const realTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 /** A lease granted in the budget's own accounting, not yet (or no longer) wanted by the store. */
 interface Granted {

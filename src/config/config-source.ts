@@ -16,6 +16,7 @@ import type { SharedBudgetFiles } from '../admit/shared/shared-budget-settings.j
 import type { AuthFiles } from './read-auth-files.js';
 import type { Config } from './parse-config.js';
 import type { TlsFiles } from './read-tls-files.js';
+import type { WebhookFiles } from './read-webhook-files.js';
 
 /** A validated Config with the contents of the files it names, read at the same moment. */
 export interface ConfigSnapshot {
@@ -25,6 +26,8 @@ export interface ConfigSnapshot {
   readonly auth: AuthFiles;
   /** The password and certificates of admission.sharedBudget, when it is configured. */
   readonly sharedBudget?: SharedBudgetFiles;
+  /** The webhook's serving pair and the CA bundle routed pods trust; absent while the webhook is disabled. */
+  readonly webhook?: WebhookFiles;
 }
 
 export type ConfigListener = (next: ConfigSnapshot, previous: ConfigSnapshot) => void;

@@ -12,6 +12,7 @@ import { parseConfig, type Config } from './parse-config.js';
 import { readAuthFiles } from './read-auth-files.js';
 import { readSharedBudgetFiles } from './read-shared-budget-files.js';
 import { readTlsFiles } from './read-tls-files.js';
+import { readWebhookFiles } from './read-webhook-files.js';
 
 /** YAML text → unknown; syntax errors become ConfigError issues with line and column. */
 export function parseYamlDocument(text: string): unknown {
@@ -75,8 +76,9 @@ export function readSnapshotFiles(config: Config): ConfigSnapshot {
   const files = attempt(() => readTlsFiles(config));
   const auth = attempt(() => readAuthFiles(config));
   const sharedBudget = attempt(() => readSharedBudgetFiles(config));
-  if (!files || !auth || issues.length > 0) throw new ConfigError(issues);
-  return { config, files, auth, ...(sharedBudget ? { sharedBudget } : {}) };
+  const webhook = attempt(() => readWebhookFiles(config) ?? null);
+  if (!files || !auth || webhook === undefined || issues.length > 0) throw new ConfigError(issues);
+  return { config, files, auth, ...(sharedBudget ? { sharedBudget } : {}), ...(webhook ? { webhook } : {}) };
 }
 
 export async function loadConfigFile(path: string): Promise<Config> {

@@ -7,6 +7,7 @@
  * etcd changes both). Each finding is handed to `apply` as soon as it is known. Time is injected.
  */
 import type { Logger } from 'pino';
+import { realTimers, type Timers } from '../timers.js';
 import { isReadPathMetric, pathFromMetrics, pathFromProbe } from './consistent-read-path.js';
 import type { ConsistentReadPath } from './list-serving.js';
 import { parseMetricsText } from './prometheus-text.js';
@@ -26,15 +27,7 @@ export interface UpstreamDiscovery {
   stop(): void;
 }
 
-export interface DiscoveryTimers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-const realTimers: DiscoveryTimers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export type DiscoveryTimers = Timers;
 
 export function createUpstreamDiscovery(deps: {
   fetch: UpstreamFetch;

@@ -7,6 +7,7 @@
  * With a shared budget, readiness gets a check that always passes and says how the budget is shared
  * (or that this replica falls back to its own share): a replica without Redis still serves.
  */
+import type { Timers } from '../timers.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createAdmission, type Admission } from '../admit/create-admission.js';
@@ -41,6 +42,7 @@ export function createGatewayAdmission(deps: {
   upstream: UpstreamRequester;
   /** Prices pages for the pagination hint. */
   estimator?: Pick<Estimator, 'estimate'>;
+  clock?: { now(): number; timers: Timers };
   /** What admission.sharedBudget names (password, certificates). */
   sharedBudgetFiles?: SharedBudgetFiles;
 }): GatewayAdmission {
@@ -51,6 +53,7 @@ export function createGatewayAdmission(deps: {
     registry: deps.registry,
     upstream: deps.upstream,
     logger: deps.logger,
+    ...(deps.clock ? { now: deps.clock.now, timers: deps.clock.timers } : {}),
     ...(deps.sharedBudgetFiles ? { sharedBudgetFiles: deps.sharedBudgetFiles } : {}),
   });
   const shared = admission.shared;
