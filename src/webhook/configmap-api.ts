@@ -5,7 +5,8 @@
  * ('conflict' when it changed since), and list the ones of one name in every namespace (a metadata.name
  * field selector, which RBAC authorizes against resourceNames).
  */
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import { lazyApiClient } from '../auth/client-node.js';
 import { describeCallFailure, timeoutOptions } from '../auth/token-review.js';
 
 export interface ConfigMapApi {
@@ -25,12 +26,17 @@ export class ConfigMapCallError extends Error {
 
 const statusOf = (err: unknown): number | undefined => (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number' ? err.code : undefined);
 
-export function createConfigMapApi(deps: { kubeConfig: KubeConfig; timeoutMs: number }): ConfigMapApi {
-  const api = deps.kubeConfig.makeApiClient(CoreV1Api);
-  const options = () => timeoutOptions(deps.timeoutMs);
+export function createConfigMapApi(deps: { kubeConfig: () => Promise<KubeConfig>; timeoutMs: number }): ConfigMapApi {
+  const client = lazyApiClient<CoreV1Api>(deps.kubeConfig, (k8s) => k8s.CoreV1Api);
+  /** The API client (client-node loaded on first use) and the call options with their timeout. */
+  const ready = async () => {
+    const { api, k8s } = await client();
+    return { api, options: () => timeoutOptions(k8s, deps.timeoutMs) };
+  };
   return {
     async read(namespace, name) {
       try {
+        const { api, options } = await ready();
         return await api.readNamespacedConfigMap({ namespace, name }, options());
       } catch (err) {
         if (statusOf(err) === 404) return undefined;
@@ -39,6 +45,7 @@ export function createConfigMapApi(deps: { kubeConfig: KubeConfig; timeoutMs: nu
     },
     async create(namespace, body) {
       try {
+        const { api, options } = await ready();
         await api.createNamespacedConfigMap({ namespace, body }, options());
         return 'created';
       } catch (err) {
@@ -48,6 +55,7 @@ export function createConfigMapApi(deps: { kubeConfig: KubeConfig; timeoutMs: nu
     },
     async replace(namespace, name, body) {
       try {
+        const { api, options } = await ready();
         await api.replaceNamespacedConfigMap({ namespace, name, body }, options());
         return 'replaced';
       } catch (err) {
@@ -57,6 +65,7 @@ export function createConfigMapApi(deps: { kubeConfig: KubeConfig; timeoutMs: nu
     },
     async listNamed(name) {
       try {
+        const { api, options } = await ready();
         return (await api.listConfigMapForAllNamespaces({ fieldSelector: `metadata.name=${name}` }, options())).items;
       } catch (err) {
         throw new ConfigMapCallError(`listing ConfigMaps named ${name}`, err);

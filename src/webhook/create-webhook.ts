@@ -12,6 +12,7 @@
 import type { Server } from 'node:https';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { loadClientNode } from '../auth/client-node.js';
 import { createGatewayKubeConfig } from '../auth/gateway-kubeconfig.js';
 import type { ConfigSnapshot, ConfigSource } from '../config/config-source.js';
 import type { WebhookRouting } from '../config/schema-webhook.js';
@@ -54,6 +55,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export function createRoutingWebhook(deps: { source: ConfigSource; registry: Registry; logger: Logger }): RoutingWebhook | undefined {
   const initial = enabledIn(deps.source.snapshot());
   if (!initial) return undefined;
+  // Its ConfigMap calls need client-node: loaded now, not inside the first review's time bound.
+  void loadClientNode().catch(() => undefined);
   const logger = deps.logger.child({ component: 'webhook' });
   const metrics = createWebhookMetrics(deps.registry);
   let current = initial;
@@ -75,7 +78,11 @@ export function createRoutingWebhook(deps: { source: ConfigSource; registry: Reg
   };
   const handle = createReviewHandler({
     target,
-    ensureCa: (namespace) => withTimeout(caConfigMaps.ensure(namespace), current.routing.caConfigMap.timeoutMs, `writing the gateway CA ConfigMap in ${namespace}`),
+    // The bound is on the calls, not on loading client-node (started at creation, shared).
+    ensureCa: async (namespace) => {
+      await loadClientNode();
+      return withTimeout(caConfigMaps.ensure(namespace), current.routing.caConfigMap.timeoutMs, `writing the gateway CA ConfigMap in ${namespace}`);
+    },
     metrics,
     logger,
   });
