@@ -7,6 +7,9 @@
  *    12/3/1 over them, with one budget B either shared through Redis or split statically (B ÷ 3 each).
  *    Time until every client has synced, and the simulator's peak in-flight memory; the goal: the shared
  *    budget syncs faster than the static split and never exceeds B.
+ * 3. leases under aborts: after the shared storm, thousands of LISTs over the same three replicas, a third
+ *    aborted by their clients at random moments; afterwards Redis must hold no lease (else the benchmark
+ *    breaks: a leak is a bug, not a number).
  */
 import { createBudget, type Budget, type BudgetSettings } from '../src/admit/budget.js';
 import { createSharedBudget } from '../src/admit/shared/create-shared-budget.js';
@@ -19,6 +22,9 @@ import { startFleet } from './lib/replica-fleet.js';
 import { startRedisServer } from './lib/redis-server.js';
 import { withScratch } from './lib/scratch.js';
 import { runStorm, type StormRunResult } from './lib/storm-run.js';
+import { runAbortStorm, type AbortStormResult } from './lib/abort-storm.js';
+import { createClientAgent } from './lib/https-client.js';
+import { Redis } from 'ioredis';
 
 const MIB = 2 ** 20;
 const GIB = 2 ** 30;
@@ -65,7 +71,20 @@ async function decisionCost(ctx: BenchContext): Promise<{ local: LatencySummary;
   }
 }
 
-async function unevenStorm(ctx: BenchContext, mode: 'shared' | 'split', seed: SimulatorSeed, budgetBytes: number, oomLimitBytes: number): Promise<StormRunResult & { leasesLeft: number }> {
+/** Leases held in Redis under `prefix`, every replica's. */
+async function redisLeases(port: number, prefix: string): Promise<number> {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  await client.connect();
+  try {
+    let n = 0;
+    for (const key of await client.keys(`${prefix}o:*:leases`)) n += await client.hlen(key);
+    return n;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function unevenStorm(ctx: BenchContext, mode: 'shared' | 'split', seed: SimulatorSeed, budgetBytes: number, oomLimitBytes: number): Promise<StormRunResult & { leasesLeft: number; aborts?: AbortStormResult & { redisLeasesLeft: number } }> {
   return withScratch(ctx, `shared-budget-${mode}`, async ({ dir, group }) => {
     const fleet = await startFleet({
       dir,
@@ -95,7 +114,25 @@ async function unevenStorm(ctx: BenchContext, mode: 'shared' | 'split', seed: Si
         const line = (await g.metricsText()).split('\n').filter((l) => l.startsWith('listgate_admission_leases{'));
         leasesLeft += line.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
       }
-      return { ...result, leasesLeft };
+      if (mode === 'split' || !fleet.redis) return { ...result, leasesLeft };
+      const agents = fleet.gateways.map(() => createClientAgent(fleet.pki.user, { maxSockets: 8 }));
+      const aborts = await runAbortStorm({
+        targets: fleet.targets,
+        agents,
+        paths: ['/api/v1/namespaces/ns-0/secrets', '/api/v1/namespaces/ns-1/secrets?limit=5', '/api/v1/secrets?limit=10', '/api/v1/secrets?resourceVersion=0&limit=20'],
+        total: ctx.quick ? 300 : 3_000,
+        concurrency: 24,
+        abortShare: 0.35,
+        seed: 20_261_218,
+      });
+      for (const a of agents) a.destroy();
+      // Releases are sent as responses end: give the last ones a moment to land.
+      let redisLeasesLeft = await redisLeases(fleet.redis.port, fleet.keyPrefix);
+      for (let i = 0; i < 50 && redisLeasesLeft > 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        redisLeasesLeft = await redisLeases(fleet.redis.port, fleet.keyPrefix);
+      }
+      return { ...result, leasesLeft, aborts: { ...aborts, redisLeasesLeft } };
     } finally {
       await group.stopAll();
       await fleet.close();
@@ -122,6 +159,9 @@ export async function runSharedBudgetBenchmark(ctx: BenchContext): Promise<Bench
   for (const run of [shared, split]) {
     if (run.leasesLeft !== 0) throw new Error(`${run.label}: ${run.leasesLeft} leases still held after the storm`);
   }
+  const aborts = shared.aborts!;
+  ctx.log(`aborts: ${aborts.requests} LISTs (${aborts.aborted} aborted) over the replicas in ${round(aborts.seconds, 1)} s, ${aborts.redisLeasesLeft} leases left in Redis`);
+  if (aborts.redisLeasesLeft !== 0) throw new Error(`${aborts.redisLeasesLeft} leases left in Redis after ${aborts.requests} requests with aborts`);
 
   const ratios: Record<string, number> = {
     sharedP99VsLocalP99: round(cost.shared.p99Ms / cost.local.p99Ms),
@@ -135,6 +175,7 @@ export async function runSharedBudgetBenchmark(ctx: BenchContext): Promise<Bench
     goal('peak in-flight ÷ the one budget (shared)', '≤ 1', ratios.sharedPeakInflightVsBudget!, shared.peakInflightBytes <= budgetBytes),
     goal('OOM kills with the shared budget', '0', shared.oomKills, shared.oomKills === 0, 0),
     goal('time to all synced, shared ÷ static split', '< 1', ratios.syncTimeSharedVsSplit ?? Number.NaN, (ratios.syncTimeSharedVsSplit ?? Infinity) < 1),
+    goal('leases left in Redis after the aborts', '0', aborts.redisLeasesLeft, aborts.redisLeasesLeft === 0, 0),
   ];
   const line = (r: StormRunResult) =>
     `${r.label}: ${r.synced}/${CLIENTS} synced${r.allSyncedSeconds !== undefined ? ` after ${round(r.allSyncedSeconds, 1)} s` : ''}, peak in-flight ${round(r.peakInflightBytes / MIB)} MiB ` +
@@ -142,7 +183,8 @@ export async function runSharedBudgetBenchmark(ctx: BenchContext): Promise<Bench
   return {
     figures: {
       decisionCost: { local: cost.local, shared: cost.shared, addedP99Ms: addedP99 },
-      storm: { seed, split: SPLIT, budgetBytes, oomLimitBytes, shared: { ...shared, samples: undefined }, static: { ...split, samples: undefined } },
+      storm: { seed, split: SPLIT, budgetBytes, oomLimitBytes, shared: { ...shared, samples: undefined, aborts: undefined }, static: { ...split, samples: undefined } },
+      aborts,
     },
     ratios,
     goals,
@@ -151,6 +193,7 @@ export async function runSharedBudgetBenchmark(ctx: BenchContext): Promise<Bench
       line(shared),
       line(split),
       `the shared budget synced in ${ratios.syncTimeSharedVsSplit ?? '–'}× the static split's time`,
+      `${aborts.requests} LISTs over the replicas, ${aborts.aborted} aborted by their clients (statuses ${JSON.stringify(aborts.statuses)}): ${aborts.redisLeasesLeft} leases left in Redis`,
     ],
   };
 }
