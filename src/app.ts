@@ -77,10 +77,20 @@ export function createApp(deps: AppDeps): GatewayApp {
   // Every watch in flight listens for the shutdown: no listener-count warning for thousands of them.
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
+  // The files the config names, read (and checked) before anything is built.
+  const initial = readSnapshotFiles(deps.config);
   // Long-lived: its learned models outlive reloads; its census reads the upstream on a pool of its own.
   const estimating = createGatewayEstimator({ config: deps.config, registry, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   // Long-lived too: leases and queues outlive reloads; it reads the upstream through the census's connection.
-  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator, ...(deps.clock ? { clock: deps.clock } : {}) });
+  const admitting = createGatewayAdmission({
+    config: deps.config,
+    registry,
+    logger,
+    upstream: estimating.censusUpstream,
+    estimator: estimating.estimator,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(initial.sharedBudget ? { sharedBudgetFiles: initial.sharedBudget } : {}),
+  });
 
   // Long-lived: the bounds on TokenReviews hold across reloads (a reload changes them in place).
   const reviewLimiter = createReviewLimiter(deps.config.authentication.tokenReview.limits);
@@ -119,7 +129,6 @@ export function createApp(deps: AppDeps): GatewayApp {
     return { pipeline, probeUpstream: upstream };
   };
 
-  const initial = readSnapshotFiles(deps.config);
   const source = createConfigSource(initial);
   const requestPath = createRequestPath(initial, build, { metrics: createUpstreamMetrics(registry) });
   const server = createGatewayServer({
@@ -146,6 +155,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     return { ok: result.ready, detail: result.detail };
   });
   readiness.add('census', () => estimating.censusUpstream.warmth());
+  if (admitting.sharedBudgetCheck) readiness.add('shared-budget', admitting.sharedBudgetCheck);
   const debugEstimate = createDebugEstimateHandler({ estimator: estimating.estimator, admission: admitting.dryRun });
   const ops = createOpsServer({ registry, readiness, routes: { '/debug/estimate': debugEstimate } });
   const reloadMetrics = createReloadMetrics(registry);
@@ -164,10 +174,9 @@ export function createApp(deps: AppDeps): GatewayApp {
     stopping.abort();
     requestPath.close();
     estimating.close();
-    admitting.close();
     reviewLimiter.stop();
     webhook?.close();
-    await Promise.all([closeServer(server), closeServer(ops), ...(webhook ? [closeServer(webhook.server)] : [])]);
+    await Promise.all([admitting.close(), closeServer(server), closeServer(ops), ...(webhook ? [closeServer(webhook.server)] : [])]);
   };
   return {
     server,

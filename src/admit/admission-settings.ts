@@ -13,6 +13,7 @@
  * its own `limit`. So a level can never hold more than min(limit, share + pool) of the budget: a LIST
  * whose estimate is above that can never be admitted in that level.
  */
+import type { SharedBudgetSettings } from './shared/shared-budget-settings.js';
 
 export type FlowKey = 'user' | 'namespace';
 
@@ -97,6 +98,8 @@ export interface AdmissionSettings {
   readonly adaptive: AdaptiveSettings;
   readonly levels: readonly PriorityLevelSettings[];
   readonly flowSchemas: readonly FlowSchemaSettings[];
+  /** One budget for every replica, through Redis (shared/); undefined: this replica's own budget. */
+  readonly sharedBudget?: SharedBudgetSettings;
 }
 
 const queue = (length: number, lengthPerFlow: number, maxWaitMs: number): QueueSettings => ({ length, lengthPerFlow, maxWaitMs });

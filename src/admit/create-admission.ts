@@ -23,6 +23,8 @@ import { createLearningLocks, type LearningLock } from './learning-locks.js';
 import { fittingLimit, largeListWarning, type PageEstimate } from './list-hints.js';
 import { matchFlow, type AdmissionSubject, type AdmissionTarget } from './match-flow.js';
 import { buildRejection, type Rejection } from './rejection.js';
+import { createSharedBudget, type SharedBudget } from './shared/create-shared-budget.js';
+import type { SharedBudgetFiles } from './shared/shared-budget-settings.js';
 import { createStreamingProbe, type StreamingSupport } from './streaming-probe.js';
 
 export interface AdmissionQuery {
@@ -71,13 +73,16 @@ export interface Admission {
   dryRun(q: AdmissionQuery): { decision: string; reasons: string[] };
   reconfigure(settings: AdmissionSettings): void;
   readonly budget: Budget;
+  /** The budget shared through Redis, when `sharedBudget` is configured. */
+  readonly shared: SharedBudget | undefined;
   /** LISTs of low confidence waiting for their resource's first LIST to end (learning-locks.ts). */
   learningWaiters(): number;
   streaming(): StreamingSupport;
   /** Shutdown: answers what waits and releases every lease. */
   releaseAll(): number;
   start(): void;
-  stop(): void;
+  /** Stops the probes, and leaves the shared budget (its releases sent first). */
+  stop(): Promise<void>;
 }
 
 export interface AdmissionDeps {
@@ -88,6 +93,8 @@ export interface AdmissionDeps {
   logger?: Logger;
   now?: () => number;
   timers?: Timers;
+  /** The password and certificates `settings.sharedBudget` names (read by config/). */
+  sharedBudgetFiles?: SharedBudgetFiles;
 }
 
 const PASS_CLASSES = new Set(['watch', 'streaming-list', 'none']);
@@ -135,7 +142,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   // The gauges read the budget when scraped, after it exists.
   const metrics = createAdmissionMetrics(deps.registry, { budget: () => b, streaming: () => streaming.state(), learningWaiters: () => learning.waiting() });
   const budgetSettings = (s: AdmissionSettings) => ({ budgetBytes: s.budgetBytes, levels: s.levels, maxRetryAfterSeconds: s.maxRetryAfterSeconds, initialHoldTimeMs: s.initialHoldTimeMs, holdOverMs: s.holdOverMs });
-  const b = createBudget(budgetSettings(settings), { now, events: metrics.events, timers });
+  const shared = settings.sharedBudget
+    ? createSharedBudget({ settings: settings.sharedBudget, files: deps.sharedBudgetFiles, registry: deps.registry, now, holdOverMs: settings.holdOverMs, ...(logger ? { logger } : {}) })
+    : undefined;
+  const b = createBudget(budgetSettings(settings), { now, events: metrics.events, timers, ...(shared ? { store: shared.store } : {}) });
   const fetch = deps.upstream ? createUpstreamFetch(deps.upstream, { timeoutMs: 5_000 }) : undefined;
   const adaptive = fetch
     ? createAdaptiveBudget({
@@ -274,6 +284,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       if (full) b.setEffectiveBudget(next.budgetBytes);
     },
     budget: b,
+    shared,
     learningWaiters: () => learning.waiting(),
     streaming: () => streaming.state(),
     releaseAll: () => {
@@ -281,13 +292,15 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       return b.releaseAll();
     },
     start() {
+      shared?.start();
       streaming.start();
       adaptive?.start();
     },
-    stop() {
+    async stop() {
       streaming.stop();
       adaptive?.stop();
       void limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+      await shared?.close();
     },
   };
 }
