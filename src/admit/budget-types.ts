@@ -44,6 +44,12 @@ export interface BudgetRequest {
   /** Who asked for what (user, method, target): a client returning at its Retry-After time is known by it. */
   readonly key: string;
   readonly signal?: AbortSignal;
+  /**
+   * A later page of an offloaded LIST (offload-admission.ts): its client is answered already, so a page
+   * that must wait longer is no 429 — no return time is held back for it, and its rejection is not
+   * counted as one; its Retry-After is when to ask again.
+   */
+  readonly offloadPage?: boolean;
 }
 
 export interface BudgetPreview {
@@ -65,7 +71,7 @@ export interface BudgetSettings {
 export interface BudgetEvents {
   granted?(e: { level: string; decision: 'admitted' | 'queued' | 'exempt'; bytes: number; waitedMs: number }): void;
   released?(e: { level: string; bytes: number; heldMs: number }): void;
-  rejected?(e: { level: string; reason: RejectReason; waitedMs: number }): void;
+  rejected?(e: { level: string; reason: RejectReason; waitedMs: number; offloadPage: boolean }): void;
 }
 
 export interface Timers {

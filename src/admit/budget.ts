@@ -118,12 +118,13 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
   const reject = (level: LevelState<Waiter>, req: BudgetRequest, reason: RejectReason, waitedMs: number, waitMs: number): BudgetOutcome => {
     let retryAfterSeconds: number | undefined;
     if (reason === 'shutting_down') retryAfterSeconds = 1;
+    else if (req.offloadPage === true) retryAfterSeconds = reason === 'too_large' ? undefined : Math.max(1, Math.ceil(waitMs / 1000));
     else if (reason !== 'too_large') {
       const rate = drainRate(level);
       retryAfterSeconds = calendar.schedule({ key: req.key, level: level.name, bytes: req.bytes, earliestSeconds: waitMs / 1000, bytesPerSecond: rate, now: now() });
       scheduleWake();
     }
-    events.rejected?.({ level: level.name, reason, waitedMs });
+    events.rejected?.({ level: level.name, reason, waitedMs, offloadPage: req.offloadPage === true });
     return { decision: 'rejected', reason, retryAfterSeconds, waitedMs, view: view(level) };
   };
 
