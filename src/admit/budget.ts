@@ -194,7 +194,8 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     if (level.queue.length >= q.length || level.queue.flowLength(req.flow) >= q.lengthPerFlow) {
       return { decision: 'rejected', reason: 'queue_full', projectedWaitMs: waitMs, view: v };
     }
-    if (waitMs > q.maxWaitMs) return { decision: 'rejected', reason: 'wait_exceeded', projectedWaitMs: waitMs, view: v };
+    // A later page of an offloaded LIST waits its turn whatever the projection: its client is answered already.
+    if (waitMs > q.maxWaitMs && req.offloadPage !== true) return { decision: 'rejected', reason: 'wait_exceeded', projectedWaitMs: waitMs, view: v };
     return { decision: 'queued', projectedWaitMs: waitMs, view: v };
   };
 

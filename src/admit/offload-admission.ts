@@ -9,8 +9,9 @@
  *   - `watch`: one streaming list (a watch with sendInitialEvents=true), when the upstream serves them
  *     and it costs the apiserver less than a page; leased like any streaming list.
  * The first page waits in its level's queue like any request and is answered 429 when it cannot be
- * served either (the message says why); a later page that must wait is asked again at the time the
- * budget names (no 429: its client is answered already), a bounded number of times.
+ * served either (the message says why); a later page waits in the queue whatever its projected wait (no
+ * 429: its client is answered already), and when the queue is full or its wait runs out it asks again —
+ * at the time the budget names, or at once after a full wait —, a bounded number of times.
  */
 import { formatBytes } from '../k8s/quantity.js';
 import type { Budget, Lease, LevelView, RejectReason, Timers } from './budget.js';
@@ -86,8 +87,8 @@ const WHY_WAIT: Partial<Record<RejectReason, string>> = {
 };
 
 /**
- * The lease of every page after the first: the budget's queue, and when it would reject, asked again at
- * the time it names (at most `maxRetryAfterSeconds` apart), up to PAGE_ATTEMPTS times.
+ * The lease of every page after the first: the budget's queue, and when it would reject, asked again (at
+ * the time it names, at most `maxRetryAfterSeconds` apart; at once after a full wait), up to PAGE_ATTEMPTS times.
  */
 export function pageLeases(deps: {
   budget: Budget;
@@ -117,8 +118,8 @@ export function pageLeases(deps: {
       if (o.decision !== 'rejected') return o.lease;
       last = o.reason;
       if (o.reason === 'too_large' || o.reason === 'shutting_down') break;
-      const seconds = Math.min(deps.maxRetryAfterSeconds(), o.retryAfterSeconds ?? 1);
-      await sleep(seconds * 1000, signal);
+      // It waited its level's longest already (timeout): in line again at once; else when the budget says.
+      if (o.reason !== 'timeout') await sleep(Math.min(deps.maxRetryAfterSeconds(), o.retryAfterSeconds ?? 1) * 1000, signal);
     }
     const why = last === 'too_large' ? 'a page no longer fits its priority level' : last === 'shutting_down' ? 'the gateway is shutting down' : `a page got no lease in ${PAGE_ATTEMPTS} attempts (${WHY_WAIT[last] ?? last})`;
     return { refused: last, message: why };

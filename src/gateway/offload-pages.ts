@@ -92,7 +92,8 @@ export async function servePages(run: OffloadRun, first?: { lease: Lease | undef
   try {
     for (;;) {
       if (!leased) {
-        const got = await grant.nextLease(signal);
+        run.waiting(1);
+        const got = await grant.nextLease(signal).finally(() => run.waiting(-1));
         if (!isLease(got)) {
           if (got.refused === 'aborted') return 'aborted';
           throw new PageFailure(got.message, false);
@@ -101,14 +102,15 @@ export async function servePages(run: OffloadRun, first?: { lease: Lease | undef
       }
       leased = false;
       tally.pieces += 1;
-      let res: IncomingMessage;
+      // The page's lease is held from before it is asked for until its body has ended, however it ends.
       try {
-        res = await run.request(pageTarget(ctx.classification.target.url, grant.form, { limit: grant.limit, continue: token }));
-      } catch (err) {
-        if (signal.aborted) return 'aborted';
-        throw new PageFailure(`page ${page + 1} could not be asked for: ${err instanceof Error ? err.message : String(err)}`, true);
-      }
-      try {
+        let res: IncomingMessage;
+        try {
+          res = await run.request(pageTarget(ctx.classification.target.url, grant.form, { limit: grant.limit, continue: token }));
+        } catch (err) {
+          if (signal.aborted) return 'aborted';
+          throw new PageFailure(`page ${page + 1} could not be asked for: ${err instanceof Error ? err.message : String(err)}`, true);
+        }
         if (page === 0) headers = run.clientHeaders(res);
         if (res.statusCode !== 200) {
           const body = await readSmall(res);

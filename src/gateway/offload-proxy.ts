@@ -56,6 +56,7 @@ export function createOffloadProxy(deps: { upstream: UpstreamClient; identityMod
       tally,
       request: (path) => requestPiece(deps.upstream, { path, headers, signal: client.signal, verb: offload.mode === 'watch' ? 'watch' : 'list' }),
       clientHeaders: (upstreamRes) => clientHeadersOf(upstreamRes, ctx.id, offload.mode === 'watch' ? 'application/json' : undefined),
+      waiting: (delta) => deps.metrics.waiting(delta),
     };
 
     let end: PiecesEnd;

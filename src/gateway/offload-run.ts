@@ -38,6 +38,8 @@ export interface OffloadRun {
   request(path: string): Promise<IncomingMessage>;
   /** The headers the client gets, from a piece's upstream response (length and coding are the gateway's). */
   clientHeaders(upstream: IncomingMessage): string[];
+  /** Counts the list as waiting for a page's lease (+1) and no longer (−1). */
+  waiting(delta: 1 | -1): void;
 }
 
 const OWN_HEADERS = new Set(['accept', 'accept-encoding']);
