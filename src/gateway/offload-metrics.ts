@@ -13,6 +13,8 @@ export type OffloadOutcome = OffloadTally & { readonly result: PiecesEnd };
 
 export interface OffloadMetrics {
   observe(tally: OffloadTally, result: PiecesEnd): void;
+  /** One piece (a page, a streaming list) asked upstream, counted as it is asked. */
+  asked(mode: OffloadTally['mode']): void;
   /** One more (+1) or one fewer (−1) offloaded LIST waiting for its next page's lease. */
   waiting(delta: 1 | -1): void;
 }
@@ -36,9 +38,9 @@ export function createOffloadMetrics(registry: Registry): OffloadMetrics {
   const waiting = new Gauge({ name: 'listgate_offload_waiting_lists', help: "Offloaded LISTs waiting for their next page's lease (the level is full: its queue, or a later attempt).", registers });
   return {
     waiting: (delta) => waiting.inc(delta),
+    asked: (mode) => pieces.inc({ mode }),
     observe(tally, result) {
       lists.inc({ mode: tally.mode, result });
-      pieces.inc({ mode: tally.mode }, tally.pieces);
       if (tally.restarts > 0) restarts.inc(tally.restarts);
       if (tally.fellBack !== undefined) fallbacks.inc();
     },

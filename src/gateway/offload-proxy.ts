@@ -54,7 +54,10 @@ export function createOffloadProxy(deps: { upstream: UpstreamClient; identityMod
       out,
       signal: client.signal,
       tally,
-      request: (path) => requestPiece(deps.upstream, { path, headers, signal: client.signal, verb: offload.mode === 'watch' ? 'watch' : 'list' }),
+      request: (path) => {
+        deps.metrics.asked(tally.mode);
+        return requestPiece(deps.upstream, { path, headers, signal: client.signal, verb: tally.mode === 'watch' ? 'watch' : 'list' });
+      },
       clientHeaders: (upstreamRes) => clientHeadersOf(upstreamRes, ctx.id, offload.mode === 'watch' ? 'application/json' : undefined),
       waiting: (delta) => deps.metrics.waiting(delta),
     };

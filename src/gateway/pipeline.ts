@@ -76,7 +76,7 @@ export interface PipelineDeps {
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const now = deps.now ?? (() => performance.now());
   const proxyHttp = createHttpProxy(deps);
-  const offloadHttp = createOffloadProxy({ ...deps, metrics: deps.offloadMetrics ?? { observe: () => undefined, waiting: () => undefined } });
+  const offloadHttp = createOffloadProxy({ ...deps, metrics: deps.offloadMetrics ?? { observe: () => undefined, waiting: () => undefined, asked: () => undefined } });
   const proxyUpgrade = createUpgradeProxy(deps);
   const admit = deps.admit ?? admitEverything;
   const authorize = deps.authorize ?? authorizeNothing;

@@ -54,13 +54,14 @@ export interface EstimateReport {
   decisionReasons: string[];
 }
 
-export async function estimateOf(stack: E2EStack, path: string, o: { user?: string; accept?: string } = {}): Promise<EstimateReport> {
+/** The running gateway's estimate and admission's dry run (GET /debug/estimate on its ops port). */
+export async function estimateOf(stack: { opsUrl: string }, path: string, o: { user?: string; accept?: string } = {}): Promise<EstimateReport> {
   const accept = o.accept ? `&accept=${encodeURIComponent(o.accept)}` : '';
   return JSON.parse(await fetchText(`${stack.opsUrl}/debug/estimate?path=${encodeURIComponent(path)}&user=${o.user ?? 'jane'}&group=developers${accept}`)) as EstimateReport;
 }
 
 /** Offloaded LISTs counted by the gateway, of a mode and result. */
-export function offloads(stack: E2EStack, labels: Record<string, string>): Promise<number> {
+export function offloads(stack: { opsUrl: string }, labels: Record<string, string>): Promise<number> {
   return metric(stack.opsUrl, 'listgate_offload_lists_total', labels);
 }
 
