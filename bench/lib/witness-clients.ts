@@ -32,8 +32,10 @@ export async function clientNodeInformer(kubeconfig: string, namespace: string):
   await informer.start();
   const seconds = (performance.now() - started) / 1000;
   const items = informer.list(namespace).length;
+  // Read before stopping: stopping aborts the watch, which the informer reports as an error.
+  const failed = [...errors];
   await informer.stop();
-  return { client: 'client-node', synced: errors.length === 0 && items > 0, items, seconds, ...(errors.length > 0 ? { error: errors.join('; ') } : {}) };
+  return { client: 'client-node', synced: failed.length === 0 && items > 0, items, seconds, ...(failed.length > 0 ? { error: failed.join('; ') } : {}) };
 }
 
 const PYTHON_LIST = `

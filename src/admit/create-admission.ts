@@ -235,7 +235,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           const nextLease = pageLeases({ budget: b, timers, level: placement.level, flow: match.flow, key, bytes: plan.bytes, maxRetryAfterSeconds: () => settings.maxRetryAfterSeconds });
           const offload: OffloadGrant = { mode, limit: plan.limit, pageBytes: plan.bytes, level: placement.level, nextLease };
           if (passesAtOnce({ class: 'list', estimatedBytes: bytes, objects: 0 })) return { ...placement, decision: 'offload', lease: undefined, offload, waitedMs: 0 };
-          const first = await b.admit({ level: placement.level, flow: match.flow, bytes, key, ...(signal ? { signal } : {}) });
+          const first = await b.admit({ level: placement.level, flow: match.flow, bytes, key, offloadPage: 'first', ...(signal ? { signal } : {}) });
           metrics.observeRequest(placement.level, first.decision === 'rejected' || first.decision === 'aborted' ? first.decision : 'offload', q.estimate.estimatedBytes);
           if (first.decision === 'aborted') return { ...placement, decision: 'aborted', waitedMs: first.waitedMs };
           if (first.decision !== 'rejected') return { ...placement, decision: 'offload', lease: first.lease, offload, waitedMs: first.waitedMs };

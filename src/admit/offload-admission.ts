@@ -8,10 +8,10 @@
  *     through `nextLease` as the previous page ends;
  *   - `watch`: one streaming list (a watch with sendInitialEvents=true), when the upstream serves them
  *     and it costs the apiserver less than a page; leased like any streaming list.
- * The first page waits in its level's queue like any request and is answered 429 when it cannot be
- * served either (the message says why); a later page waits in the queue whatever its projected wait (no
- * 429: its client is answered already), and when the queue is full or its wait runs out it asks again —
- * at the time the budget names, or at once after a full wait —, a bounded number of times.
+ * Every piece waits in its level's queue whatever its projected wait (its client cannot come back
+ * later). The first one is the request's admission: it is answered 429 when the queue is full or its wait
+ * runs out (the message says why). A later page is no 429 (its client is answered already) and does not
+ * count against the queue's lengths; when its wait runs out it asks again, a bounded number of times.
  */
 import { formatBytes } from '../k8s/quantity.js';
 import type { Budget, Lease, LevelView, RejectReason, Timers } from './budget.js';
@@ -113,7 +113,7 @@ export function pageLeases(deps: {
     let last: RejectReason = 'timeout';
     for (let attempt = 0; attempt < PAGE_ATTEMPTS; attempt++) {
       if (signal.aborted) return { refused: 'aborted', message: 'the client went away' };
-      const o = await deps.budget.admit({ level: deps.level, flow: deps.flow, bytes: deps.bytes, key: deps.key, signal, offloadPage: true });
+      const o = await deps.budget.admit({ level: deps.level, flow: deps.flow, bytes: deps.bytes, key: deps.key, signal, offloadPage: 'next' });
       if (o.decision === 'aborted') return { refused: 'aborted', message: 'the client went away' };
       if (o.decision !== 'rejected') return o.lease;
       last = o.reason;

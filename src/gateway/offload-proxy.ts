@@ -48,7 +48,7 @@ export function createOffloadProxy(deps: { upstream: UpstreamClient; identityMod
     });
     const upstream = upstreamHeadersFor(ctx, { identityMode: deps.identityMode, upstream: deps.upstream, upgrade: false });
     const headers = pieceHeaders(upstream, offload.form.accept);
-    const tally: OffloadTally = { mode: offload.mode, pieces: 0, items: 0, restarts: 0 };
+    const tally: OffloadTally = { mode: offload.mode, limit: offload.limit, pieces: 0, items: 0, restarts: 0 };
     const run: OffloadRun = {
       ctx: { ...ctx, offload },
       out,

@@ -18,6 +18,8 @@ export type PiecesEnd = 'complete' | 'aborted' | 'broken' | 'answered';
 
 export interface OffloadTally {
   mode: 'pages' | 'watch';
+  /** Objects per page. */
+  limit: number;
   /** Pages asked for (`pages`), or 1 (`watch`). */
   pieces: number;
   items: number;

@@ -1,0 +1,128 @@
+/**
+ * The storm on a real kube-apiserver 1.32.6 (envtest; etcd 3.5, so it serves streaming lists) in a memory
+ * cgroup, through listgate with offload off and on: ~400 Secrets of 900 KB in 8 GiB (quick: 40 in
+ * 1.5 GiB), 8 kubectl `get --raw` clients and 8 informer-style clients relisting at once, with a
+ * client-node informer and the Python client listing the same Secrets meanwhile (lib/offload-storm.ts).
+ *   off    admission answers 429 (kubectl and the informers retry; client-node cannot);
+ *   pages  offload on, streaming lists not used: every LIST that does not fit is served in pages;
+ *   auto   offload on, as shipped: the upstream serves streaming lists, so offloaded LISTs come from one.
+ * Each run reports the 429s (all, and the witnesses'), the time until every client had synced, the
+ * apiserver's peak memory above idle, OOM kills, and the gateway's RSS above idle. Needs the envtest
+ * binaries (KUBEBUILDER_ASSETS) and root (the memory cgroup); without them it reports that it did not run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { grant, seedSecrets } from '../test/support/apiserver/cluster-objects.js';
+import { findEnvtestAssets } from '../test/support/apiserver/envtest-assets.js';
+import { startKubeApiserver } from '../test/support/apiserver/kube-apiserver.js';
+import { memoryCgroupsAvailable } from '../test/support/apiserver/memory-cgroup.js';
+import { goal, type BenchContext, type BenchReport, type Benchmark } from './lib/benchmark.js';
+import { STORM_KUBECTL_GROUP } from './lib/kube-storm.js';
+import { runOffloadStorm, type OffloadStormRun } from './lib/offload-storm.js';
+import { createProcessGroup } from './lib/server-process.js';
+
+const GIB = 2 ** 30;
+const MIB = 2 ** 20;
+
+const SIZES = {
+  full: { secrets: 400, limitBytes: 8 * GIB, budget: '5Gi', ceiling: '6800Mi', deadlineMs: 20 * 60_000 },
+  quick: { secrets: 40, limitBytes: 1.5 * GIB, budget: '700Mi', ceiling: '1100Mi', deadlineMs: 5 * 60_000 },
+};
+
+const MODES = {
+  off: { offload: 'off', streamingLists: 'auto' },
+  pages: { offload: 'auto', streamingLists: 'disabled' },
+  auto: { offload: 'auto', streamingLists: 'auto' },
+} as const;
+
+function figuresOf(r: OffloadStormRun): Record<string, unknown> {
+  return {
+    tooManyRequests: r.tooManyRequests,
+    witnesses: r.witnesses,
+    syncedSeconds: r.syncedSeconds ?? null,
+    stormCompletedSeconds: r.storm.allCompletedSeconds ?? null,
+    completed: r.storm.completed,
+    clients: r.storm.clients,
+    oomKills: r.storm.oomKills,
+    apiserverIdleBytes: r.apiserver.idleBytes,
+    apiserverPeakBytes: r.apiserver.peakBytes,
+    apiserverLimitBytes: r.apiserver.limitBytes,
+    gatewayIdleRssBytes: r.gateway.idleRssBytes,
+    gatewayPeakRssBytes: r.gateway.peakRssBytes,
+    offload: r.offload,
+    informers429: r.storm.informers.reduce((a, i) => a + i.tooManyRequests, 0),
+  };
+}
+
+function line(mode: string, r: OffloadStormRun): string {
+  const w = r.witnesses.map((x) => `${x.client} ${x.synced ? `synced in ${x.seconds.toFixed(1)} s` : `FAILED (${x.error ?? ''})`}, ${x.tooManyRequests} × 429`).join('; ');
+  const synced = r.syncedSeconds !== undefined ? `all synced in ${r.syncedSeconds.toFixed(1)} s` : `${r.storm.completed}/${r.storm.clients} storm clients completed`;
+  return (
+    `${mode.padEnd(5)}: ${r.tooManyRequests} × 429, ${synced}, ${r.storm.oomKills} OOM kills, apiserver peak ${(r.apiserver.peakBytes / GIB).toFixed(2)} GiB ` +
+    `(+${((r.apiserver.peakBytes - r.apiserver.idleBytes) / GIB).toFixed(2)} over idle, limit ${(r.apiserver.limitBytes / GIB).toFixed(1)}), gateway RSS ${(r.gateway.idleRssBytes / MIB).toFixed(0)} → ${(r.gateway.peakRssBytes / MIB).toFixed(0)} MiB, ` +
+    `${r.offload.lists} offloaded (${r.offload.pieces} pieces); witnesses: ${w}`
+  );
+}
+
+export const benchmark: Benchmark = {
+  name: 'offload-storm',
+  description: 'the storm on a real kube-apiserver through listgate with offload off, in pages, and as shipped (streaming lists)',
+  async run(ctx: BenchContext): Promise<BenchReport> {
+    const assets = findEnvtestAssets();
+    if ('problem' in assets || !memoryCgroupsAvailable()) {
+      const why = 'problem' in assets ? assets.problem : 'a memory cgroup needs root and a mounted memory controller';
+      return { figures: { ran: false, why }, ratios: {}, goals: [], summary: [`not run: ${why}`] };
+    }
+    const size = ctx.quick ? SIZES.quick : SIZES.full;
+    const dir = mkdtempSync(join(tmpdir(), 'listgate-bench-offload-'));
+    const group = createProcessGroup();
+    const kube = await startKubeApiserver({ memoryLimitBytes: size.limitBytes });
+    try {
+      ctx.log(`seeding ${size.secrets} Secrets of 900 KB`);
+      await seedSecrets(kube, { namespace: 'default', count: size.secrets, dataBytes: 900 * 1024 });
+      for (const name of [STORM_KUBECTL_GROUP, 'system:serviceaccounts']) {
+        await grant(kube, { kind: 'Group', name }, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }]);
+      }
+      const runs: Record<string, OffloadStormRun> = {};
+      for (const [mode, settings] of Object.entries(MODES)) {
+        ctx.log(`storm with offload ${mode}`);
+        runs[mode] = await runOffloadStorm({
+          label: mode,
+          kube,
+          group,
+          dir,
+          admission: { budget: size.budget, ...settings, adaptive: { enabled: true, ceiling: size.ceiling, minimum: '256Mi', interval: '2s' } },
+          kubectlClients: 8,
+          informerClients: 8,
+          namespace: 'default',
+          deadlineMs: size.deadlineMs,
+        });
+        ctx.log(line(mode, runs[mode]!));
+        if (runs[mode]!.storm.oomKills > 0) await kube.restart();
+      }
+      const on = [runs.pages!, runs.auto!];
+      const witness429 = (r: OffloadStormRun) => r.witnesses.reduce((a, w) => a + w.tooManyRequests, 0);
+      const rssRise = (r: OffloadStormRun) => (r.gateway.peakRssBytes - r.gateway.idleRssBytes) / MIB;
+      return {
+        figures: { seed: { secrets: size.secrets, secretBytes: 900 * 1024 }, limitBytes: size.limitBytes, budget: size.budget, runs: Object.fromEntries(Object.entries(runs).map(([m, r]) => [m, figuresOf(r)])) },
+        ratios: {
+          ...(runs.off!.syncedSeconds !== undefined && runs.pages!.syncedSeconds !== undefined ? { syncTimePagesVsOff: runs.pages!.syncedSeconds / runs.off!.syncedSeconds } : {}),
+          peakMemoryPagesVsOff: runs.pages!.apiserver.peakBytes / runs.off!.apiserver.peakBytes,
+          peakMemoryAutoVsOff: runs.auto!.apiserver.peakBytes / runs.off!.apiserver.peakBytes,
+        },
+        goals: [
+          goal('429s the witnesses saw with offload on (pages, auto)', '0', witness429(runs.pages!) + witness429(runs.auto!), witness429(runs.pages!) + witness429(runs.auto!) === 0),
+          goal('runs with offload on where every client synced', '2 of 2', on.filter((r) => r.syncedSeconds !== undefined).length, on.every((r) => r.syncedSeconds !== undefined)),
+          goal('OOM kills with offload on', '0', on.reduce((a, r) => a + r.storm.oomKills, 0), on.every((r) => r.storm.oomKills === 0)),
+          goal('gateway RSS rise with offload on, in pages (MiB)', `≤ one page (${(runs.pages!.gateway.largestPageBytes / MIB).toFixed(1)} MiB)`, rssRise(runs.pages!), rssRise(runs.pages!) * MIB <= runs.pages!.gateway.largestPageBytes),
+        ],
+        summary: Object.entries(runs).map(([m, r]) => line(m, r)),
+      };
+    } finally {
+      await group.stopAll();
+      await kube.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
