@@ -48,6 +48,29 @@ export interface OffloadStormRun {
   syncedSeconds: number | undefined;
 }
 
+/**
+ * Two levels of half the budget each, for the storm's two kinds of client (service accounts: the
+ * informers; everyone else: kubectl), the first piece of a LIST that cannot come back later waiting up
+ * to two minutes for its turn.
+ */
+export function stormAdmission(budget: string, o: { offload: 'auto' | 'off'; streamingLists: 'auto' | 'disabled' }): Record<string, unknown> {
+  const queue = { length: 64, lengthPerFlow: 8, maxWait: '2m' };
+  return {
+    budget,
+    ...o,
+    levels: [
+      { name: 'exempt', exempt: true },
+      { name: 'workload', share: 0.5, limit: 0.5, queue },
+      { name: 'catch-all', share: 0.5, limit: 0.5, queue },
+    ],
+    flowSchemas: [
+      { name: 'exempt', level: 'exempt', subjects: { groups: ['system:masters'] } },
+      { name: 'service-accounts', level: 'workload', subjects: { groups: ['system:serviceaccounts'] } },
+      { name: 'catch-all', level: 'catch-all' },
+    ],
+  };
+}
+
 /** The largest page an offloaded LIST sent, in bytes (its bytes over its pieces), from a gateway's request log. */
 export function largestPage(logFile: string): number {
   let largest = 0;

@@ -22,7 +22,7 @@ import { createBudget, type Budget, type Lease, type LevelView, type RejectReaso
 import { createLearningLocks, type LearningLock } from './learning-locks.js';
 import { fittingLimit, largeListWarning, type PageEstimate } from './list-hints.js';
 import { matchFlow, type AdmissionSubject, type AdmissionTarget } from './match-flow.js';
-import { chooseOffload, pageLeases, planPages, type OffloadGrant, type OffloadQuery } from './offload-admission.js';
+import { attemptOffload, chooseOffload, planPages, type OffloadDeps, type OffloadGrant, type OffloadQuery } from './offload-admission.js';
 import { buildRejection, type Rejection } from './rejection.js';
 import { createStreamingProbe, type StreamingSupport } from './streaming-probe.js';
 
@@ -96,14 +96,6 @@ export interface AdmissionDeps {
 
 const PASS_CLASSES = new Set(['watch', 'streaming-list', 'none']);
 
-/** Why an offloaded LIST's first piece was refused, for the 429's message. */
-const PAGE_WHY: Record<RejectReason, string> = {
-  too_large: 'is more than the priority level can ever hold',
-  queue_full: 'did not fit now and the queue was full',
-  wait_exceeded: 'would have waited longer than the queue allows',
-  timeout: 'waited the longest the queue allows',
-  shutting_down: 'arrived while this gateway shuts down',
-};
 
 /** A lease that also holds its resource's learning lock, and gives both back at once. */
 class LockedLease implements Lease {
@@ -186,6 +178,14 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const offloadable = (q: AdmissionQuery, exempt: boolean) => !exempt && settings.offload === 'auto' && q.estimate.class === 'list' && q.offload !== undefined && q.offload.refusal === undefined;
   /** Why a LIST that is rejected was not offloaded, for its 429's message. */
   const offloadNote = (q: AdmissionQuery) => (settings.offload === 'auto' && q.estimate.class === 'list' ? q.offload?.refusal : undefined);
+  const offloadDeps = (probing: Promise<unknown>): OffloadDeps => ({
+    budget: b,
+    timers,
+    smallRequestBytes: settings.smallRequestBytes,
+    maxRetryAfterSeconds: () => settings.maxRetryAfterSeconds,
+    streaming: () => streaming.supported(),
+    ready: () => atMost(probing, 1_000),
+  });
   const reject = (q: AdmissionQuery, r: { reason: RejectReason; retryAfterSeconds: number | undefined; view: LevelView; note: string | undefined }): Rejection =>
     buildRejection({
       reason: r.reason,
@@ -224,25 +224,18 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       let pageNote: string | undefined;
       if (offloadable(q, match.level.exempt)) {
         const key = `${q.user.username}\n${q.method} ${q.url}`;
-        const whole = b.preview({ level: placement.level, flow: match.flow, bytes: leaseBytes(q, placement.level), key });
-        const view = b.level(placement.level);
-        const plan = whole.decision === 'rejected' && view ? planPages({ estimate: q.estimate, pageBytes: q.offload!.pageBytes, view }) : undefined;
-        if (plan && 'refusal' in plan) pageNote = plan.refusal;
-        else if (plan) {
-          await atMost(probing, 1_000);
-          const mode = chooseOffload(q.offload!, plan, streaming.supported());
-          const bytes = mode === 'watch' ? q.offload!.streamBytes! : plan.bytes;
-          const nextLease = pageLeases({ budget: b, timers, level: placement.level, flow: match.flow, key, bytes: plan.bytes, maxRetryAfterSeconds: () => settings.maxRetryAfterSeconds });
-          const offload: OffloadGrant = { mode, limit: plan.limit, pageBytes: plan.bytes, level: placement.level, nextLease };
-          if (passesAtOnce({ class: 'list', estimatedBytes: bytes, objects: 0 })) return { ...placement, decision: 'offload', lease: undefined, offload, waitedMs: 0 };
-          const first = await b.admit({ level: placement.level, flow: match.flow, bytes, key, offloadPage: 'first', ...(signal ? { signal } : {}) });
-          metrics.observeRequest(placement.level, first.decision === 'rejected' || first.decision === 'aborted' ? first.decision : 'offload', q.estimate.estimatedBytes);
-          if (first.decision === 'aborted') return { ...placement, decision: 'aborted', waitedMs: first.waitedMs };
-          if (first.decision !== 'rejected') return { ...placement, decision: 'offload', lease: first.lease, offload, waitedMs: first.waitedMs };
-          if (first.retryAfterSeconds !== undefined) metrics.observeRetryAfter(placement.level, first.retryAfterSeconds);
-          const what = mode === 'watch' ? 'as a streaming list' : `in pages of ${plan.limit} objects (${formatBytes(plan.bytes)} of apiserver memory each)`;
-          const note = `it was to be served ${what}, and ${mode === 'watch' ? 'that' : 'its first page'} ${PAGE_WHY[first.reason]}`;
-          return { ...placement, decision: 'rejected', reason: first.reason, rejection: reject(q, { reason: first.reason, retryAfterSeconds: first.retryAfterSeconds, view: first.view, note }), waitedMs: first.waitedMs };
+        const o = await attemptOffload(offloadDeps(probing), { level: placement.level, flow: match.flow, key, wholeBytes: leaseBytes(q, placement.level), estimate: q.estimate, offload: q.offload!, ...(signal ? { signal } : {}) });
+        if (o.outcome !== 'not-offloaded') metrics.observeRequest(placement.level, o.outcome, q.estimate.estimatedBytes);
+        switch (o.outcome) {
+          case 'offload':
+            return { ...placement, decision: 'offload', lease: o.lease, offload: o.grant, waitedMs: o.waitedMs };
+          case 'aborted':
+            return { ...placement, decision: 'aborted', waitedMs: o.waitedMs };
+          case 'rejected':
+            if (o.retryAfterSeconds !== undefined) metrics.observeRetryAfter(placement.level, o.retryAfterSeconds);
+            return { ...placement, decision: 'rejected', reason: o.reason, rejection: reject(q, { ...o, note: o.note }), waitedMs: o.waitedMs };
+          default:
+            pageNote = o.note;
         }
       }
       let lock: LearningLock | undefined;

@@ -125,3 +125,59 @@ export function pageLeases(deps: {
     return { refused: last, message: why };
   };
 }
+
+/** Why an offloaded LIST's first piece was refused, for the 429's message. */
+const FIRST_WHY: Record<RejectReason, string> = {
+  too_large: 'is more than the priority level can ever hold',
+  queue_full: 'did not fit now and the queue was full',
+  wait_exceeded: 'would have waited longer than the queue allows',
+  timeout: 'waited the longest the queue allows',
+  shutting_down: 'arrived while this gateway shuts down',
+};
+
+/** What came of trying to offload a LIST the budget would reject. */
+export type OffloadAttempt =
+  | { readonly outcome: 'offload'; readonly lease: Lease | undefined; readonly grant: OffloadGrant; readonly waitedMs: number }
+  | { readonly outcome: 'aborted'; readonly waitedMs: number }
+  | { readonly outcome: 'rejected'; readonly reason: RejectReason; readonly retryAfterSeconds: number | undefined; readonly view: LevelView; readonly note: string; readonly waitedMs: number }
+  /** Not offloaded: the whole LIST is not rejected (it goes on as usual), or no page can fit (`note` says why). */
+  | { readonly outcome: 'not-offloaded'; readonly note: string | undefined };
+
+export interface OffloadDeps {
+  readonly budget: Budget;
+  readonly timers: Timers;
+  /** A piece estimated below this passes without a lease. */
+  readonly smallRequestBytes: number;
+  readonly maxRetryAfterSeconds: () => number;
+  /** Whether the upstream serves streaming lists, once its probe has answered (`ready`). */
+  readonly streaming: () => boolean;
+  readonly ready: () => Promise<void>;
+}
+
+/**
+ * Offloads a LIST its level would reject (as `preview` says: nothing is taken when it would not be):
+ * plans its pages, chooses pages or a streaming list, and admits its first piece.
+ */
+export async function attemptOffload(
+  deps: OffloadDeps,
+  r: { level: string; flow: string; key: string; wholeBytes: number; estimate: HintEstimate; offload: OffloadQuery; signal?: AbortSignal },
+): Promise<OffloadAttempt> {
+  const b = deps.budget;
+  const whole = b.preview({ level: r.level, flow: r.flow, bytes: r.wholeBytes, key: r.key });
+  const view = b.level(r.level);
+  if (whole.decision !== 'rejected' || !view) return { outcome: 'not-offloaded', note: undefined };
+  const plan = planPages({ estimate: r.estimate, pageBytes: r.offload.pageBytes, view });
+  if ('refusal' in plan) return { outcome: 'not-offloaded', note: plan.refusal };
+  await deps.ready();
+  const mode = chooseOffload(r.offload, plan, deps.streaming());
+  const bytes = mode === 'watch' ? r.offload.streamBytes! : plan.bytes;
+  const nextLease = pageLeases({ budget: b, timers: deps.timers, level: r.level, flow: r.flow, key: r.key, bytes: plan.bytes, maxRetryAfterSeconds: deps.maxRetryAfterSeconds });
+  const grant: OffloadGrant = { mode, limit: plan.limit, pageBytes: plan.bytes, level: r.level, nextLease };
+  if (bytes < deps.smallRequestBytes) return { outcome: 'offload', lease: undefined, grant, waitedMs: 0 };
+  const first = await b.admit({ level: r.level, flow: r.flow, bytes, key: r.key, offloadPage: 'first', ...(r.signal ? { signal: r.signal } : {}) });
+  if (first.decision === 'aborted') return { outcome: 'aborted', waitedMs: first.waitedMs };
+  if (first.decision !== 'rejected') return { outcome: 'offload', lease: first.lease, grant, waitedMs: first.waitedMs };
+  const what = mode === 'watch' ? 'as a streaming list' : `in pages of ${plan.limit} objects (${formatBytes(plan.bytes)} of apiserver memory each)`;
+  const note = `it was to be served ${what}, and ${mode === 'watch' ? 'that' : 'its first page'} ${FIRST_WHY[first.reason]}`;
+  return { outcome: 'rejected', reason: first.reason, retryAfterSeconds: first.retryAfterSeconds, view: first.view, note, waitedMs: first.waitedMs };
+}

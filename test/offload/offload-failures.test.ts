@@ -8,7 +8,10 @@
  *     body, never a short list;
  *   - a client that leaves while its list waits for a page: no further page is asked for and every
  *     lease comes back;
- *   - a first page the apiserver refuses (a bad selector): its own 400, as a direct LIST gets.
+ *   - a first page the apiserver refuses (a bad selector): its own 400, as a direct LIST gets;
+ *   - a streaming list the upstream cannot serve (the simulator models a 1.32 apiserver on an etcd without
+ *     progress notifications: an ERROR event), admission having been told it can: served in pages
+ *     instead, nothing having been sent.
  */
 import assert from 'node:assert/strict';
 import { request, type Agent } from 'node:https';
@@ -66,7 +69,7 @@ describe('offload failures, on the simulator', () => {
 
   before(async () => {
     // Secrets of 512 KiB: a page of them is more than the MiB held back. ConfigMaps: small.
-    stack = await startE2EStack({ seed: { secrets: 12, secretSize: 512 * 1024, namespaces: 1, configmaps: 60, pods: 0 }, version: '1.34' });
+    stack = await startE2EStack({ seed: { secrets: 12, secretSize: 512 * 1024, namespaces: 1, configmaps: 60, pods: 0 }, version: '1.34', watchList: false });
   });
   after(async () => {
     await stack.close();
@@ -135,5 +138,16 @@ describe('offload failures, on the simulator', () => {
     assert.equal(offloaded.status, 400);
     assert.equal(JSON.parse(offloaded.body).message, JSON.parse(direct.body).message);
     assert.equal(await offloads(stack, { mode: 'pages', result: 'answered' }), 1);
+  });
+
+  it('a streaming list the upstream cannot serve: served in pages instead, nothing having been sent', async () => {
+    await reloadAdmission(stack, Math.floor(0.6 * (await estimateOf(stack, '/api/v1/secrets')).estimatedBytes), { streamingLists: 'enabled' });
+    const r = await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, userAgent(stack));
+    assert.equal(r.status, 200, r.body);
+    const direct = JSON.parse((await rawGet(`${stack.gatewayUrl}/api/v1/secrets`, userAgent(stack, 'admin'))).body) as KubeList;
+    assert.deepEqual((JSON.parse(r.body) as KubeList).items, direct.items);
+    assert.equal(await metric(stack.opsUrl, 'listgate_offload_fallbacks_total'), 1);
+    assert.ok(stack.sim.stats.requests().some((q) => q.user === 'jane' && q.path.includes('sendInitialEvents=true')), 'the streaming list was asked for');
+    assert.equal(await metric(stack.opsUrl, 'listgate_admission_leases'), 0);
   });
 });

@@ -38,7 +38,9 @@ export function admissionSection(budget: number, o: AdmissionOptions = {}): Reco
 }
 
 /** Rewrites the stack's config with a new admission section and waits until the gateway applied it. */
-export async function reloadAdmission(stack: E2EStack, budget: number, o: AdmissionOptions = {}): Promise<void> {
+export async function reloadAdmission(stack: E2EStack, wanted: number, o: AdmissionOptions = {}): Promise<void> {
+  // The applied budget is how the reload is seen: one byte off when it would not change.
+  const budget = (await metric(stack.opsUrl, 'listgate_admission_budget_bytes')) === wanted ? wanted - 1 : wanted;
   const doc = parse(await readFile(stack.configPath, 'utf8')) as Record<string, unknown>;
   doc.admission = admissionSection(budget, o);
   const text = stringify(doc);
