@@ -115,7 +115,8 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
     const { estimator } = deps;
     const input = estimateInputOf(ctx.classification, ctx.exchange.req.headers);
     const pageBytes = (limit: number) => estimator!.estimate({ ...input, options: { ...input.options, limit, continue: undefined } }).estimatedBytes;
-    const candidate = estimator && ctx.estimate.class === 'list' ? offloadCandidate(ctx.classification, input, ctx.exchange.req.headers.accept, estimator) : undefined;
+    // A HEAD of a collection is classified a LIST too; only a GET has a body to stitch.
+    const candidate = estimator && ctx.estimate.class === 'list' && ctx.method === 'GET' ? offloadCandidate(ctx.classification, input, ctx.exchange.req.headers.accept, estimator) : undefined;
     let r: AdmissionResult;
     try {
       r = await deps.admission.admit({
