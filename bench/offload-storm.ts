@@ -89,7 +89,8 @@ export const benchmark: Benchmark = {
     const size = ctx.quick ? SIZES.quick : SIZES.full;
     const dir = mkdtempSync(join(tmpdir(), 'listgate-bench-offload-'));
     const group = createProcessGroup();
-    const kube = await startKubeApiserver({ memoryLimitBytes: size.limitBytes });
+    // A restart reads every Secret into the watch cache before it is ready: slow on a busy machine.
+    const kube = await startKubeApiserver({ memoryLimitBytes: size.limitBytes, readyTimeoutMs: 10 * 60_000 });
     try {
       ctx.log(`seeding ${size.secrets} Secrets of 900 KB`);
       await seedSecrets(kube, { namespace: 'default', count: size.secrets, dataBytes: 900 * 1024 });

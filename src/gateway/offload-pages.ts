@@ -139,6 +139,7 @@ export async function servePages(run: OffloadRun, first?: { lease: Lease | undef
       ctx.log.info({ offload: { restart: tally.restarts + 1, why: failure.message } }, 'offloaded LIST starts over from its first page');
       out.discard();
       tally.restarts += 1;
+      tally.items = 0;
       return servePages(run);
     }
     tally.failure = failure.message;
