@@ -21,6 +21,7 @@ import { createGatewayAdmission } from './gateway/gateway-admission.js';
 import { createDebugEstimateHandler } from './gateway/debug-estimate.js';
 import { createGatewayEstimator } from './gateway/gateway-estimator.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
+import { createOffloadMetrics } from './gateway/offload-metrics.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
 import { createPipeline } from './gateway/pipeline.js';
 import { createUpstreamClient } from './gateway/upstream-client.js';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const registry = deps.registry ?? new Registry();
   if (registry.getSingleMetric('process_resident_memory_bytes') === undefined) collectDefaultMetrics({ register: registry });
   const metrics = createGatewayMetrics(registry);
+  const offloadMetrics = createOffloadMetrics(registry);
   // Every watch in flight listens for the shutdown: no listener-count warning for thousands of them.
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
@@ -108,6 +110,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       isIdentityHeader: auth.isIdentityHeader,
       logger,
       metrics,
+      offloadMetrics,
       stopping: stopping.signal,
       estimator: estimating.estimator,
       // The apiserver authorizes the caller in every mode but insecure (there it sees the gateway).

@@ -95,6 +95,11 @@ export interface AdmissionSettings {
   /** Whether the upstream serves streaming lists: probed (`auto`), or as configured. */
   readonly streamingLists: 'auto' | 'enabled' | 'disabled';
   readonly streamingProbeIntervalMs: number;
+  /**
+   * `auto`: an unpaginated LIST that would be rejected is served in pieces the apiserver can afford (pages,
+   * or a streaming list) when its client can take the stitched answer (offload-admission.ts); `off`: 429.
+   */
+  readonly offload: 'auto' | 'off';
   readonly adaptive: AdaptiveSettings;
   readonly levels: readonly PriorityLevelSettings[];
   readonly flowSchemas: readonly FlowSchemaSettings[];
@@ -153,6 +158,7 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
   holdOverMs: 2_000,
   streamingLists: 'auto',
   streamingProbeIntervalMs: 10 * 60_000,
+  offload: 'auto',
   adaptive: {
     enabled: false,
     metric: 'process_resident_memory_bytes',

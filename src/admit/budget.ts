@@ -180,16 +180,31 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
   const reject = (level: LevelState<Waiter>, req: BudgetRequest, reason: RejectReason, waitedMs: number, waitMs: number): BudgetOutcome => {
     let retryAfterSeconds: number | undefined;
     if (reason === 'shutting_down') retryAfterSeconds = 1;
+    else if (req.offloadPage === 'next') retryAfterSeconds = reason === 'too_large' ? undefined : Math.max(1, Math.ceil(waitMs / 1000));
     else if (reason !== 'too_large') {
       const rate = drainRate(level);
       retryAfterSeconds = calendar.schedule({ key: req.key, level: level.name, bytes: req.bytes, earliestSeconds: waitMs / 1000, bytesPerSecond: rate, now: now() });
       scheduleWake();
     }
-    events.rejected?.({ level: level.name, reason, waitedMs });
+    events.rejected?.({ level: level.name, reason, waitedMs, offloadPage: req.offloadPage === 'next' });
     return { decision: 'rejected', reason, retryAfterSeconds, waitedMs, view: view(level) };
   };
 
+  /** Later pages of offloaded LISTs waiting, per level and per level and flow: not counted against the queue's lengths. */
+  const pagesWaiting = new Map<string, number>();
+  const pageKeys = (level: LevelState<Waiter>, flow: string) => [level.name, `${level.name}\n${flow}`];
+  const countPage = (level: LevelState<Waiter>, req: BudgetRequest, delta: 1 | -1) => {
+    if (req.offloadPage !== 'next') return;
+    for (const k of pageKeys(level, req.flow)) {
+      const n = (pagesWaiting.get(k) ?? 0) + delta;
+      if (n === 0) pagesWaiting.delete(k);
+      else pagesWaiting.set(k, n);
+    }
+  };
+  const pagesOf = (key: string) => pagesWaiting.get(key) ?? 0;
+
   const settleWaiter = (level: LevelState<Waiter>, w: Waiter, outcome: BudgetOutcome) => {
+    countPage(level, w.req, -1);
     if (w.timer !== undefined) timers.clear(w.timer);
     if (w.onAbort) w.req.signal?.removeEventListener('abort', w.onAbort);
     levels.forgetIfDrained(level);
@@ -255,6 +270,7 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     new Promise((resolve) => {
       const w: Waiter = { req, enqueuedAt: now(), settle: resolve };
       w.entry = level.queue.push(req.flow, req.bytes, w, { returning });
+      countPage(level, req, 1);
       scheduleWake();
       w.timer = timers.set(() => {
         if (w.entry && level.queue.remove(w.entry)) settleWaiter(level, w, reject(level, req, 'timeout', now() - w.enqueuedAt, projectedWaitMs(level, req.bytes, level.queue.bytes)));
@@ -278,10 +294,12 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     if (nobodyAhead && req.bytes <= free(level)) return { decision: 'admitted', view: v };
     const waitMs = projectedWaitMs(level, req.bytes, ahead);
     const q = level.settings.queue;
-    if (level.queue.length >= q.length || level.queue.flowLength(req.flow) >= q.lengthPerFlow) {
-      return { decision: 'rejected', reason: 'queue_full', projectedWaitMs: waitMs, view: v };
-    }
-    if (waitMs > q.maxWaitMs) return { decision: 'rejected', reason: 'wait_exceeded', projectedWaitMs: waitMs, view: v };
+    // Later pages of offloaded LISTs are not counted against the lengths (one at most per LIST in flight).
+    const [inLevel, inFlow] = pageKeys(level, req.flow).map(pagesOf) as [number, number];
+    const full = level.queue.length - inLevel >= q.length || level.queue.flowLength(req.flow) - inFlow >= q.lengthPerFlow;
+    if (full && req.offloadPage !== 'next') return { decision: 'rejected', reason: 'queue_full', projectedWaitMs: waitMs, view: v };
+    // A piece of an offloaded LIST waits its turn whatever the projection: its client cannot come back later.
+    if (waitMs > q.maxWaitMs && req.offloadPage === undefined) return { decision: 'rejected', reason: 'wait_exceeded', projectedWaitMs: waitMs, view: v };
     return { decision: 'queued', projectedWaitMs: waitMs, view: v };
   };
 

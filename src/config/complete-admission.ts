@@ -30,6 +30,7 @@ export function completeAdmission(doc: AdmissionDocument, resolveFile: (p: strin
     holdOverMs: ms(doc.holdOver),
     streamingLists: doc.streamingLists,
     streamingProbeIntervalMs: ms(doc.streamingProbeInterval),
+    offload: doc.offload,
     adaptive: {
       enabled: doc.adaptive.enabled,
       metric: doc.adaptive.metric,

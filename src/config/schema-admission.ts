@@ -81,6 +81,7 @@ export const admissionSchema = section(
     holdOver: duration.default(formatDuration(d.holdOverMs)),
     streamingLists: z.enum(['auto', 'enabled', 'disabled']).default(d.streamingLists),
     streamingProbeInterval: duration.default(formatDuration(d.streamingProbeIntervalMs)),
+    offload: z.enum(['auto', 'off']).default(d.offload),
     adaptive: section(
       z.strictObject({
         enabled: z.boolean().default(d.adaptive.enabled),

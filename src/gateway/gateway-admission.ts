@@ -20,6 +20,8 @@ import type { Estimator } from '../estimate/create-estimator.js';
 import type { UpstreamRequester } from '../estimate/upstream-fetch.js';
 import { createAdmitStep, type AdmitStep } from './admit-step.js';
 import type { AdmissionDryRun } from './estimate-report.js';
+import { estimateInputOf } from './estimate-step.js';
+import { offloadCandidate } from './offload-query.js';
 
 export interface GatewayAdmission {
   admission: Admission;
@@ -60,14 +62,17 @@ export function createGatewayAdmission(deps: {
   return {
     admission,
     admit: createAdmitStep({ admission, ...(deps.estimator ? { estimator: deps.estimator } : {}) }),
-    dryRun: ({ user, classification, estimate }) => {
+    dryRun: ({ user, classification, estimate, accept }) => {
       const info = classification.info;
+      const input = estimateInputOf(classification, accept === undefined ? {} : { accept });
+      const candidate = deps.estimator && estimate.class === 'list' ? offloadCandidate(classification, input, accept, deps.estimator) : undefined;
       return admission.dryRun({
         user,
         target: { verb: info.verb, apiGroup: info.apiGroup, resource: info.resource, namespace: info.namespace },
         method: 'GET',
         url: info.path,
         estimate,
+        ...(candidate ? { offload: candidate.query } : {}),
       });
     },
     onReload(next, previous) {
