@@ -29,7 +29,7 @@ export interface ListRise {
   riseBytes: number;
   /** Free heap the Go runtime kept at the settled baseline (undefined: its /metrics did not say). */
   slackBytes: number | undefined;
-  /** The highest memory in use sampled during the LIST − the settled memory in use; the rise when unsampled. */
+  /** The highest memory in use sampled during the LIST − the settled memory in use, at least the rise. */
   heldBytes: number;
   /** /metrics samples taken during the LIST. */
   inUseSamples: number;
@@ -122,7 +122,9 @@ export async function measureListRise(o: ListRiseOptions): Promise<ListRise & { 
     const line = await requestLine(o.gatewayLog, o.user, since);
     const riseBytes = Math.max(0, peakBytes - baselineBytes);
     const settledInUse = settled.slackBytes !== undefined ? settled.baselineBytes - settled.slackBytes : undefined;
-    const heldBytes = sampled.peakBytes !== undefined && settledInUse !== undefined ? Math.max(0, sampled.peakBytes - settledInUse) : riseBytes;
+    // What the kernel charged on top was held too (the free heap only shrinks): the rise is a floor for a
+    // LIST that ended between two samples.
+    const heldBytes = Math.max(riseBytes, sampled.peakBytes !== undefined && settledInUse !== undefined ? sampled.peakBytes - settledInUse : 0);
     const estimatedBytes = line?.estimatedBytes;
     return {
       mode: o.mode,

@@ -54,9 +54,12 @@ describe('npm run bench -- --quick --only storm-kube', { timeout: 15 * 60_000 },
     const modes = new Set(estimate.samples.map((s) => s.mode));
     for (const m of ['json-consistent', 'json-rv0', 'json-etcd-exact', 'protobuf-consistent', 'json-namespace', 'json-pages']) assert.ok(modes.has(m), `${m} measured`);
     for (const s of estimate.samples) {
-      assert.ok(s.heldBytes > 0, `${s.mode}: the apiserver held something`);
+      // A small LIST may end between two samples of the memory in use: 0 is a measurement, not an error.
+      assert.ok(Number.isFinite(s.heldBytes) && s.heldBytes >= 0, `${s.mode}: what the apiserver held was measured`);
       assert.ok((s.estimatedBytes ?? 0) > 0, `${s.mode}: the gateway's estimate was found in its request line`);
     }
+    const etcd = estimate.samples.filter((s) => s.mode === 'json-etcd-exact');
+    assert.ok(Math.max(...etcd.map((s) => s.heldBytes)) > 0, 'the memory a LIST from etcd held was seen');
     const calibrate = file.figures['calibrate'] as { result?: { factors: Record<string, number> } };
     assert.ok(calibrate.result && Object.keys(calibrate.result.factors).length > 0, 'listgate calibrate printed factors');
     const comparison = file.figures['comparison'] as Array<{ calibrateMode: string }>;
