@@ -5,7 +5,7 @@
  * and 8 informer-style clients (kube-storm.ts). Quick: 1.25 GiB, 60 Secrets, 4 + 4 clients.
  * 1. direct: the storm straight at the apiserver (expect an OOM kill; it is started again after one);
  * 2. cold: through a fresh gateway (budget 0.6 of the limit, the adaptive budget on with its ceiling at
- *    0.82 of it, as the scaled test in test/apiserver/storm.test.ts);
+ *    0.82 of it, as the scaled test in test/apiserver/storm.test.ts; offload off: admission alone);
  * 3. warm: through the same gateway again, the apiserver's memory settled first;
  * 4. the estimate's error: single LISTs through the warm gateway in several modes (kube-list-modes.ts),
  *    estimate ÷ the cgroup's rise over a settled baseline;
@@ -52,9 +52,16 @@ export const STORM_KUBE_SIZES = {
   },
 };
 
-/** The gateway's admission, as the scaled test sets it, in proportion to the apiserver's limit. */
+/**
+ * The gateway's admission, as the scaled test sets it, in proportion to the apiserver's limit. Offload is
+ * off: this measures what admission alone does (429s, retries); bench/offload-storm.ts measures offload.
+ */
 export function stormKubeAdmission(limitBytes: number) {
-  return { budget: Math.round(0.6 * limitBytes), adaptive: { enabled: true, ceiling: Math.round(0.82 * limitBytes), minimum: Math.round(0.1 * limitBytes), interval: '2s' } };
+  return {
+    budget: Math.round(0.6 * limitBytes),
+    adaptive: { enabled: true, ceiling: Math.round(0.82 * limitBytes), minimum: Math.round(0.1 * limitBytes), interval: '2s' },
+    offload: 'off' as const,
+  };
 }
 
 function preflight(): void {
