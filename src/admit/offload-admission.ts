@@ -80,6 +80,9 @@ export function chooseOffload(q: OffloadQuery, plan: PagePlan, streaming: boolea
 /** A later page asks again this many times before the offload gives up. */
 export const PAGE_ATTEMPTS = 10;
 
+/** A page refused after waiting at least this long in its queue asks again at once. */
+const RETRY_AT_ONCE_AFTER_MS = 1000;
+
 const WHY_WAIT: Partial<Record<RejectReason, string>> = {
   queue_full: 'the queue was full',
   wait_exceeded: 'the wait would have been too long',
@@ -88,7 +91,8 @@ const WHY_WAIT: Partial<Record<RejectReason, string>> = {
 
 /**
  * The lease of every page after the first: the budget's queue, and when it would reject, asked again (at
- * the time it names, at most `maxRetryAfterSeconds` apart; at once after a full wait), up to PAGE_ATTEMPTS times.
+ * the time it names, at most `maxRetryAfterSeconds` apart; at once after a full wait of a second or more), up to
+ * PAGE_ATTEMPTS times.
  */
 export function pageLeases(deps: {
   budget: Budget;
@@ -118,8 +122,10 @@ export function pageLeases(deps: {
       if (o.decision !== 'rejected') return o.lease;
       last = o.reason;
       if (o.reason === 'too_large' || o.reason === 'shutting_down') break;
-      // It waited its level's longest already (timeout): in line again at once; else when the budget says.
-      if (o.reason !== 'timeout') await sleep(Math.min(deps.maxRetryAfterSeconds(), o.retryAfterSeconds ?? 1) * 1000, signal);
+      // It waited its level's longest already (a second or more): in line again at once; else (a level
+      // whose queue waits less, down to none) when the budget says, so the attempts span the hold-over
+      // of the page before it rather than the same instant.
+      if (o.reason !== 'timeout' || o.waitedMs < RETRY_AT_ONCE_AFTER_MS) await sleep(Math.min(deps.maxRetryAfterSeconds(), o.retryAfterSeconds ?? 1) * 1000, signal);
     }
     const why = last === 'too_large' ? 'a page no longer fits its priority level' : last === 'shutting_down' ? 'the gateway is shutting down' : `a page got no lease in ${PAGE_ATTEMPTS} attempts (${WHY_WAIT[last] ?? last})`;
     return { refused: last, message: why };

@@ -8,6 +8,7 @@
  *     served in pages: all complete, each as long as the direct list, and the apiserver's memory rises
  *     no more than the budget; the gateway's no more than one page.
  */
+// runs alone: it measures the apiserver's memory and the gateway's RSS under a storm on 2 cores
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
