@@ -40,8 +40,11 @@ export interface OffloadStormRun {
   /** Requests the gateway answered 429 (everyone's). */
   tooManyRequests: number;
   witnesses: Array<WitnessResult & { tooManyRequests: number }>;
-  /** The apiserver's cgroup: idle before the storm, and its peak during it. */
-  apiserver: { idleBytes: number; peakBytes: number; limitBytes: number };
+  /**
+   * The apiserver: its cgroup's usage before the storm and its peak during it (what the OOM killer reads;
+   * it counts the page cache too), and the process's RSS before and at its peak (its own memory).
+   */
+  apiserver: { idleBytes: number; peakBytes: number; limitBytes: number; idleRssBytes: number; peakRssBytes: number };
   gateway: { idleRssBytes: number; peakRssBytes: number; logFile: string; largestPageBytes: number };
   offload: { lists: number; complete: number; broken: number; pieces: number; restarts: number; fallbacks: number };
   /** Seconds until the storm's clients and the witnesses had all synced; undefined unless all did. */
@@ -106,6 +109,8 @@ export async function runOffloadStorm(o: OffloadStormOptions): Promise<OffloadSt
     const idleBytes = cgroup.usage();
     const idleRssBytes = readProcStats(gateway.proc.pid)?.rssBytes ?? 0;
     const rss = watchProcesses(() => [gateway.proc.pid], 100);
+    const idleApiserverRss = readProcStats(kube.pid())?.rssBytes ?? 0;
+    const apiserverRss = watchProcesses(() => [kube.pid()], 100);
     const witnessed = (o.witnesses ?? true)
       ? Promise.all([
           clientNodeInformer(nodeConfig, o.namespace).catch((err: unknown) => ({ client: 'client-node' as const, synced: false, items: 0, seconds: 0, error: String(err) })),
@@ -115,6 +120,7 @@ export async function runOffloadStorm(o: OffloadStormOptions): Promise<OffloadSt
     const storm = await runKubeStorm({ label: o.label, kube, target: gateway.target, dir: o.dir, kubectlClients: o.kubectlClients, informerClients: o.informerClients, path: '/api/v1/secrets', deadlineMs: o.deadlineMs });
     const witnesses = await witnessed;
     const { peakRssBytes } = rss.stop();
+    const apiserverPeakRss = apiserverRss.stop().peakRssBytes;
     const samples = parseMetricsText(await gateway.metricsText()).samples;
     const value = (name: string, labels: Record<string, string> = {}) => sampleValue(samples, name, labels) ?? 0;
     const sum = (name: string, labels: Record<string, string> = {}) =>
@@ -127,7 +133,7 @@ export async function runOffloadStorm(o: OffloadStormOptions): Promise<OffloadSt
       storm,
       tooManyRequests: sum('listgate_requests_total', { code: '429' }),
       witnesses: witnesses.map((w) => ({ ...w, tooManyRequests: byUser.get(w.client === 'python' ? WITNESS_PYTHON : WITNESS_NODE) ?? 0 })),
-      apiserver: { idleBytes, peakBytes: storm.peakBytes, limitBytes: cgroup.limitBytes },
+      apiserver: { idleBytes, peakBytes: storm.peakBytes, limitBytes: cgroup.limitBytes, idleRssBytes: idleApiserverRss, peakRssBytes: apiserverPeakRss },
       gateway: { idleRssBytes, peakRssBytes, logFile: gateway.proc.logFile, largestPageBytes: largestPage(gateway.proc.logFile) },
       offload: {
         lists: sum('listgate_offload_lists_total'),

@@ -3,8 +3,8 @@
  * ADDED event's object becomes an element of the list as it arrives, and the bookmark annotated
  * `k8s.io/initial-events-end` closes it with its resourceVersion; the watch is then dropped. The
  * apiserver sends the objects one at a time from its watch cache, so it holds about one object.
- * Elements are the objects as the apiserver encoded them, sliced out of their event lines (one line, one
- * object: the gateway holds one object at a time), minus the `kind` and `apiVersion` a typed object
+ * Elements are the objects as the apiserver encoded them, sliced out of their event lines without a copy
+ * (one line, one object: the gateway holds one object at a time), minus the `kind` and `apiVersion` a typed object
  * carries in a watch event and not in a list (a custom resource keeps them in both; the two are told
  * apart by their encoding: a typed object's begins with `kind`, an unstructured one's keys are sorted).
  * The list's kind is the end bookmark's list blueprint (1.32–1.33), else the objects' kind + `List`; its
@@ -18,6 +18,9 @@ import { watchTarget } from './offload-eligibility.js';
 import { readSmall, type OffloadRun, type PiecesEnd } from './offload-run.js';
 
 const ADDED = Buffer.from('{"type":"ADDED","object":');
+const OPEN_BRACE = Buffer.from('{');
+/** The bytes read to tell an event's type, and a typed object's `kind` and `apiVersion`. */
+const PEEK_BYTES = 1024;
 const CLOSE_BRACE = 0x7d;
 const NEWLINE = 0x0a;
 /** An event line longer than this is no object the apiserver stores (etcd refuses values past 1.5 MiB). */
@@ -59,6 +62,19 @@ function readBookmark(line: Buffer): Bookmark | undefined {
 
 const json = (s: string | undefined) => JSON.stringify(s ?? '');
 
+/** The first PEEK_BYTES of a line held as parts (copied only from as many parts as that takes). */
+function peekOf(parts: readonly Buffer[]): Buffer {
+  if (parts[0]!.length >= PEEK_BYTES) return parts[0]!.subarray(0, PEEK_BYTES);
+  const taken: Buffer[] = [];
+  let n = 0;
+  for (const p of parts) {
+    if (n >= PEEK_BYTES) break;
+    taken.push(p);
+    n += p.length;
+  }
+  return Buffer.concat(taken).subarray(0, PEEK_BYTES);
+}
+
 export async function serveWatch(run: OffloadRun, lease: Lease | undefined): Promise<WatchEnd> {
   const { ctx, out, tally, signal } = run;
   tally.mode = 'watch';
@@ -67,8 +83,11 @@ export async function serveWatch(run: OffloadRun, lease: Lease | undefined): Pro
   let headers: string[] = [];
   let listKind: { kind: string; apiVersion: string } | undefined;
 
-  const element = (object: Buffer): void => {
-    const head = object.subarray(0, 1024).toString('utf8');
+  /**
+   * One object as a list item: the bytes [from, to) of the event line's parts (the chunks it arrived in,
+   * never copied), its typed `kind` and `apiVersion` left out. `head` is the object's first KiB.
+   */
+  const element = (parts: readonly Buffer[], from: number, to: number, head: string): void => {
     const typed = TYPED.exec(head);
     if (!listKind) {
       const unstructured = typed ? undefined : UNSTRUCTURED.exec(head);
@@ -77,22 +96,39 @@ export async function serveWatch(run: OffloadRun, lease: Lease | undefined): Pro
     }
     if (!out.opened) out.open(headers, `{"kind":${json(listKind.kind)},"apiVersion":${json(listKind.apiVersion)},"items":`);
     tally.items += 1;
+    let first = true;
     if (typed) {
-      out.element(Buffer.from('{'), true);
-      out.element(object.subarray(Buffer.byteLength(typed[0])), false);
-    } else out.element(object, true);
+      out.element(OPEN_BRACE, true);
+      first = false;
+      from += Buffer.byteLength(typed[0]);
+    }
+    let at = 0;
+    for (const part of parts) {
+      const start = Math.max(from - at, 0);
+      const end = Math.min(to - at, part.length);
+      if (end > start) {
+        out.element(part.subarray(start, end), first);
+        first = false;
+      }
+      at += part.length;
+    }
   };
 
-  /** One event line; true once the end bookmark has closed the list. */
-  const event = (line: Buffer): boolean => {
-    if (line.length === 0) return false;
-    if (line.subarray(0, ADDED.length).equals(ADDED) && line[line.length - 1] === CLOSE_BRACE) {
-      element(line.subarray(ADDED.length, line.length - 1));
+  /** One event line, as the parts it arrived in; true once the end bookmark has closed the list. */
+  const event = (parts: readonly Buffer[]): boolean => {
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    if (length === 0) return false;
+    const last = parts.findLast((p) => p.length > 0)!;
+    const peek = peekOf(parts);
+    if (peek.subarray(0, ADDED.length).equals(ADDED) && last[last.length - 1] === CLOSE_BRACE) {
+      element(parts, ADDED.length, length - 1, peek.subarray(ADDED.length).toString('utf8'));
       return false;
     }
+    const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const type = /^\{"type":"([A-Z]+)"/.exec(line.subarray(0, 32).toString('latin1'))?.[1];
     if (type === 'ADDED') {
-      element(Buffer.from(JSON.stringify((JSON.parse(line.toString('utf8')) as { object: unknown }).object)));
+      const object = Buffer.from(JSON.stringify((JSON.parse(line.toString('utf8')) as { object: unknown }).object));
+      element([object], 0, object.length, object.subarray(0, PEEK_BYTES).toString('utf8'));
       return false;
     }
     if (type === 'ERROR') {
@@ -126,15 +162,15 @@ export async function serveWatch(run: OffloadRun, lease: Lease | undefined): Pro
       for await (const chunk of res as AsyncIterable<Buffer>) {
         let from = 0;
         for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, from)) {
-          const piece = chunk.subarray(from, nl);
-          const line = parts.length === 0 ? piece : Buffer.concat([...parts, piece]);
+          const line = [...parts, chunk.subarray(from, nl)];
           parts = [];
           pending = 0;
           from = nl + 1;
           if (event(line)) return 'complete';
         }
         if (from < chunk.length) {
-          parts.push(Buffer.from(chunk.subarray(from)));
+          // The chunk itself, not a copy: a stream never reuses a chunk it has handed on (pipe relies on it too).
+          parts.push(chunk.subarray(from));
           pending += chunk.length - from;
           if (pending > MAX_LINE_BYTES) throw new WatchFailure('an event of the streaming list is larger than any stored object');
         }
