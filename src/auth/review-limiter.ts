@@ -40,6 +40,7 @@ export interface ReviewLimiter {
   stop(): void;
 }
 
+/** Client addresses tracked at most (the least recently seen are forgotten first). */
 const MAX_CLIENTS = 10_000;
 
 interface Bucket {
@@ -48,8 +49,9 @@ interface Bucket {
   inFlight: number;
 }
 
-export function createReviewLimiter(initial: ReviewLimits, opts: { now?: () => number } = {}): ReviewLimiter {
+export function createReviewLimiter(initial: ReviewLimits, opts: { now?: () => number; maxClients?: number } = {}): ReviewLimiter {
   const now = opts.now ?? Date.now;
+  const maxClients = opts.maxClients ?? MAX_CLIENTS;
   let limits = initial;
   const buckets = new Map<string, Bucket>();
   const total = new Bottleneck({
@@ -68,7 +70,7 @@ export function createReviewLimiter(initial: ReviewLimits, opts: { now?: () => n
     if (bucket) buckets.delete(client); // recency
     else bucket = { tokens: limits.perClientPerSecond, at: t, inFlight: 0 };
     buckets.set(client, bucket);
-    while (buckets.size > MAX_CLIENTS) buckets.delete(buckets.keys().next().value!);
+    while (buckets.size > maxClients) buckets.delete(buckets.keys().next().value!);
     bucket.tokens = Math.min(limits.perClientPerSecond, bucket.tokens + ((t - bucket.at) / 1000) * limits.perClientPerSecond);
     bucket.at = t;
     if (bucket.inFlight >= limits.perClientConcurrent) return 1;

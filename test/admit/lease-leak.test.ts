@@ -31,7 +31,7 @@ describe('leases under random aborts and upstream resets', () => {
     stack = await startE2EStack({
       seed: { secrets: 20, secretSize: 8 * 1024, namespaces: 2, configmaps: 0, pods: 0 },
       oomLimitBytes: 3 * 1024 ** 2,
-      admission: { budget: '8Mi', smallRequestBytes: '1Ki', initialHoldTime: '50ms', holdOver: '1s', levels: [
+      admission: { budget: '32Mi', smallRequestBytes: '1Ki', initialHoldTime: '50ms', holdOver: '1s', levels: [
         { name: 'exempt', exempt: true },
         { name: 'catch-all', share: 0.5, queue: { length: 16, lengthPerFlow: 8, maxWait: '300ms' } },
       ], flowSchemas: [

@@ -69,10 +69,15 @@ describe('review limiter', () => {
     limiter.stop();
   });
 
-  it('tracks a bounded number of client addresses', async () => {
-    const limiter = createReviewLimiter({ ...generous, perClientConcurrent: 1, perClientPerSecond: 1 }, { now: () => 0 });
-    for (let i = 0; i < 10_050; i++) await limiter.run(`c${i}`, () => Promise.resolve());
-    assert.equal(limiter.clients, 10_000);
+  it('tracks a bounded number of client addresses, forgetting the least recently seen', async () => {
+    const limiter = createReviewLimiter({ ...generous, perClientConcurrent: 1, perClientPerSecond: 1 }, { now: () => 0, maxClients: 100 });
+    for (let i = 0; i < 150; i++) await limiter.run(`c${i}`, () => Promise.resolve());
+    assert.equal(limiter.clients, 100);
+    // c149 was seen last: its bucket is empty (one review a second, the clock stands still).
+    await assert.rejects(limiter.run('c149', () => Promise.resolve()), ReviewThrottledError);
+    // c0 was forgotten: it starts again with a full bucket.
+    await limiter.run('c0', () => Promise.resolve());
+    assert.equal(limiter.clients, 100);
     limiter.stop();
   });
 });
