@@ -4,9 +4,11 @@
  * after a server restart) and one subscribed to the release channel. No call ever waits for a connection:
  * without one it fails at once (no offline queue), with one it fails after `commandTimeout`, and a call
  * cut by a broken connection is never re-sent (a take or a release is decided once). ioredis reconnects by
- * itself, backing off up to a second.
+ * itself, backing off up to a second. ioredis is loaded when the first connections are made: a gateway
+ * without a shared budget never loads it (it costs about half a second of CPU).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { SHARED_BUDGET_SCRIPTS } from './redis-scripts.js';
 import type { SharedBudgetFiles, SharedBudgetSettings } from './shared-budget-settings.js';
 
@@ -47,8 +49,9 @@ export function redisOptions(settings: SharedBudgetSettings, files: SharedBudget
 /** Both connections, not yet connected (`connect()` them; they reconnect by themselves after). */
 export function createSharedBudgetConnections(settings: SharedBudgetSettings, files: SharedBudgetFiles | undefined, replica: string): SharedBudgetConnections {
   const options = redisOptions(settings, files, `listgate-${replica}`);
-  const commands = new Redis(options);
+  const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  const commands = new RedisClient(options);
   // Subscribing waits for the connection (its own queue), and resubscribes after a reconnect.
-  const subscriber = new Redis({ ...options, connectionName: `listgate-${replica}-sub`, enableOfflineQueue: true, commandTimeout: undefined, scripts: {} });
+  const subscriber = new RedisClient({ ...options, connectionName: `listgate-${replica}-sub`, enableOfflineQueue: true, commandTimeout: undefined, scripts: {} });
   return { commands, subscriber };
 }
