@@ -55,7 +55,7 @@ export function createConfigReloader(deps: ConfigReloaderDeps): ConfigReloader {
   const log = deps.logger;
   const watchedPaths = (s: ConfigSnapshot) => [deps.path, ...namedFiles(s.config)];
   let running: Promise<ReloadOutcome> | undefined;
-  let again = false;
+  let next: Promise<ReloadOutcome> | undefined;
 
   const attempt = async (): Promise<ReloadOutcome> => {
     let next: ConfigSnapshot;
@@ -86,17 +86,20 @@ export function createConfigReloader(deps: ConfigReloaderDeps): ConfigReloader {
     return { applied: true, changed, restartRequired: restart };
   };
 
+  // One attempt at a time. A reload asked for while one runs is answered by the next attempt, which
+  // starts once the running one ends and reads the files as they are then (the running one may have read
+  // them before the change its caller made); every request made meanwhile shares that next attempt.
   const reload = (): Promise<ReloadOutcome> => {
     if (running) {
-      again = true;
-      return running;
+      const after = (): Promise<ReloadOutcome> => {
+        next = undefined;
+        return reload();
+      };
+      next ??= running.then(after, after);
+      return next;
     }
     running = attempt().finally(() => {
       running = undefined;
-      if (again) {
-        again = false;
-        void reload();
-      }
     });
     return running;
   };

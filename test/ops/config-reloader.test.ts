@@ -136,4 +136,19 @@ describe('config reloader', () => {
     assert.deepEqual((line?.changed as string[]).filter((c) => c.startsWith('file contents')), ['file contents: serving.cert', 'file contents: serving.key']);
     assert.doesNotMatch(JSON.stringify(logs), /BEGIN (RSA )?PRIVATE KEY/, 'never the contents');
   });
+
+  it('answers a reload asked for while another runs with an attempt that starts after it', async () => {
+    await reloader.reload();
+    const successes = (await metric('listgate_config_reloads_total', '{result="success"}'))!;
+    const first = reloader.reload();
+    volume.write({ 'listgate.yaml': yaml(pki, { level: 'info', port: 9443 }) });
+    const second = reloader.reload();
+    const third = reloader.reload();
+    assert.equal(third, second, 'requests made while one runs share the next attempt');
+    await first;
+    const outcome = await second;
+    assert.equal(outcome.applied, true);
+    assert.equal(source.current().logging.level, 'info', 'the file as written before the request is applied');
+    assert.equal(await metric('listgate_config_reloads_total', '{result="success"}'), successes + 2, 'two attempts: the running one and the next');
+  });
 });
