@@ -5,6 +5,7 @@
  * server serves consistent LISTs from its cache, prints no factor of zero or below, and never lets the
  * server grow past the budget it was given.
  */
+// runs alone: it measures the apiserver's memory per LIST, which other work on the 2 cores skews (its GC falls behind)
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
