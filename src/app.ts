@@ -29,6 +29,7 @@ import { createReadiness, type Readiness } from './ops/readiness.js';
 import { createReloadMetrics, type ReloadMetrics } from './ops/reload-metrics.js';
 import { createRequestPath, type BuildGeneration } from './ops/request-path.js';
 import { createShutdownHooks, shutDownGracefully, type ShutdownHooks, type ShutdownResult } from './ops/shutdown.js';
+import { createUpstreamCapacity } from './ops/upstream-capacity.js';
 import { createUpstreamMetrics } from './ops/upstream-metrics.js';
 
 export interface GatewayApp {
@@ -77,13 +78,16 @@ export function createApp(deps: AppDeps): GatewayApp {
 
   // Long-lived: the bounds on TokenReviews hold across reloads (a reload changes them in place).
   const reviewLimiter = createReviewLimiter(deps.config.authentication.tokenReview.limits);
+  // Long-lived: saturation counts outlive reloads; it reads the lanes of the newest generation.
+  const capacity = createUpstreamCapacity({ registry });
 
   const build: BuildGeneration = ({ config, files }, track) => {
-    const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream }));
+    const onSaturated = capacity.saturated;
+    const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream, onSaturated }));
     const auth = createAuthentication({ config, files, registry, reviewLimiter });
     // Forwarded requests present the mode's credentials (front-proxy certificate, none, or the gateway's own).
     const forwarding =
-      auth.forwardingFiles === files.upstream ? upstream : track(createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles }));
+      auth.forwardingFiles === files.upstream ? upstream : track(createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles, onSaturated }));
     const pipeline = createPipeline({
       upstream: forwarding,
       identityMode: config.identity.mode,
@@ -109,12 +113,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     });
     // The census never shares the forwarded traffic's pool; it asks with the gateway's own credentials.
     estimating.censusUpstream.use(createUpstreamClient({ upstream: { ...config.upstream, maxSockets: CENSUS_MAX_SOCKETS }, files: files.upstream }));
-    return { pipeline, probeUpstream: upstream };
+    return { pipeline, probeUpstream: upstream, forwardUpstream: forwarding };
   };
 
   const initial = readSnapshotFiles(deps.config);
   const source = createConfigSource(initial);
   const requestPath = createRequestPath(initial, build, { metrics: createUpstreamMetrics(registry) });
+  capacity.readFrom(() => requestPath.current().lanes());
   const server = createGatewayServer({
     tls: initial.files.serving,
     clientCAs: initial.auth.clientCAPems,
@@ -136,6 +141,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     return { ok: result.ready, detail: result.detail };
   });
   readiness.add('census', () => estimating.censusUpstream.warmth());
+  readiness.add('upstream-capacity', () => capacity.check());
   const ops = createOpsServer({ registry, readiness, routes: { '/debug/estimate': estimating.debugEstimate } });
   const reloadMetrics = createReloadMetrics(registry);
   reloadMetrics.succeeded(Date.now(), { initial: true });

@@ -12,6 +12,11 @@ export type RelayStreams = readonly [Readable, ...Array<Readable & Writable>, Wr
 export interface RelayOptions {
   /** Called with the size of every chunk handed to the destination. */
   onBytes?: (n: number) => void;
+  /**
+   * The first stream failed or closed early: return true when the next stage has ended its output
+   * cleanly instead (a watch between two events), so the relay finishes without an error.
+   */
+  endOnSourceLoss?: () => boolean;
 }
 
 /** The error a stream that closed before it ended is reported with, as `stream.pipeline` names it. */
@@ -32,11 +37,16 @@ export function relay(streams: RelayStreams, opts: RelayOptions, done: (err: Err
     done(err);
   };
   const onError = (err: Error): void => finish(err);
+  const endOnSourceLoss = opts.endOnSourceLoss;
+  const onSourceLoss = (err: Error): void => {
+    if (!endOnSourceLoss?.()) finish(err);
+  };
   for (let i = 0; i < streams.length - 1; i++) {
     const source = streams[i] as Readable;
-    source.on('error', onError);
+    const failed = i === 0 ? onSourceLoss : onError;
+    source.on('error', failed);
     source.once('close', () => {
-      if (!source.readableEnded) finish(new PrematureCloseError());
+      if (!source.readableEnded) failed(new PrematureCloseError());
     });
     source.pipe(streams[i + 1] as Writable);
   }

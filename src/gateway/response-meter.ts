@@ -6,9 +6,9 @@
  * (the observer is destroyed) and teaches nothing. The decoded bytes go into the request's outcome, so
  * the request log shows the estimate beside what was observed.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Transform } from 'node:stream';
 import { estimateInputOf, type GatewayEstimator } from './estimate-step.js';
+import type { UpstreamResponse } from './upstream-request.js';
 import type { EstimatedContext, HttpExchange, ResponseEnd } from './request-context.js';
 
 export interface ResponseMeter {
@@ -24,7 +24,7 @@ export interface ResponseMeter {
 const text = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
 
 /** A meter for the response, or undefined when there is nothing to learn from it (not a LIST, not 200). */
-export function meterResponse(ctx: EstimatedContext<HttpExchange>, res: IncomingMessage, estimator: GatewayEstimator): ResponseMeter | undefined {
+export function meterResponse(ctx: EstimatedContext<HttpExchange>, res: UpstreamResponse, estimator: GatewayEstimator): ResponseMeter | undefined {
   const status = res.statusCode ?? 0;
   if (ctx.estimate.class !== 'list' || status !== 200) return undefined;
   const input = estimateInputOf(ctx.classification, ctx.exchange.req.headers);
