@@ -17,6 +17,7 @@ import type { Config } from './config/parse-config.js';
 import { CENSUS_MAX_SOCKETS } from './gateway/census-upstream.js';
 import { createAuthorizeStep } from './gateway/authorize-step.js';
 import { createGatewayAdmission } from './gateway/gateway-admission.js';
+import { createDebugEstimateHandler } from './gateway/debug-estimate.js';
 import { createGatewayEstimator } from './gateway/gateway-estimator.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
@@ -72,7 +73,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
   // Long-lived: its learned models outlive reloads; its census reads the upstream on a pool of its own.
-  const estimating = createGatewayEstimator({ config: deps.config, registry, logger, admission: () => admitting.dryRun });
+  const estimating = createGatewayEstimator({ config: deps.config, registry, logger });
   // Long-lived too: leases and queues outlive reloads; it reads the upstream through the census's connection.
   const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator });
 
@@ -142,7 +143,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   });
   readiness.add('census', () => estimating.censusUpstream.warmth());
   readiness.add('upstream-capacity', () => capacity.check());
-  const ops = createOpsServer({ registry, readiness, routes: { '/debug/estimate': estimating.debugEstimate } });
+  const debugEstimate = createDebugEstimateHandler({ estimator: estimating.estimator, admission: admitting.dryRun });
+  const ops = createOpsServer({ registry, readiness, routes: { '/debug/estimate': debugEstimate } });
   const reloadMetrics = createReloadMetrics(registry);
   reloadMetrics.succeeded(Date.now(), { initial: true });
   const shutdownHooks = createShutdownHooks();

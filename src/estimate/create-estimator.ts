@@ -21,7 +21,8 @@ import { createEstimatorMetrics } from './estimator-metrics.js';
 import type { Factors } from './factors.js';
 import { learnFromResponse, type Learned, type ListOutcome } from './learn-from-response.js';
 import { observeResponse, type ResponseObserver } from './observe-response.js';
-import { createPageChains, pageShape, type PageChains } from './page-chains.js';
+import { factsOf } from './list-facts.js';
+import { createPageChains, type PageChains } from './page-chains.js';
 import { resolveFactors, type FactorSettings } from './resolve-factors.js';
 import { createSelectivityModel, type SelectivityModel } from './selectivity-model.js';
 import { createSizeModel, type SizeModel, type SizeModelSettings } from './size-model.js';
@@ -192,9 +193,8 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
     },
     observe(headers, input) {
       const { info, options } = input;
-      const rep = input.representation ?? { encoding: 'json' as const, as: 'object' as const };
       const paged = info.verb === 'list' && options.limit !== undefined;
-      const shape = paged ? pageShape({ group: info.apiGroup, resource: info.resource, namespace: info.namespace, ...options, encoding: rep.encoding, as: rep.as }) : '';
+      const shape = paged ? factsOf(input).shape : '';
       const onContinue = (page: { continue: string; remainingItemCount?: number }) =>
         pages.expect({ shape, requested: options.continue, next: page.continue, items: options.limit ?? 0, ...(page.remainingItemCount !== undefined ? { remaining: page.remainingItemCount } : {}) });
       return observeResponse({ ...headers, ...(input.representation ? { as: input.representation.as } : {}), ...(paged ? { onContinue } : {}) });

@@ -10,7 +10,7 @@
 import type { Confidence, Estimate, EstimateDeps, EstimateInput } from './estimate-types.js';
 import { formatAge, formatBytes } from './format-bytes.js';
 import { resolveListServing } from './list-serving.js';
-import { pageShape } from './page-chains.js';
+import { factsOf } from './list-facts.js';
 import { resolveItemSizes } from './response-item-size.js';
 
 function describeCount(c: ReturnType<EstimateDeps['census']['count']>, namespace: string): string {
@@ -37,7 +37,7 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
   reasons.push(describeCount(count, info.namespace));
   const limit = serving.limitHonoured ? options.limit : undefined;
   const selective = Boolean(options.labelSelector || options.fieldSelector);
-  const shape = pageShape({ group: info.apiGroup, resource: info.resource, namespace: info.namespace, ...options, encoding: rep.encoding, as: rep.as });
+  const { shape } = factsOf(input);
   const position = limit !== undefined ? deps.pages?.pagePosition(shape, options.continue, limit) : undefined;
   let responseObjects = limit === undefined ? count.count : Math.min(limit, position?.remaining ?? count.count);
   if (limit !== undefined) {

@@ -9,6 +9,7 @@ import type { RequestInfo } from '../k8s/request-info.js';
 import type { CensusView, CountSource } from './census.js';
 import type { Factors, ListSource } from './factors.js';
 import type { ConsistentReadPath } from './list-serving.js';
+import type { ListFacts } from './list-facts.js';
 import type { PageView } from './page-chains.js';
 import type { SelectivityView } from './selectivity-model.js';
 import type { SizeSource, SizeView } from './size-model.js';
@@ -20,6 +21,8 @@ export interface EstimateInput {
   representation: Representation | undefined;
   /** Content-Length of a write's body, when known. */
   bodyBytes?: number;
+  /** The LIST's facts, made once at classify (list-facts.ts); made from the rest when absent. */
+  list?: ListFacts;
 }
 
 export interface EstimateDeps {
@@ -41,7 +44,7 @@ export interface EstimateDeps {
  * ceiling of other namespaces, or the count is stale; `low` when nothing is known of the sizes (the
  * default) or the count. A LIST whose sizes are a sample or the ceiling of other namespaces, or of `low`
  * confidence, is priced with the uncertainty margin; LISTs of a `low` resource go one at a time until one
- * whole response has taught its sizes (src/gateway/learning-gate.ts).
+ * whole response has taught its sizes (src/admit/learning-locks.ts).
  */
 export type Confidence = 'high' | 'medium' | 'low';
 

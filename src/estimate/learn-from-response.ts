@@ -12,7 +12,8 @@
 import type { Census } from './census.js';
 import type { Estimate, EstimateInput } from './estimate-types.js';
 import type { EstimatorMetrics } from './estimator-metrics.js';
-import { pageShape, type PageChains } from './page-chains.js';
+import { factsOf } from './list-facts.js';
+import type { PageChains } from './page-chains.js';
 import type { ResponseObservation } from './observe-response.js';
 import type { SelectivityModel } from './selectivity-model.js';
 import type { SizeModel } from './size-model.js';
@@ -67,7 +68,7 @@ export function learnFromResponse(outcome: ListOutcome, deps: LearnDeps): Learne
     else deps.sizes.observe({ ...observation, bytes, items, ...(envelopeBytes !== undefined ? { envelopeBytes } : {}) });
   };
   const paged = options.limit !== undefined || options.continue !== undefined;
-  const shape = pageShape({ ...observation, limit: options.limit, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, encoding: input.representation?.encoding ?? 'json' });
+  const { shape } = factsOf(input);
   const chain = paged ? deps.pages?.add({ shape, requested: options.continue, next: observed.continue, remaining: observed.remainingItemCount, bytes: itemBytes, items: observed.items }) : undefined;
   // Any slice of the collection shows how big its objects can be: the ceiling for namespaces not sampled yet.
   if (!selective && paged) deps.sizes.observeSlice?.({ ...observation, bytes: itemBytes, items: observed.items });

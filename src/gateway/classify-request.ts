@@ -15,6 +15,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { classifyClient, type ClientKind } from '../k8s/client-kind.js';
 import { parseListOptions, type ListOptions } from '../k8s/list-options.js';
+import { listFactsOf, type ListFacts } from '../estimate/list-facts.js';
 import { negotiateRepresentation, type Representation } from '../k8s/media-type.js';
 import { resolveRequestInfo, type RequestInfo } from '../k8s/request-info.js';
 import { parseRequestTarget, type RequestTarget, type TargetRefusal } from '../k8s/request-target.js';
@@ -34,6 +35,8 @@ export interface Classification {
   upgrade: boolean;
   /** Who sent it, from the User-Agent (src/k8s/client-kind.ts): a 429's hint speaks to it. */
   client: ClientKind;
+  /** A LIST's or DELETECOLLECTION's facts, made once here (src/estimate/list-facts.ts); undefined otherwise. */
+  list: ListFacts | undefined;
 }
 
 const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
@@ -84,13 +87,16 @@ export function classifyRequest(method: string, url: string, headers: IncomingHt
   const info = resolveRequestInfo(method, path, query);
   const listOptions = parseListOptions(query);
   const upgrade = isUpgradeRequest(headers);
+  const representation = negotiateRepresentation(headerText(headers.accept));
+  const listing = info.isResourceRequest && (info.verb === 'list' || info.verb === 'deletecollection');
   return {
     kind: kindOf(info, listOptions, upgrade),
     target,
     info,
     listOptions,
-    representation: negotiateRepresentation(headerText(headers.accept)),
+    representation,
     upgrade,
     client: classifyClient(headerText(headers['user-agent'])),
+    list: listing ? listFactsOf({ info, options: listOptions, representation }) : undefined,
   };
 }

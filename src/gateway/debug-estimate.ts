@@ -15,8 +15,8 @@ import { buildEstimateReport, type AdmissionDryRun } from './estimate-report.js'
 
 export interface DebugEstimateDeps {
   estimator: Pick<Estimator, 'estimate' | 'prepare' | 'factors' | 'consistentReads'>;
-  /** Admission's dry run; absent until admission is configured (the decision then reads so). */
-  admission?: () => AdmissionDryRun | undefined;
+  /** Admission's dry run; absent where no admission is wired (the decision then reads so). */
+  admission?: AdmissionDryRun;
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -50,7 +50,7 @@ export function createDebugEstimateHandler(deps: DebugEstimateDeps): (req: Incom
     // As the estimate step does: a LIST of a resource nothing is known about is sampled first.
     void deps.estimator.prepare(input).then(() => {
       const estimate = deps.estimator.estimate(input);
-      const admission = deps.admission?.();
+      const admission = deps.admission;
       answer(
         res,
         200,

@@ -25,6 +25,7 @@ export function estimateInputOf(classification: Classification, headers: Incomin
     options: classification.listOptions,
     representation: classification.representation,
     ...(bodyBytes !== undefined ? { bodyBytes } : {}),
+    ...(classification.list ? { list: classification.list } : {}),
   };
 }
 

@@ -13,14 +13,11 @@ import { changedPaths } from '../config/diff-config.js';
 import type { Config } from '../config/parse-config.js';
 import { createEstimator, type Estimator } from '../estimate/create-estimator.js';
 import { createCensusUpstream, type CensusUpstream } from './census-upstream.js';
-import { createDebugEstimateHandler, type DebugEstimateDeps } from './debug-estimate.js';
 
 export interface GatewayEstimatorParts {
   estimator: Estimator;
   /** Route the census to the newest upstream client (the request path's builder calls it). */
   censusUpstream: CensusUpstream;
-  /** GET /debug/estimate on the ops port. */
-  debugEstimate: ReturnType<typeof createDebugEstimateHandler>;
   /** Subscribe to the ConfigSource: applies changed estimator settings in place. */
   onReload: ConfigListener;
   start(): void;
@@ -32,7 +29,6 @@ export function createGatewayEstimator(deps: {
   registry: Registry;
   logger: Logger;
   now?: () => number;
-  admission?: DebugEstimateDeps['admission'];
 }): GatewayEstimatorParts {
   const settings = deps.config.estimator;
   const logger = deps.logger.child({ component: 'estimator' });
@@ -42,7 +38,6 @@ export function createGatewayEstimator(deps: {
   return {
     estimator,
     censusUpstream,
-    debugEstimate: createDebugEstimateHandler({ estimator, ...(deps.admission ? { admission: deps.admission } : {}) }),
     onReload(next, previous) {
       const changed = changedPaths(previous.config.estimator, next.config.estimator).map((p) => `estimator.${p}`);
       if (changed.length === 0) return;

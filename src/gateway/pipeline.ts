@@ -1,12 +1,14 @@
 /**
  * The request chain, composed here and only here. It reads like the architecture:
  *
- *   begin (strip identity headers, id, logger) → authenticate → classify → estimate → authorize → admit → proxy
+ *   begin (strip identity headers, id, logger) → authenticate → classify → estimate → authorize → admit
+ *     → proxy → learn
  *
- * Ordinary requests and protocol upgrades run the same chain and differ only in the last step.
+ * Ordinary requests and protocol upgrades run the same chain and differ only in the proxy step.
  * Each step is one line in `run` below, taking the context and returning it extended with its own
  * field (see request-context.ts). The proxy resolves once, when the exchange has finished, with how it
- * finished (`ended`, `aborted`, `failed`): the settle point, where admission's lease is released.
+ * finished (`ended`, `aborted`, `failed`); learn takes what a LIST's response taught (learn-step.ts);
+ * then the settle point, where admission's lease is released.
  * A request admission answers itself (429) or whose client left while it waited never reaches the proxy;
  * one the apiserver would refuse is answered by authorize (403) before it can weigh on admission.
  */
@@ -18,6 +20,7 @@ import type { IdentityMode } from '../config/parse-config.js';
 import { admitEverything, type AdmitStep } from './admit-step.js';
 import { authorizeNothing, type AuthorizeStep } from './authorize-step.js';
 import { withEstimate, type GatewayEstimator } from './estimate-step.js';
+import { learnFromExchange } from './learn-step.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { createHttpProxy } from './proxy-http.js';
@@ -88,6 +91,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (admitted.proceed) {
         try {
           await proxy(admitted);
+          // What the response taught is learned before the lease goes: the next LIST is priced by it.
+          await learnFromExchange(admitted, deps.estimator);
         } finally {
           // The settle point: the exchange has finished, however it did. Released once (idempotent).
           admitted.lease?.release();

@@ -11,10 +11,10 @@
  *   what it holds for it;
  * - the gateway shuts down (`stopping` aborts) → a watch ends cleanly after the event in progress
  *   (watch-end.ts) and its upstream request is dropped, so the client re-watches elsewhere.
- * A LIST's 200 body is also measured on its way by the estimator's meter (response-meter.ts). The
- * returned promise is the exchange's single settle point: it resolves exactly once, with how the
- * exchange finished (`ended`, `aborted`, `failed`), after the meter has learned from the response —
- * admission releases its lease there.
+ * A LIST's 200 body is also measured on its way by the estimator's meter (response-meter.ts), whose
+ * settled observation goes into the outcome (`metered`) for the learn step. The returned promise is the
+ * exchange's single settle point: it resolves exactly once, with how the exchange finished (`ended`,
+ * `aborted`, `failed`); the pipeline learns from the response there, then releases admission's lease.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
@@ -50,7 +50,8 @@ export function createHttpProxy(deps: {
       const settle = (end: ResponseEnd): void => {
         if (settled) return;
         settled = true;
-        void (meter ? meter.finish(end) : Promise.resolve()).then(() => resolve(end));
+        if (meter) ctx.outcome.metered = meter.finish(end);
+        resolve(end);
       };
       const headers = upstreamHeadersFor(ctx, { identityMode: deps.identityMode, upstream, upgrade: false });
       const info = ctx.classification.info;

@@ -17,6 +17,7 @@ import type { UpstreamIdentity } from '../auth/authenticate-step.js';
 import { CREDENTIAL_HEADERS } from '../log.js';
 import type { UserInfo } from '../auth/user-info.js';
 import type { EstimatedFields } from './estimate-step.js';
+import type { MeteredResponse } from './response-meter.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import { describeRefusal } from '../k8s/request-target.js';
 import { classifyRequest, RequestTargetError, type Classification } from './classify-request.js';
@@ -48,8 +49,10 @@ export interface RequestOutcome {
   error?: ErrorCode;
   /** The client went away before the response was complete. */
   clientClosed?: boolean;
-  /** Decoded bytes of a LIST response measured whole on its way to the client (response-meter.ts). */
+  /** Decoded bytes of a LIST response measured whole on its way to the client (the learn step writes it). */
   observedBytes?: number;
+  /** A LIST response's settled observation, for the learn step (the proxy's meter, response-meter.ts). */
+  metered?: Promise<MeteredResponse>;
 }
 
 /**
