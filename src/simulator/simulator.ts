@@ -19,6 +19,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { TokenTable } from './authn.js';
+import { asIncomingMessage } from './http2-compat.js';
 import { createSimulatorAuthorizer, type AccessRule } from './authorizer.js';
 import { createExecServer } from './exec.js';
 import { createFlowControl } from './flow-control.js';
@@ -184,7 +185,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     });
     // The HTTP/2 compatibility API serves the router's IncomingMessage/ServerResponse calls over both protocols.
     s.on('request', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
-      router.handleRequest(req as IncomingMessage, res as ServerResponse),
+      router.handleRequest(asIncomingMessage(req), res as ServerResponse),
     );
     s.on('upgrade', router.handleUpgrade);
     s.on('tlsClientError', (err) => logger.debug({ err }, 'TLS handshake failed'));
