@@ -111,7 +111,9 @@ export class Http2UpstreamRequest extends Writable {
   }
 
   private fail(err: Error): void {
-    if (!this.destroyed) this.destroy(err);
+    // A stream cancelled because its connection failed carries that failure (refused, TLS, timeout) as its cause.
+    const reported = (err as { code?: string }).code === 'ERR_HTTP2_STREAM_CANCEL' && err.cause instanceof Error ? err.cause : err;
+    if (!this.destroyed) this.destroy(reported);
   }
 
   private emitCloseOnce(): void {
