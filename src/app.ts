@@ -33,6 +33,9 @@ import { createShutdownHooks, shutDownGracefully, type ShutdownHooks, type Shutd
 import { createUpstreamCapacity } from './ops/upstream-capacity.js';
 import { createUpstreamMetrics } from './ops/upstream-metrics.js';
 
+/** The readiness probe's own client: one probe at a time, and one spare. */
+const PROBE_MAX_SOCKETS = 2;
+
 export interface GatewayApp {
   server: HttpsServer;
   ops: HttpServer;
@@ -83,12 +86,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   const capacity = createUpstreamCapacity({ registry });
 
   const build: BuildGeneration = ({ config, files }, track) => {
-    const onSaturated = capacity.saturated;
-    const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream, onSaturated }));
+    // Readiness probes have a small client of their own: a saturated lane of forwarded requests never
+    // delays them (the upstream-capacity check reports the saturation itself).
+    const probing = track(createUpstreamClient({ upstream: { ...config.upstream, maxSockets: PROBE_MAX_SOCKETS }, files: files.upstream }));
     const auth = createAuthentication({ config, files, registry, reviewLimiter });
     // Forwarded requests present the mode's credentials (front-proxy certificate, none, or the gateway's own).
-    const forwarding =
-      auth.forwardingFiles === files.upstream ? upstream : track(createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles, onSaturated }));
+    const forwarding = track(createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles, onSaturated: capacity.saturated }));
     const pipeline = createPipeline({
       upstream: forwarding,
       identityMode: config.identity.mode,
@@ -114,7 +117,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     });
     // The census never shares the forwarded traffic's pool; it asks with the gateway's own credentials.
     estimating.censusUpstream.use(createUpstreamClient({ upstream: { ...config.upstream, maxSockets: CENSUS_MAX_SOCKETS }, files: files.upstream }));
-    return { pipeline, probeUpstream: upstream, forwardUpstream: forwarding };
+    return { pipeline, probeUpstream: probing, forwardUpstream: forwarding };
   };
 
   const initial = readSnapshotFiles(deps.config);

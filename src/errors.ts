@@ -21,7 +21,7 @@ export const ERROR_CATALOGUE = {
   upstream_tls_expired: { status: 503, reason: 'ServiceUnavailable', message: 'the certificate of the Kubernetes API server at {server} is expired or not yet valid ({detail}); renew it or check the clocks' },
   upstream_tls_handshake: { status: 503, reason: 'ServiceUnavailable', message: 'the TLS handshake with the Kubernetes API server at {server} failed ({detail}); check upstream.caFile, upstream.clientCertFile and upstream.clientKeyFile' },
   upstream_failed: { status: 503, reason: 'ServiceUnavailable', message: 'the request to the Kubernetes API server at {server} failed ({detail})' },
-  upstream_saturated: { status: 429, reason: 'TooManyRequests', message: "too many requests: listgate's {lane} requests to the Kubernetes API server at {server} are all in flight ({limit}) and none finished within {timeout}; retry after {retryAfter}s, or raise upstream.{setting} (docs/operations.md: sizing the upstream pools)" },
+  upstream_saturated: { status: 429, reason: 'TooManyRequests', message: "Too many requests: listgate's {lane} requests to the Kubernetes API server at {server} are all in flight ({limit}) and none finished within {timeout}; retry after {retryAfter}s, or raise upstream.{setting} (docs/operations.md: sizing the upstream lanes)" },
   upstream_aborted: { status: 502, reason: 'InternalError', message: 'the Kubernetes API server at {server} broke off the response ({detail})' },
   unauthorized: { status: 401, reason: 'Unauthorized', message: 'Unauthorized: listgate could not authenticate the request: {why}' },
   tokenreview_throttled: { status: 429, reason: 'TooManyRequests', message: 'Too many requests: listgate is verifying as many bearer tokens as it may ({detail}); retry after {retryAfter}s' },
