@@ -72,6 +72,9 @@ export class Http2UpstreamRequest extends Writable {
         headers,
         rawHeaders: rawHeadersOf(headers, raw),
       });
+      // Node ends a stream's readable side also when it was reset or its connection lost: only a stream
+      // closed without an error code (END_STREAM) is a whole response.
+      Object.defineProperty(response, 'complete', { get: () => !stream.rstCode });
       this.emit('response', response);
     });
     // Always listened to: after the response, an error is also the response's (its reader sees it there).

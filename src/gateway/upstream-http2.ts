@@ -120,7 +120,8 @@ export function createHttp2Lane(opts: Http2LaneOptions): UpstreamTransport {
     const timer = setTimeout(() => conn.session.destroy(new Error(`the upstream did not answer a PING within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
     const sent = conn.session.ping((err) => {
       clearTimeout(timer);
-      if (err && !conn.session.destroyed) conn.session.destroy(err);
+      // A ping cancelled because the connection is closing (GOAWAY) is no sign of a dead peer.
+      if (err && (err as { code?: string }).code !== 'ERR_HTTP2_PING_CANCEL' && !conn.session.destroyed) conn.session.destroy(err);
     });
     if (!sent) clearTimeout(timer);
   };

@@ -19,6 +19,8 @@ export interface UpstreamResponse extends Readable {
   readonly headers: IncomingHttpHeaders;
   /** `[name, value, …]` as received (HTTP/2 pseudo-headers left out). */
   readonly rawHeaders: string[];
+  /** At its end: whether the whole response arrived (false: reset, or the connection was lost). */
+  readonly complete?: boolean;
 }
 
 type ResponseListener = (res: UpstreamResponse) => void;
