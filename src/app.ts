@@ -4,6 +4,7 @@
  * readiness and metrics, the reloadable config source, and the graceful shutdown. It never listens
  * (tests and `serve.ts` do), and everything it creates is released by `close()`.
  */
+import type { Timers } from './timers.js';
 import { setMaxListeners } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -32,6 +33,7 @@ import { createRequestPath, type BuildGeneration } from './ops/request-path.js';
 import { createShutdownHooks, shutDownGracefully, type ShutdownHooks, type ShutdownResult } from './ops/shutdown.js';
 import { createUpstreamCapacity } from './ops/upstream-capacity.js';
 import { createUpstreamMetrics } from './ops/upstream-metrics.js';
+import { createRoutingWebhook, type RoutingWebhook } from './webhook/create-webhook.js';
 
 /** The readiness probe's own client: one probe at a time, and one spare. */
 const PROBE_MAX_SOCKETS = 2;
@@ -39,6 +41,8 @@ const PROBE_MAX_SOCKETS = 2;
 export interface GatewayApp {
   server: HttpsServer;
   ops: HttpServer;
+  /** The pod-routing admission webhook (its own listener: `webhook.server`), when webhook.enabled (src/webhook/). */
+  webhook: RoutingWebhook | undefined;
   /** The configuration in effect; the reloader publishes new snapshots to it. */
   config: ConfigSource;
   /** Named checks ANDed by /readyz; components add their own. */
@@ -57,6 +61,8 @@ export interface AppDeps {
   logger: Logger;
   /** Where metrics go; a new Registry when omitted. Default process metrics are added once. */
   registry?: Registry;
+  /** Time for the estimator's and admission's clocks and timers (tests drive it by hand); default Node's. */
+  clock?: { now(): number; timers: Timers };
 }
 
 function closeServer(server: HttpServer | HttpsServer): Promise<void> {
@@ -76,9 +82,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
   // Long-lived: its learned models outlive reloads; its census reads the upstream on a pool of its own.
-  const estimating = createGatewayEstimator({ config: deps.config, registry, logger });
+  const estimating = createGatewayEstimator({ config: deps.config, registry, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   // Long-lived too: leases and queues outlive reloads; it reads the upstream through the census's connection.
-  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator });
+  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator, ...(deps.clock ? { clock: deps.clock } : {}) });
 
   // Long-lived: the bounds on TokenReviews hold across reloads (a reload changes them in place).
   const reviewLimiter = createReviewLimiter(deps.config.authentication.tokenReview.limits);
@@ -138,6 +144,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   source.subscribe(admitting.onReload);
   estimating.start();
   admitting.start();
+  // Its own listener; it keeps answering through a drain (failurePolicy Ignore covers a closed one).
+  const webhook = createRoutingWebhook({ source, registry, logger });
+  webhook?.start();
 
   const readiness = createReadiness();
   readiness.add('upstream', async () => {
@@ -166,11 +175,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     estimating.close();
     admitting.close();
     reviewLimiter.stop();
-    await Promise.all([closeServer(server), closeServer(ops)]);
+    webhook?.close();
+    await Promise.all([closeServer(server), closeServer(ops), ...(webhook ? [closeServer(webhook.server)] : [])]);
   };
   return {
     server,
     ops,
+    webhook,
     config: source,
     readiness,
     shutdownHooks,

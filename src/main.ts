@@ -12,7 +12,7 @@ export async function runGateway(opts: { configPath: string }): Promise<void> {
   const config = await loadConfigFile(opts.configPath);
   const logger = createLogger({ level: config.logging.level });
   const gateway = await startGateway({ config, logger, configPath: opts.configPath });
-  logger.info({ port: gateway.port, opsPort: gateway.opsPort, upstream: config.upstream.server }, 'listgate serving');
+  logger.info({ port: gateway.port, opsPort: gateway.opsPort, ...(gateway.webhookPort !== undefined ? { webhookPort: gateway.webhookPort } : {}), upstream: config.upstream.server }, 'listgate serving');
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
   const shutdown = gateway.shutdown();

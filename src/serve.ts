@@ -1,7 +1,7 @@
 /**
- * Runs the gateway: builds the app, listens — the gateway on config.listen, the ops server on config.ops
- * (port 0 picks a free port) — and, given the config file's path, reloads it (and the files it names) when
- * they change. Returns the ports actually bound, the graceful shutdown and the immediate close.
+ * Runs the gateway: builds the app, listens — the gateway on config.listen, the ops server on config.ops,
+ * the routing webhook on config.webhook.listen when enabled (port 0 picks a free port) — and, given the
+ * config file's path, reloads it (and the files it names) when they change. Returns the ports actually bound, the graceful shutdown and the immediate close.
  */
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
@@ -14,6 +14,8 @@ import type { ShutdownResult } from './ops/shutdown.js';
 export interface RunningGateway {
   port: number;
   opsPort: number;
+  /** The routing webhook's port, when webhook.enabled. */
+  webhookPort: number | undefined;
   app: GatewayApp;
   /** Present when started with `configPath`. */
   reloader: ConfigReloader | undefined;
@@ -49,12 +51,17 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const { config, logger } = opts;
   const app = createApp({ config, logger, ...(opts.registry ? { registry: opts.registry } : {}) });
   // Settle both before deciding: closing while the other listen is still in flight would leak it.
-  const [gateway, ops] = await Promise.allSettled([listen(app.server, config.listen), listen(app.ops, config.ops)]);
-  if (gateway.status === 'rejected' || ops.status === 'rejected') {
+  const webhookListen = config.webhook.enabled ? config.webhook.listen : undefined;
+  const [gateway, ops, webhook] = await Promise.allSettled([
+    listen(app.server, config.listen),
+    listen(app.ops, config.ops),
+    app.webhook && webhookListen ? listen(app.webhook.server, webhookListen) : Promise.resolve(undefined),
+  ]);
+  if (gateway.status === 'rejected' || ops.status === 'rejected' || webhook.status === 'rejected') {
     await app.close();
-    throw gateway.status === 'rejected' ? gateway.reason : (ops as PromiseRejectedResult).reason;
+    throw [gateway, ops, webhook].find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
   }
-  const [port, opsPort] = [gateway.value, ops.value];
+  const [port, opsPort, webhookPort] = [gateway.value, ops.value, webhook.value];
   const reloader =
     opts.configPath === undefined
       ? undefined
@@ -66,13 +73,20 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
           ...(opts.watch ? { watch: opts.watch } : {}),
         });
   logger.info(
-    { listen: `${config.listen.address}:${port}`, ops: `${config.ops.address}:${opsPort}`, upstream: config.upstream.server, reload: reloader !== undefined },
+    {
+      listen: `${config.listen.address}:${port}`,
+      ops: `${config.ops.address}:${opsPort}`,
+      ...(webhookListen ? { webhook: `${webhookListen.address}:${webhookPort}` } : {}),
+      upstream: config.upstream.server,
+      reload: reloader !== undefined,
+    },
     'listgate gateway listening',
   );
   let shuttingDown: Promise<ShutdownResult> | undefined;
   return {
     port,
     opsPort,
+    webhookPort,
     app,
     reloader,
     shutdown() {

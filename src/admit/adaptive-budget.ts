@@ -10,6 +10,7 @@
 import type Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import { parseMetricsText } from '../estimate/prometheus-text.js';
+import { realTimers, type Timers } from '../timers.js';
 import type { AdaptiveSettings } from './admission-settings.js';
 
 export interface BudgetLoopInput {
@@ -32,7 +33,7 @@ export function nextEffectiveBudget(s: BudgetLoopInput): number {
 
 /** The metric's value in a /metrics text: the sum of its samples, or undefined when absent. */
 export function readMetric(text: string, name: string): number | undefined {
-  const samples = parseMetricsText(text).samples.filter((s) => s.name === name && Number.isFinite(s.value));
+  const samples = parseMetricsText(text, (n) => n === name).samples.filter((s) => Number.isFinite(s.value));
   return samples.length === 0 ? undefined : samples.reduce((sum, s) => sum + s.value, 0);
 }
 
@@ -52,12 +53,15 @@ export interface AdaptiveBudgetDeps {
   setEffectiveBudget: (bytes: number) => void;
   fetchText: (path: string) => Promise<string>;
   limiter: Bottleneck;
+  /** Default: Node's (unref'd). */
+  timers?: Timers;
   logger?: Logger;
   onObserved?: (bytes: number) => void;
 }
 
 export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
-  let timer: NodeJS.Timeout | undefined;
+  const timers = deps.timers ?? realTimers;
+  let timer: unknown;
   let last: number | undefined;
   let running = false;
 
@@ -90,12 +94,11 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
   };
 
   const schedule = () => {
-    timer = setTimeout(() => {
+    timer = timers.set(() => {
       void tick().finally(() => {
         if (running) schedule();
       });
     }, deps.settings().intervalMs);
-    timer.unref();
   };
 
   return {
@@ -107,7 +110,8 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
     },
     stop() {
       running = false;
-      if (timer) clearTimeout(timer);
+      if (timer !== undefined) timers.clear(timer);
+      timer = undefined;
     },
     observed: () => last,
   };

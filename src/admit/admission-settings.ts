@@ -155,7 +155,7 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
     metric: 'process_resident_memory_bytes',
     ceilingBytes: 8 * 1024 ** 3,
     minimumBytes: 512 * 1024 ** 2,
-    intervalMs: 10_000,
+    intervalMs: 2_000,
     recoveryFraction: 0.1,
   },
   levels: DEFAULT_LEVELS,

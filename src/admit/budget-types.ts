@@ -68,10 +68,7 @@ export interface BudgetEvents {
   rejected?(e: { level: string; reason: RejectReason; waitedMs: number }): void;
 }
 
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
+export type { Timers } from '../timers.js';
 
 export interface Budget {
   admit(req: BudgetRequest): Promise<BudgetOutcome>;

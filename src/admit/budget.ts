@@ -18,6 +18,7 @@ import { createHoldOver } from './hold-over.js';
 import { freeBytes } from './level-capacity.js';
 import { createRetryCalendar } from './retry-calendar.js';
 import type { Budget, BudgetEvents, BudgetOutcome, BudgetPreview, BudgetRequest, BudgetSettings, Lease, LevelView, RejectReason, Timers } from './budget-types.js';
+import { realTimers } from '../timers.js';
 
 export type * from './budget-types.js';
 
@@ -30,10 +31,6 @@ interface Waiter {
   onAbort?: () => void;
 }
 
-const realTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export function createBudget(initial: BudgetSettings, deps: { now: () => number; timers?: Timers; events?: BudgetEvents }): Budget {
   const { now } = deps;

@@ -17,7 +17,8 @@ import { createUpstreamFetch } from '../estimate/upstream-fetch.js';
 import { createAdaptiveBudget } from './adaptive-budget.js';
 import { createAdmissionMetrics } from './admission-metrics.js';
 import type { AdmissionSettings } from './admission-settings.js';
-import { createBudget, type Budget, type Lease, type RejectReason, type Timers } from './budget.js';
+import { createBudget, type Budget, type Lease, type RejectReason } from './budget.js';
+import { realTimers, type Timers } from '../timers.js';
 import { createLearningLocks, type LearningLock } from './learning-locks.js';
 import { fittingLimit, largeListWarning, type PageEstimate } from './list-hints.js';
 import { matchFlow, type AdmissionSubject, type AdmissionTarget } from './match-flow.js';
@@ -126,14 +127,15 @@ function atMost(p: Promise<unknown>, ms: number): Promise<void> {
 export function createAdmission(deps: AdmissionDeps): Admission {
   let settings = deps.settings;
   const now = deps.now ?? (() => performance.now());
+  const timers = deps.timers ?? realTimers;
   const logger = deps.logger?.child({ component: 'admission' });
   // One upstream read at a time, at least a second apart: admission's probes never load the upstream.
   const limiter = new Bottleneck({ maxConcurrent: 1, minTime: 1_000, highWater: 4, strategy: Bottleneck.strategy.OVERFLOW });
-  const streaming = createStreamingProbe({ mode: () => settings.streamingLists, intervalMs: () => settings.streamingProbeIntervalMs, ...(deps.upstream ? { upstream: deps.upstream } : {}), limiter, ...(logger ? { logger } : {}) });
+  const streaming = createStreamingProbe({ mode: () => settings.streamingLists, intervalMs: () => settings.streamingProbeIntervalMs, ...(deps.upstream ? { upstream: deps.upstream } : {}), limiter, timers, ...(logger ? { logger } : {}) });
   // The gauges read the budget when scraped, after it exists.
   const metrics = createAdmissionMetrics(deps.registry, { budget: () => b, streaming: () => streaming.state(), learningWaiters: () => learning.waiting() });
   const budgetSettings = (s: AdmissionSettings) => ({ budgetBytes: s.budgetBytes, levels: s.levels, maxRetryAfterSeconds: s.maxRetryAfterSeconds, initialHoldTimeMs: s.initialHoldTimeMs, holdOverMs: s.holdOverMs });
-  const b = createBudget(budgetSettings(settings), { now, events: metrics.events, ...(deps.timers ? { timers: deps.timers } : {}) });
+  const b = createBudget(budgetSettings(settings), { now, events: metrics.events, timers });
   const fetch = deps.upstream ? createUpstreamFetch(deps.upstream, { timeoutMs: 5_000 }) : undefined;
   const adaptive = fetch
     ? createAdaptiveBudget({
@@ -143,6 +145,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         setEffectiveBudget: (bytes) => b.setEffectiveBudget(bytes),
         fetchText: (path) => fetch.fetchText(path),
         limiter,
+        timers,
         ...(logger ? { logger } : {}),
         onObserved: (bytes) => metrics.observeUpstreamMemory(bytes),
       })
@@ -162,7 +165,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     return e.estimatedBytes > max && e.estimatedBytes - (e.marginBytes ?? 0) <= max ? max : e.estimatedBytes;
   };
   /** A low-confidence LIST goes one at a time per resource (learning-locks.ts). */
-  const learning = createLearningLocks({ timers: deps.timers ?? { set: (fn, ms) => setTimeout(fn, ms).unref(), clear: (h) => clearTimeout(h as NodeJS.Timeout) } });
+  const learning = createLearningLocks({ timers });
   const learnsAlone = (q: AdmissionQuery, exempt: boolean) => !exempt && q.estimate.class === 'list' && q.estimate.confidence === 'low';
   const withLock = (lease: Lease, lock: LearningLock): Lease => new LockedLease(lease, lock);
   const passesAtOnce = (e: AdmissionQuery['estimate']) => PASS_CLASSES.has(e.class) || e.estimatedBytes < settings.smallRequestBytes;

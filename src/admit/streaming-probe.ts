@@ -11,6 +11,7 @@
  * as admission's other upstream reads. The first probe waits until it is needed (the first request
  * admission weighs), so a gateway nobody lists through never sends it; then it repeats at the interval.
  */
+import { realTimers, type Timers } from '../timers.js';
 import type Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type { UpstreamRequester } from '../estimate/upstream-fetch.js';
@@ -91,10 +92,13 @@ export function createStreamingProbe(deps: {
   intervalMs: () => number;
   upstream?: UpstreamRequester;
   limiter: Bottleneck;
+  /** Default: Node's (unref'd). */
+  timers?: Timers;
   logger?: Logger;
 }): StreamingProbe {
+  const timers = deps.timers ?? realTimers;
   let known: StreamingSupport = 'unknown';
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   let running = false;
   let probed = false;
   let inflight: Promise<StreamingSupport> | undefined;
@@ -109,13 +113,12 @@ export function createStreamingProbe(deps: {
   };
 
   const schedule = (ms: number) => {
-    timer = setTimeout(() => {
+    timer = timers.set(() => {
       void probe().finally(() => {
         // Until the first clear answer, ask again soon; then at the configured interval.
         if (running) schedule(known === 'unknown' ? Math.min(30_000, deps.intervalMs()) : deps.intervalMs());
       });
     }, ms);
-    timer.unref();
   };
 
   const state = (): StreamingSupport => {
@@ -148,7 +151,8 @@ export function createStreamingProbe(deps: {
     },
     stop() {
       running = false;
-      if (timer) clearTimeout(timer);
+      if (timer !== undefined) timers.clear(timer);
+      timer = undefined;
     },
   };
 }

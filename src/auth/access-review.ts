@@ -7,7 +7,8 @@
  * entry dropped past `maxEntries`; concurrent identical reviews share one call. A review that cannot be
  * made throws ReviewUnavailableError and is not cached: the caller fails closed. Time is injected.
  */
-import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { lazyApiClient } from './client-node.js';
 import { describeCallFailure, timeoutOptions } from './token-review.js';
 import type { UserInfo } from './user-info.js';
 
@@ -51,12 +52,13 @@ export class ReviewUnavailableError extends Error {
 /** The call itself: the spec in, `{ allowed, reason }` out; throws when it cannot be made. */
 export type ReviewCall = (spec: Record<string, unknown>) => Promise<{ allowed: boolean; reason: string }>;
 
-export function subjectAccessReviewCall(deps: { kubeConfig: KubeConfig; timeoutMs: number }): ReviewCall {
-  const api = deps.kubeConfig.makeApiClient(AuthorizationV1Api);
+export function subjectAccessReviewCall(deps: { kubeConfig: () => Promise<KubeConfig>; timeoutMs: number }): ReviewCall {
+  const client = lazyApiClient<AuthorizationV1Api>(deps.kubeConfig, (k8s) => k8s.AuthorizationV1Api);
   return async (spec) => {
     try {
       const body = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec };
-      const status = (await api.createSubjectAccessReview({ body }, timeoutOptions(deps.timeoutMs))).status;
+      const { api, k8s } = await client();
+      const status = (await api.createSubjectAccessReview({ body }, timeoutOptions(k8s, deps.timeoutMs))).status;
       return { allowed: status?.allowed === true && status.denied !== true, reason: status?.reason ?? '' };
     } catch (err) {
       throw new ReviewUnavailableError(`SubjectAccessReview failed: ${describeCallFailure(err)}`);

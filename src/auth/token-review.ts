@@ -8,7 +8,8 @@
  * TokenReviewUnavailableError: the caller fails closed. The token is sent in the request body only and
  * never appears in an error message.
  */
-import { AuthenticationV1Api, Observable, type KubeConfig, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
+import type { AuthenticationV1Api, KubeConfig, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import { lazyApiClient, type ClientNode } from './client-node.js';
 import { withAuthenticatedGroup, type UserInfo } from './user-info.js';
 
 export type TokenReviewResult =
@@ -28,7 +29,8 @@ export class TokenReviewUnavailableError extends Error {
 }
 
 /** client-node middleware that puts an abort signal on the request (a per-call timeout). */
-export function timeoutOptions(timeoutMs: number) {
+export function timeoutOptions(k8s: Pick<ClientNode, 'Observable'>, timeoutMs: number) {
+  const { Observable } = k8s;
   return {
     middleware: [
       {
@@ -60,15 +62,16 @@ function toUserInfo(user: { username?: string; uid?: string; groups?: string[]; 
   return withAuthenticatedGroup({ username: user.username ?? '', groups: [...(user.groups ?? [])], extra, ...(user.uid ? { uid: user.uid } : {}) });
 }
 
-export function createTokenReviewer(deps: { kubeConfig: KubeConfig; audiences: readonly string[]; timeoutMs: number }): TokenReviewer {
-  const api = deps.kubeConfig.makeApiClient(AuthenticationV1Api);
+export function createTokenReviewer(deps: { kubeConfig: () => Promise<KubeConfig>; audiences: readonly string[]; timeoutMs: number }): TokenReviewer {
+  const client = lazyApiClient<AuthenticationV1Api>(deps.kubeConfig, (k8s) => k8s.AuthenticationV1Api);
   const wanted = [...deps.audiences];
   return {
     async review(token) {
       let status;
       try {
         const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(wanted.length > 0 ? { audiences: wanted } : {}) } };
-        status = (await api.createTokenReview({ body }, timeoutOptions(deps.timeoutMs))).status;
+        const { api, k8s } = await client();
+        status = (await api.createTokenReview({ body }, timeoutOptions(k8s, deps.timeoutMs))).status;
       } catch (err) {
         // No `cause`: an ApiException's message carries the response body, and a TokenReview echoes its spec.
         throw new TokenReviewUnavailableError(`TokenReview failed: ${describeCallFailure(err)}`);

@@ -30,6 +30,8 @@ export interface DemoStackOptions {
   admission?: Record<string, unknown>;
   /** The simulator's access rules; default none (every authenticated user may do everything). */
   access?: AccessRule[];
+  /** Users the simulator lets impersonate besides system:masters. */
+  impersonators?: string[];
   /** The release the simulator presents (default 1.32; 1.34 publishes the object size metric). */
   version?: SimulatorVersion;
 }
@@ -104,6 +106,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     oomLimitBytes: opts.oomLimitBytes,
     watchList: opts.watchList,
     ...(opts.access ? { access: opts.access } : {}),
+    ...(opts.impersonators ? { impersonators: opts.impersonators } : {}),
     ...(opts.version ? { version: opts.version } : {}),
     logger: opts.logger.child({ component: 'simulator' }),
   });

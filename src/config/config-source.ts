@@ -15,6 +15,7 @@
 import type { AuthFiles } from './read-auth-files.js';
 import type { Config } from './parse-config.js';
 import type { TlsFiles } from './read-tls-files.js';
+import type { WebhookFiles } from './read-webhook-files.js';
 
 /** A validated Config with the contents of the files it names, read at the same moment. */
 export interface ConfigSnapshot {
@@ -22,6 +23,8 @@ export interface ConfigSnapshot {
   readonly files: TlsFiles;
   /** Client CA bundles and the front-proxy pair (authentication). */
   readonly auth: AuthFiles;
+  /** The webhook's serving pair and the CA bundle routed pods trust; absent while the webhook is disabled. */
+  readonly webhook?: WebhookFiles;
 }
 
 export type ConfigListener = (next: ConfigSnapshot, previous: ConfigSnapshot) => void;

@@ -4,7 +4,7 @@
  */
 
 /** Keys whose new value cannot be applied to a running process. */
-export const RESTART_REQUIRED_PREFIXES = ['listen.', 'ops.'] as const;
+export const RESTART_REQUIRED_PREFIXES = ['listen.', 'ops.', 'webhook.enabled', 'webhook.listen.'] as const;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -11,6 +11,7 @@ import type { ConfigSnapshot } from './config-source.js';
 import { parseConfig, type Config } from './parse-config.js';
 import { readAuthFiles } from './read-auth-files.js';
 import { readTlsFiles } from './read-tls-files.js';
+import { readWebhookFiles } from './read-webhook-files.js';
 
 /** YAML text → unknown; syntax errors become ConfigError issues with line and column. */
 export function parseYamlDocument(text: string): unknown {
@@ -73,8 +74,9 @@ export function readSnapshotFiles(config: Config): ConfigSnapshot {
   };
   const files = attempt(() => readTlsFiles(config));
   const auth = attempt(() => readAuthFiles(config));
-  if (!files || !auth) throw new ConfigError(issues);
-  return { config, files, auth };
+  const webhook = attempt(() => readWebhookFiles(config) ?? null);
+  if (!files || !auth || webhook === undefined) throw new ConfigError(issues);
+  return { config, files, auth, ...(webhook ? { webhook } : {}) };
 }
 
 export async function loadConfigFile(path: string): Promise<Config> {

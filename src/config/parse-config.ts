@@ -19,6 +19,7 @@ import { ConfigError, formatIssuePath, type ConfigIssue } from './config-error.j
 import type { EstimatorSettings } from '../estimate/create-estimator.js';
 import { parseDuration } from './duration.js';
 import { completeEstimator } from './schema-estimator.js';
+import { completeWebhook, webhookCrossFieldIssues, type WebhookConfig } from './schema-webhook.js';
 import { configDocumentSchema, configErrorMap, type ConfigDocument, type IDENTITY_MODES, type LOG_LEVELS } from './schema.js';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -72,6 +73,8 @@ export interface Config {
   readonly estimator: EstimatorSettings;
   /** Leases on the byte budget: priority levels, flow schemas, queues, the adaptive budget (complete-admission.ts). */
   readonly admission: AdmissionSettings;
+  /** The admission webhook that routes in-cluster pods through the gateway (schema-webhook.ts). */
+  readonly webhook: WebhookConfig;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -144,6 +147,7 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
     },
     estimator: completeEstimator(doc.estimator),
     admission: completeAdmission(doc.admission),
+    webhook: completeWebhook(doc.webhook, { file, servingTls: { certFile: file(doc.tls.certFile), keyFile: file(doc.tls.keyFile) } }),
   });
 }
 
@@ -158,7 +162,7 @@ export function parseConfig(doc: unknown, opts: { baseDir: string }): Config {
       issues.push({ path: formatIssuePath(issue.path), message: issue.message });
     }
   }
-  issues.push(...crossFieldIssues(doc), ...authCrossFieldIssues(doc), ...admissionCrossFieldIssues(doc));
+  issues.push(...crossFieldIssues(doc), ...authCrossFieldIssues(doc), ...admissionCrossFieldIssues(doc), ...webhookCrossFieldIssues(doc));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   return complete(parsed.data, opts.baseDir);
 }

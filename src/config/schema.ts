@@ -8,6 +8,7 @@ import { parseDuration } from './duration.js';
 import { admissionSchema } from './schema-admission.js';
 import { authenticationSchema, authorizationSchema, identitySchema } from './schema-auth.js';
 import { estimatorSchema } from './schema-estimator.js';
+import { webhookSchema } from './schema-webhook.js';
 
 export { IDENTITY_MODES } from './schema-auth.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,6 +86,8 @@ export const configDocumentSchema = z.strictObject({
   estimator: estimatorSchema,
   /** Leases on a byte budget, priority levels and flow schemas (schema-admission.ts). */
   admission: admissionSchema,
+  /** The admission webhook that routes in-cluster pods through the gateway (schema-webhook.ts). */
+  webhook: webhookSchema,
 });
 
 export type ConfigDocument = z.output<typeof configDocumentSchema>;

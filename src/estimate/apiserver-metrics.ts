@@ -27,6 +27,10 @@ export interface StorageSize {
 
 const grKey = (group: string, resource: string) => `${group}/${resource}`;
 
+const STORAGE_METRICS = new Set(['apiserver_resource_objects', 'apiserver_storage_objects', 'apiserver_resource_size_estimate_bytes']);
+/** Whether readStorageMetrics reads the metric (a filter for parseMetricsText). */
+export const isStorageMetric = (name: string): boolean => STORAGE_METRICS.has(name);
+
 /** `deployments.apps` → apps/deployments; `secrets` → core. Resource names never contain a dot. */
 export function splitStorageResource(label: string): { group: string; resource: string } {
   const dot = label.indexOf('.');

@@ -9,8 +9,9 @@
  * Probes go through an injected limiter (bottleneck), at most one in flight per key and at most one per
  * key per refresh interval, so the census cannot become load itself.
  */
+import { realTimers, type Timers } from '../timers.js';
 import { countFromProbe, probePath, type ProbeTarget } from './census-probe.js';
-import { readStorageMetrics, type StorageSize } from './apiserver-metrics.js';
+import { isStorageMetric, readStorageMetrics, type StorageSize } from './apiserver-metrics.js';
 import { parseMetricsText } from './prometheus-text.js';
 
 export type CountSource = 'metrics' | 'probe' | 'response';
@@ -68,6 +69,8 @@ export interface CensusOptions {
   /** GET of a path on the upstream as text (the /metrics scrape). */
   fetchText?: (path: string) => Promise<string>;
   now: () => number;
+  /** The /metrics scrape's timer; default Node's (unref'd). */
+  timers?: Timers;
   refreshIntervalMs: number;
   staleAfterMs: number;
   conservative: { unknownCount: number; staleMultiplier: number };
@@ -90,7 +93,9 @@ export function createCensus(initial: CensusOptions): Census {
   const inflight = new Map<string, Promise<CensusCount>>();
   const lastProbe = new Map<string, number>();
   const maxEntries = opts.maxEntries ?? 50_000;
-  let timer: NodeJS.Timeout | undefined;
+  const timers = opts.timers ?? realTimers;
+  let timer: unknown;
+  let running = false;
 
   const record = (k: string, source: CountSource, count: number): void => {
     if (!opts.sources.includes(source) || !Number.isFinite(count) || count < 0) return;
@@ -184,30 +189,25 @@ export function createCensus(initial: CensusOptions): Census {
     },
     async refreshMetrics() {
       if (!opts.sources.includes('metrics') || !opts.fetchText) return 0;
-      const { counts, sizes } = readStorageMetrics(parseMetricsText(await opts.fetchText('/metrics')).samples);
+      const { counts, sizes } = readStorageMetrics(parseMetricsText(await opts.fetchText('/metrics'), isStorageMetric).samples);
       for (const c of counts) record(keyOf(c.group, c.resource), 'metrics', c.count);
       if (sizes.length > 0) opts.onStorageSizes?.(sizes);
       return counts.length;
     },
     start() {
-      if (timer) return;
-      const scrape = () => void census.refreshMetrics().catch((err: unknown) => opts.onError?.(err, 'census metrics scrape'));
-      scrape();
-      timer = setInterval(scrape, opts.refreshIntervalMs);
-      timer.unref();
+      if (running) return;
+      running = true;
+      scrapeAndSchedule();
     },
     stop() {
-      if (timer) clearInterval(timer);
+      running = false;
+      if (timer !== undefined) timers.clear(timer);
       timer = undefined;
     },
     reconfigure(next) {
       const interval = opts.refreshIntervalMs;
       Object.assign(opts, { sources: [...next.sources], refreshIntervalMs: next.refreshIntervalMs, staleAfterMs: next.staleAfterMs, conservative: { ...next.conservative } });
-      if (timer && interval !== next.refreshIntervalMs) {
-        clearInterval(timer);
-        timer = setInterval(() => void census.refreshMetrics().catch((err: unknown) => opts.onError?.(err, 'census metrics scrape')), opts.refreshIntervalMs);
-        timer.unref();
-      }
+      if (running && interval !== next.refreshIntervalMs) schedule();
     },
     entries() {
       const out: CensusEntry[] = [];
@@ -218,5 +218,15 @@ export function createCensus(initial: CensusOptions): Census {
       return out;
     },
   };
+  /** The next scrape one interval from now (replacing any pending one). */
+  function schedule(): void {
+    if (timer !== undefined) timers.clear(timer);
+    timer = timers.set(scrapeAndSchedule, opts.refreshIntervalMs);
+  }
+  function scrapeAndSchedule(): void {
+    timer = undefined;
+    void census.refreshMetrics().catch((err: unknown) => opts.onError?.(err, 'census metrics scrape'));
+    if (running) schedule();
+  }
   return census;
 }

@@ -15,6 +15,8 @@ import type { MetricSample } from './prometheus-text.js';
 
 const CONSISTENT = 'apiserver_watch_cache_consistent_read_total';
 const STORAGE_LISTS = 'apiserver_storage_list_total';
+/** Whether the functions here read the metric (a filter for parseMetricsText). */
+export const isReadPathMetric = (name: string): boolean => name === CONSISTENT || name === STORAGE_LISTS;
 
 function sum(samples: readonly MetricSample[], name: string, labels: Record<string, string>): number {
   let total = 0;

@@ -10,6 +10,7 @@
  * config file's `estimator` section maps onto them one to one; `reconfigure` applies new ones in place
  * (a reload): what was learned, counted and probed is kept.
  */
+import { realTimers, type Timers } from '../timers.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { storageSizeSeeds } from './apiserver-metrics.js';
@@ -90,11 +91,14 @@ export interface EstimatorDeps {
   upstream?: UpstreamRequester;
   registry: Registry;
   now: () => number;
+  /** The census's, discovery's and sampling's timers; default Node's (unref'd). */
+  timers?: Timers;
   logger?: Logger;
   upstreamVersion?: string;
 }
 
 export function createEstimator(deps: EstimatorDeps): Estimator {
+  const timers = deps.timers ?? realTimers;
   let s = deps.settings ?? {};
   let upstreamVersion = deps.upstreamVersion;
   let factors = resolveFactors(s.factors, upstreamVersion);
@@ -124,6 +128,7 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
   const census = createCensus({
     ...censusSettings(),
     limiter: probes,
+    timers,
     ...(fetch ? { fetchJson: fetch.fetchJson, fetchText: fetch.fetchText } : {}),
     now: deps.now,
     onStorageSizes: (entries) => sizes.seed(storageSizeSeeds(entries, { encodingRatio: factors.encodingRatio, storageEncoding: s.census?.storageEncoding })),
@@ -169,6 +174,7 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
         apply: applyFindings,
         pinnedVersion: () => s.factors?.upstreamVersion !== undefined,
         readPath: censusSources.includes('metrics'),
+        timers,
         ...(deps.logger ? { logger: deps.logger } : {}),
       })
     : undefined;
@@ -220,9 +226,9 @@ export function createEstimator(deps: EstimatorDeps): Estimator {
       const target = { ...targetOf(input), namespace: undefined };
       const waitMs = s.sizes?.sampling?.waitMs ?? 5_000;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
+        const timer = timers.set(resolve, waitMs);
         void sampler.sample(target).finally(() => {
-          clearTimeout(timer);
+          timers.clear(timer);
           resolve();
         });
       });

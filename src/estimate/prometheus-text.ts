@@ -60,7 +60,11 @@ function parseLabels(rest: string): { labels: Record<string, string>; after: str
   }
 }
 
-export function parseMetricsText(text: string): ParsedMetrics {
+/**
+ * The samples of `text`; with `only`, just those of metrics it accepts (other lines are passed over
+ * without reading their labels: a kube-apiserver's /metrics runs to megabytes).
+ */
+export function parseMetricsText(text: string, only?: (name: string) => boolean): ParsedMetrics {
   const samples: MetricSample[] = [];
   let skipped = 0;
   for (const raw of text.split('\n')) {
@@ -71,6 +75,7 @@ export function parseMetricsText(text: string): ParsedMetrics {
       skipped++;
       continue;
     }
+    if (only && !only(name)) continue;
     let rest = line.slice(name.length);
     let labels: Record<string, string> = {};
     if (rest.startsWith('{')) {

@@ -7,7 +7,8 @@
  * etcd changes both). Each finding is handed to `apply` as soon as it is known. Time is injected.
  */
 import type { Logger } from 'pino';
-import { pathFromMetrics, pathFromProbe } from './consistent-read-path.js';
+import { realTimers, type Timers } from '../timers.js';
+import { isReadPathMetric, pathFromMetrics, pathFromProbe } from './consistent-read-path.js';
 import type { ConsistentReadPath } from './list-serving.js';
 import { parseMetricsText } from './prometheus-text.js';
 import type { UpstreamFetch } from './upstream-fetch.js';
@@ -26,15 +27,7 @@ export interface UpstreamDiscovery {
   stop(): void;
 }
 
-export interface DiscoveryTimers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-const realTimers: DiscoveryTimers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export type DiscoveryTimers = Timers;
 
 export function createUpstreamDiscovery(deps: {
   fetch: UpstreamFetch;
@@ -61,12 +54,12 @@ export function createUpstreamDiscovery(deps: {
   };
 
   const readPath = async (): Promise<ConsistentReadPath> => {
-    const before = parseMetricsText(await deps.fetch.fetchText('/metrics')).samples;
+    const before = parseMetricsText(await deps.fetch.fetchText('/metrics'), isReadPathMetric).samples;
     const seen = pathFromMetrics(before);
     if (seen) return seen;
     // A consistent LIST (no resourceVersion, no limit) that answers one small object.
     await deps.fetch.fetchJson(CONSISTENT_PROBE_PATH);
-    const after = parseMetricsText(await deps.fetch.fetchText('/metrics')).samples;
+    const after = parseMetricsText(await deps.fetch.fetchText('/metrics'), isReadPathMetric).samples;
     return pathFromProbe(before, after);
   };
 

@@ -5,6 +5,7 @@
  * in the app's Registry. It hands the pipeline its admit step, /debug/estimate its dry run, the config
  * source its reload listener, and the shutdown sequence the hook that releases what is still leased.
  */
+import type { Timers } from '../timers.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createAdmission, type Admission } from '../admit/create-admission.js';
@@ -35,10 +36,11 @@ export function createGatewayAdmission(deps: {
   upstream: UpstreamRequester;
   /** Prices pages for the pagination hint. */
   estimator?: Pick<Estimator, 'estimate'>;
+  clock?: { now(): number; timers: Timers };
 }): GatewayAdmission {
   // createAdmission binds `component: admission` on the logger it is given; this file's own lines bind it the same way.
   const logger = deps.logger.child({ component: 'admission' });
-  const admission = createAdmission({ settings: deps.config.admission, registry: deps.registry, upstream: deps.upstream, logger: deps.logger });
+  const admission = createAdmission({ settings: deps.config.admission, registry: deps.registry, upstream: deps.upstream, logger: deps.logger, ...(deps.clock ? { now: deps.clock.now, timers: deps.clock.timers } : {}) });
   return {
     admission,
     admit: createAdmitStep({ admission, ...(deps.estimator ? { estimator: deps.estimator } : {}) }),

@@ -6,6 +6,7 @@
  * A reload applies new settings in place (Estimator.reconfigure): learned sizes, counts and probes in
  * flight are kept; one that stops pinning the upstream version asks the upstream for it.
  */
+import type { Timers } from '../timers.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConfigListener } from '../config/config-source.js';
@@ -28,12 +29,12 @@ export function createGatewayEstimator(deps: {
   config: Config;
   registry: Registry;
   logger: Logger;
-  now?: () => number;
+  clock?: { now(): number; timers: Timers };
 }): GatewayEstimatorParts {
   const settings = deps.config.estimator;
   const logger = deps.logger.child({ component: 'estimator' });
   const censusUpstream = createCensusUpstream({ sources: settings.census?.sources ?? [] });
-  const estimator = createEstimator({ settings, upstream: censusUpstream, registry: deps.registry, now: deps.now ?? Date.now, logger });
+  const estimator = createEstimator({ settings, upstream: censusUpstream, registry: deps.registry, now: deps.clock?.now ?? Date.now, ...(deps.clock ? { timers: deps.clock.timers } : {}), logger });
   let started = false;
   return {
     estimator,

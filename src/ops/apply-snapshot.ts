@@ -18,7 +18,7 @@ import type { Config } from '../config/parse-config.js';
 import type { RequestPath } from './request-path.js';
 
 /** Config sections that are not inputs of the request path (estimator and admission change in place). */
-const NOT_REQUEST_PATH = new Set(['listen', 'ops', 'logging', 'shutdown', 'tls', 'estimator', 'admission']);
+const NOT_REQUEST_PATH = new Set(['listen', 'ops', 'logging', 'shutdown', 'tls', 'estimator', 'admission', 'webhook']);
 
 /** The TLS server's context: serving pair, and the client CAs it names when asking for a certificate. */
 export function servingContext(snapshot: ConfigSnapshot): SecureContextOptions {

@@ -45,6 +45,7 @@ export function describeChanges(previous: ConfigSnapshot, next: ConfigSnapshot):
     ...changedPaths(previous.config, next.config),
     ...changedPaths(previous.files, next.files).map((p) => `file contents: ${p}`),
     ...changedPaths(authView(previous), authView(next)).map((p) => `file contents: ${p}`),
+    ...changedPaths({ webhook: previous.webhook }, { webhook: next.webhook }).map((p) => `file contents: ${p}`),
   ];
 }
 

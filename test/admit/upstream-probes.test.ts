@@ -12,7 +12,14 @@ import type { AdaptiveSettings } from '../../src/admit/admission-settings.js';
 import { createStreamingProbe, probeStreamingLists } from '../../src/admit/streaming-probe.js';
 import { createUpstreamFetch } from '../../src/estimate/upstream-fetch.js';
 import { fetchSim, startTestSimulator, type TestSimulator } from '../support/simulator-fixture.js';
+import { createManualClock } from './support/manual-clock.js';
 import { simRequester } from './support/sim-requester.js';
+
+/** Lets the loops' reads (through their limiter) run until `check` holds. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setImmediate(r));
+  assert.ok(check(), what);
+}
 
 describe('streaming-list probe against the simulator', () => {
   let on: TestSimulator;
@@ -57,6 +64,30 @@ describe('streaming-list probe against the simulator', () => {
     }
   });
 
+  it('probes on demand once, then again at its interval on the clock it is given', async () => {
+    const clock = createManualClock();
+    const seen: string[] = [];
+    const requester = simRequester(on);
+    const counting = { ...requester, request: (o: Parameters<typeof requester.request>[0]) => (seen.push(o.path), requester.request(o)) };
+    const probe = createStreamingProbe({ mode: () => 'auto', intervalMs: () => 600_000, upstream: counting, limiter: new Bottleneck({ maxConcurrent: 1 }), timers: clock.timers });
+    try {
+      assert.equal(await probe.demand(), 'unknown', 'not started: no probe');
+      probe.start();
+      assert.equal(await probe.demand(), 'supported');
+      assert.equal(seen.length, 1);
+      await probe.demand();
+      assert.equal(seen.length, 1, 'demand probes only the first time');
+      clock.advance(600_000 - 1);
+      assert.equal(seen.length, 1, 'not before the interval');
+      clock.advance(1);
+      await until(() => seen.length === 2, 'again at the interval');
+      probe.stop();
+      assert.equal(clock.pending(), 0, 'stop leaves no timer behind');
+    } finally {
+      requester.close();
+    }
+  });
+
   it('an unreachable upstream answers unknown, never throws', async () => {
     const requester = simRequester(on);
     await on.close();
@@ -87,6 +118,40 @@ describe('adaptive budget', () => {
     const text = '# HELP x y\n# TYPE x gauge\nx{a="1"} 5\nx{a="2"} 7.5\nxx 100\n';
     assert.equal(readMetric(text, 'x'), 12.5);
     assert.equal(readMetric(text, 'missing'), undefined);
+  });
+
+  it('reads once per interval on the clock it is given, follows a changed interval, and stops', async () => {
+    const clock = createManualClock();
+    let reads = 0;
+    let settings: AdaptiveSettings = { enabled: true, metric: 'rss', ceilingBytes: 100, minimumBytes: 10, intervalMs: 2_000, recoveryFraction: 0.5 };
+    let effective = 1000;
+    const loop = createAdaptiveBudget({
+      settings: () => settings,
+      configuredBudget: () => 1000,
+      effectiveBudget: () => effective,
+      setEffectiveBudget: (b) => (effective = b),
+      fetchText: () => (reads++, Promise.resolve('rss 400\n')),
+      limiter: new Bottleneck({ maxConcurrent: 1 }),
+      timers: clock.timers,
+    });
+    loop.start();
+    clock.advance(1_999);
+    assert.equal(reads, 0);
+    clock.advance(1);
+    await until(() => effective === 700, 'above the ceiling by 300: down by 300');
+    assert.equal(reads, 1);
+    await until(() => clock.pending() === 1, 'the next read scheduled');
+    settings = { ...settings, intervalMs: 10_000 };
+    clock.advance(2_000);
+    await until(() => effective === 400, 'the next read, scheduled with the old interval');
+    await until(() => clock.pending() === 1, 'the next read scheduled');
+    clock.advance(9_999);
+    assert.equal(reads, 2, 'then the new interval');
+    clock.advance(1);
+    await until(() => effective === 100, 'the third read');
+    assert.equal(reads, 3);
+    loop.stop();
+    assert.equal(clock.pending(), 0);
   });
 
   it("closes the loop on the simulator's /metrics, and a failed read leaves the budget alone", async () => {

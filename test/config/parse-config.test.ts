@@ -175,6 +175,7 @@ describe('parseConfig: completion', () => {
         uncertaintyMargin: 1.5,
       },
       admission: JSON.parse(JSON.stringify(DEFAULT_ADMISSION)),
+      webhook: { enabled: false },
     });
     assert.equal(config.upstream.caFile, undefined);
     assert.equal(config.upstream.tokenFile, undefined);

@@ -1,9 +1,10 @@
 /**
  * The deployed configuration, run: `listgate serve` with the in-front overlay's ConfigMap content — the
  * pod's file paths mapped onto a development PKI, the upstream pointed at the apiserver simulator, the
- * ports on loopback, nothing else changed — in front of the simulator (which trusts the front-proxy CA
- * like kube-apiserver's --requestheader-* flags). Clients reach it with deploy/clients/kubeconfig.yaml
- * filled in as the operations guide says, and the apiserver sees them, not the gateway.
+ * ports on loopback, nothing else changed — in front of the simulator, which lets the gateway's
+ * ServiceAccount (the token user) impersonate as the identity-impersonate component's RBAC does.
+ * Clients reach it with deploy/clients/kubeconfig.yaml filled in as the operations guide says, and the
+ * apiserver sees them, not the gateway.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { pkiPaths } from '../../src/certs/dev-pki.js';
-import { startDemoStack, type DemoStack } from '../../src/cli/demo-stack.js';
+import { DEMO_TOKEN_USER, startDemoStack, type DemoStack } from '../../src/cli/demo-stack.js';
 import { createLogger } from '../../src/log.js';
 import { configOf, DEPLOY, REPO, renderOverlay, runKubectl, theObject } from './support/kustomize.js';
 
@@ -57,6 +58,7 @@ describe('a gateway running the deployed configuration', () => {
       seed: { secrets: 5, secretSize: 1024, namespaces: 2, configmaps: 2, pods: 1 },
       oomLimitBytes: undefined,
       watchList: true,
+      impersonators: [DEMO_TOKEN_USER.name],
       logger: createLogger({ level: 'silent' }),
     });
     token = (parse(await readFile(stack.tokenKubeconfig, 'utf8')) as { users: { user: { token: string } }[] }).users[0]!.user.token;
@@ -65,6 +67,7 @@ describe('a gateway running the deployed configuration', () => {
     const config = mapFiles(configOf(await renderOverlay('in-front')), {
       '/etc/listgate/tls/tls.crt': pki('gateway').cert,
       '/etc/listgate/tls/tls.key': pki('gateway').key,
+      '/etc/listgate/tls/ca.crt': pki('ca').cert,
       '/etc/listgate/client-ca/ca.crt': pki('ca').cert,
       '/etc/listgate/front-proxy/tls.crt': pki('frontProxyClient').cert,
       '/etc/listgate/front-proxy/tls.key': pki('frontProxyClient').key,

@@ -18,7 +18,17 @@ describe('deploy/ renders into valid Kubernetes objects', () => {
   it('renders both overlays and every documented variant, each a complete installation', () => {
     assert.deepEqual(
       renderings.map((r) => r.name),
-      ['in-front', 'control-plane', 'in-front + impersonate', 'in-front + passthrough', 'control-plane + impersonate', 'in-front + cert-manager'],
+      [
+        'in-front',
+        'control-plane',
+        'in-front + requestHeader',
+        'in-front + passthrough',
+        'control-plane + impersonate',
+        'in-front + cert-manager',
+        'in-front + pod-routing',
+        'in-front + pod-routing + cert-manager',
+        'control-plane + pod-routing',
+      ],
     );
     for (const { name, objects } of renderings) {
       const kinds = new Set(objects.map((o) => o.kind));

@@ -59,7 +59,7 @@ describe('RBAC per identity mode', () => {
   });
 
   it('would notice a mismatch: requestHeader RBAC with an impersonate configuration', () => {
-    const objects = structuredClone(renderings.find((r) => r.name === 'in-front')!.objects);
+    const objects = structuredClone(renderings.find((r) => r.name === 'control-plane')!.objects);
     const config = { ...configOf(objects), identity: { mode: 'impersonate' } } as unknown as GatewayConfig;
     const { grants } = grantsTo(objects, 'listgate', 'listgate');
     assert.notDeepEqual([...grants].sort(), [...neededGrants(config)].sort());

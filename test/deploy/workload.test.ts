@@ -21,13 +21,15 @@ interface Config {
   authentication: { clientCAFiles: string[] };
   identity: { requestHeader?: { clientCertFile?: string; clientKeyFile?: string } };
   shutdown: { readinessGracePeriod: string; drainTimeout: string };
+  webhook: { enabled: boolean; listen: { port: number }; tls?: { certFile: string; keyFile: string }; gateway: { caFile: string } };
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function namedFiles(config: Config): string[] {
-  const { upstream, identity } = config;
-  return [config.tls.certFile, config.tls.keyFile, upstream.caFile, upstream.clientCertFile, upstream.clientKeyFile, upstream.tokenFile, ...config.authentication.clientCAFiles, identity.requestHeader?.clientCertFile, identity.requestHeader?.clientKeyFile].filter(
+  const { upstream, identity, webhook } = config;
+  const webhookFiles = webhook.enabled ? [webhook.gateway.caFile, webhook.tls?.certFile, webhook.tls?.keyFile] : [];
+  return [config.tls.certFile, config.tls.keyFile, upstream.caFile, upstream.clientCertFile, upstream.clientKeyFile, upstream.tokenFile, ...config.authentication.clientCAFiles, identity.requestHeader?.clientCertFile, identity.requestHeader?.clientKeyFile, ...webhookFiles].filter(
     (f): f is string => f !== undefined,
   );
 }
@@ -77,6 +79,7 @@ describe('the gateway workload', () => {
       const port = (n: string) => c.ports.find((p) => p.name === n)?.containerPort;
       assert.equal(port('https'), config.listen.port, `${name}: https is listen.port`);
       assert.equal(port('ops'), config.ops.port, `${name}: ops is ops.port`);
+      assert.equal(port('webhook'), config.webhook.enabled ? config.webhook.listen.port : undefined, `${name}: webhook is webhook.listen.port, when enabled`);
       assert.deepEqual(c.livenessProbe?.httpGet, { path: '/livez', port: 'ops' }, name);
       assert.deepEqual(c.startupProbe?.httpGet, { path: '/livez', port: 'ops' }, name);
       assert.deepEqual(c.readinessProbe?.httpGet, { path: '/readyz', port: 'ops' }, name);
@@ -137,7 +140,8 @@ describe('the gateway workload', () => {
       assert.ok(matches(pdb.selector.matchLabels, labels), `${name}: the PodDisruptionBudget covers the pods`);
       const policy = theObject(objects, 'NetworkPolicy').spec as { podSelector: { matchLabels: Record<string, string> }; ingress: { ports: { port: string }[] }[] };
       assert.ok(matches(policy.podSelector.matchLabels, labels), `${name}: the NetworkPolicy applies to the pods`);
-      assert.deepEqual(policy.ingress.flatMap((r) => r.ports.map((p) => p.port)).sort(), ['https', 'ops'], `${name}: ingress to the gateway's ports only`);
+      const open = (configOf(objects) as unknown as Config).webhook.enabled ? ['https', 'ops', 'webhook'] : ['https', 'ops'];
+      assert.deepEqual(policy.ingress.flatMap((r) => r.ports.map((p) => p.port)).sort(), open, `${name}: ingress to the gateway's ports only`);
       const monitor = theObject(objects, 'ServiceMonitor').spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] };
       const scraped = objectsOf(objects, 'Service').filter((s) => matches(monitor.selector.matchLabels, s.metadata.labels ?? {}));
       assert.deepEqual(scraped.map((s) => s.metadata.name), ['listgate-metrics'], `${name}: the ServiceMonitor scrapes the metrics Service only`);
@@ -147,7 +151,7 @@ describe('the gateway workload', () => {
   });
 
   it('keeps every namespaced object in the listgate namespace, running as its ServiceAccount, from a pinned image', () => {
-    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration']);
     for (const { name, objects } of renderings) {
       for (const o of objects) assert.equal(o.metadata.namespace, clusterScoped.has(o.kind) ? undefined : 'listgate', `${name}: ${o.kind} ${o.metadata.name}`);
       assert.equal(theObject(objects, 'Namespace').metadata.name, 'listgate');

@@ -47,16 +47,19 @@ describe('listgate --help', () => {
   it('every command and subcommand prints its usage and exits 0, with --help, -h, among other flags and as help X', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'listgate-help-'));
     dirs.push(cwd);
-    for (const [command, firstLine] of COMMANDS) {
+    const cases = COMMANDS.flatMap(([command, firstLine]) => {
       const forms = [[...command, '--help'], [...command, '-h']];
       if (command.length > 0) forms.push(['help', ...command], [...command, '--dir', cwd, '--help']);
-      for (const args of forms) {
-        const r = await run(args, { cwd });
-        const what = `listgate ${args.join(' ')}`;
-        assert.equal(r.code, 0, `${what}: ${r.stderr}`);
-        assert.equal(r.stderr, '', what);
-        assert.match(r.stdout.split('\n')[0]!, firstLine, what);
-      }
+      return forms.map((args) => ({ args, firstLine }));
+    });
+    // Independent processes: run at once.
+    const runs = await Promise.all(cases.map(({ args }) => run(args, { cwd })));
+    for (const [i, { args, firstLine }] of cases.entries()) {
+      const r = runs[i]!;
+      const what = `listgate ${args.join(' ')}`;
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+      assert.equal(r.stderr, '', what);
+      assert.match(r.stdout.split('\n')[0]!, firstLine, what);
     }
     assert.deepEqual(await readdir(cwd), [], 'asking for help wrote nothing (certs init --dir DIR --help made no PKI)');
   });
@@ -75,8 +78,9 @@ describe('listgate --help', () => {
   });
 
   it('loads only the CLI entry, its flag parser and its usage texts: nothing from node_modules', async () => {
-    for (const [command] of COMMANDS) {
-      const r = await run([...command, '--help'], { env: { ...process.env, NODE_DEBUG: 'esm' } });
+    const runs = await Promise.all(COMMANDS.map(([command]) => run([...command, '--help'], { env: { ...process.env, NODE_DEBUG: 'esm' } })));
+    for (const [i, [command]] of COMMANDS.entries()) {
+      const r = runs[i]!;
       const loaded = [...r.stderr.matchAll(/Storing (file:\/\/\S+) /g)].map((m) => decodeURI(new URL(m[1]!).pathname));
       const what = `listgate ${command.join(' ')} --help`;
       assert.ok(loaded.includes(CLI), `${what}: Node's ESM debug output names the modules it loads (${loaded.length} seen)`);

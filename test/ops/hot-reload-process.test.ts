@@ -17,7 +17,11 @@ import { createConfigMapDir } from './configmap-dir.js';
 import { freePort, gatewayFiles, processConfig, spawnGateway, type GatewayFileSet, type GatewayProcess } from './gateway-process.js';
 import { startLoad } from './load-client.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once `check` holds (the load runs on its own); fails after 20 s. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(check(), what);
+}
 
 async function metric(opsPort: number, series: string): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
@@ -57,9 +61,7 @@ describe('hot reload of a gateway process under traffic', () => {
     const target = { name: 'gw', port: gateway.port, opsPort: gateway.opsPort };
     const load = startLoad({ targets: [target], ca: files.servingCa.certPem, paths: ['/api/v1/namespaces/default/configmaps', '/api/v1/secrets', '/version'], workers: 3 });
     try {
-      await sleep(500);
-      const servedByFirst = first.sim.stats.requests().length;
-      assert.ok(servedByFirst > 10, 'traffic reaches the first simulator');
+      await until(() => first.sim.stats.requests().length > 10, 'traffic reaches the first simulator');
       assert.equal(gateway.logs.filter((l) => l.level === 20).length, 0, 'no debug lines at info');
 
       // 1. A valid change: debug logging and another upstream.
@@ -67,9 +69,8 @@ describe('hot reload of a gateway process under traffic', () => {
       const reloaded = await gateway.waitForLog((l) => l.msg === 'configuration reloaded', 5000);
       assert.ok((reloaded.changed as string[]).includes('logging.level'));
       assert.ok((reloaded.changed as string[]).includes('upstream.server'));
-      await sleep(500);
-      assert.ok(second.sim.stats.requests().length > 10, 'new requests reach the second simulator');
-      assert.ok(gateway.logs.some((l) => l.level === 20 && l.msg === 'request received'), 'debug lines after the change');
+      await until(() => second.sim.stats.requests().length > 10, 'new requests reach the second simulator');
+      await until(() => gateway!.logs.some((l) => l.level === 20 && l.msg === 'request received'), 'debug lines after the change');
       assert.equal(await metric(opsPort, 'listgate_config_reloads_total{result="success"}'), 1);
 
       // 2. An invalid file: refused with its issues, the last good config stays.
@@ -83,12 +84,10 @@ describe('hot reload of a gateway process under traffic', () => {
       assert.equal(await metric(opsPort, 'listgate_config_last_reload_successful'), 0);
       const secondBefore = second.sim.stats.requests().length;
       const firstBefore = first.sim.stats.requests().length;
-      await sleep(400);
-      assert.ok(second.sim.stats.requests().length > secondBefore, 'still the second simulator');
+      await until(() => second.sim.stats.requests().length > secondBefore + 10, 'still the second simulator');
       assert.equal(first.sim.stats.requests().length, firstBefore, 'the refused file did not switch back');
       const debugLines = gateway.logs.filter((l) => l.level === 20).length;
-      await sleep(200);
-      assert.ok(gateway.logs.filter((l) => l.level === 20).length > debugLines, 'still logging at debug');
+      await until(() => gateway!.logs.filter((l) => l.level === 20).length > debugLines, 'still logging at debug');
 
       // 3. A valid file again is applied, and the success is recorded.
       volume.write({ 'listgate.yaml': absolute(config(second, 'info')) });
@@ -99,7 +98,7 @@ describe('hot reload of a gateway process under traffic', () => {
       await load.stop();
     }
     assert.deepEqual(load.stats.failures, [], 'no request failed across the reloads');
-    assert.ok(load.stats.ok > 100, `traffic flowed (${load.stats.ok} requests)`);
+    assert.ok(load.stats.ok > 30, `traffic flowed (${load.stats.ok} requests)`);
     gateway.child.kill('SIGTERM');
     assert.equal(await gateway.exited, 0);
   });

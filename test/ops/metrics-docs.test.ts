@@ -4,7 +4,8 @@
  * list a metric that no longer exists).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../support/gateway-fixture.js';
 import { createGatewayTestPki, type GatewayTestPki } from '../support/gateway-pki.js';
@@ -32,7 +33,10 @@ describe('docs/metrics.md', () => {
   let gateway: TestGateway;
   before(async () => {
     pki = createGatewayTestPki();
-    gateway = await startTestGateway({ pki, upstreamUrl: 'https://127.0.0.1:1' });
+    // The routing webhook on too, so its metrics are registered with the others.
+    writeFileSync(join(pki.dir, 'gateway-ca.crt'), pki.gatewayCa.certPem);
+    const webhook = { enabled: true, listen: { port: 0 }, gateway: { host: 'listgate.listgate.svc', caFile: 'gateway-ca.crt' } };
+    gateway = await startTestGateway({ pki, upstreamUrl: 'https://127.0.0.1:1', logLevel: 'silent', webhook });
   });
   after(async () => {
     await gateway.close();

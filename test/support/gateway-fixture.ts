@@ -31,6 +31,8 @@ export interface TestGatewayOptions {
    * so the stand-in upstreams of proxy tests see no census scrape, probe or /version request.
    */
   estimator?: Record<string, unknown>;
+  /** The webhook section; when it enables the webhook, its server listens on loopback too. */
+  webhook?: Record<string, unknown>;
 }
 
 export interface TestGateway {
@@ -39,6 +41,8 @@ export interface TestGateway {
   registry: Registry;
   port: number;
   opsPort: number;
+  /** The routing webhook's port, when the webhook section enables it. */
+  webhookPort: number | undefined;
   logs: LogRecord[];
   close(): Promise<void>;
 }
@@ -63,6 +67,7 @@ export function testConfigDocument(opts: TestGatewayOptions): Record<string, unk
     ops: { address: '127.0.0.1', port: 0 },
     logging: { level: opts.logLevel ?? 'info' },
     estimator: opts.estimator ?? { census: { sources: ['response'] }, factors: { upstreamVersion: '1.26' } },
+    ...(opts.webhook ? { webhook: opts.webhook } : {}),
   };
 }
 
@@ -80,8 +85,8 @@ export async function startTestGateway(opts: TestGatewayOptions): Promise<TestGa
   const app = createApp({ config, logger, registry });
   const listen = (server: GatewayApp['server'] | GatewayApp['ops']) =>
     new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-  const [port, opsPort] = await Promise.all([listen(app.server), listen(app.ops)]);
-  return { app, config, registry, port, opsPort, logs, close: () => app.close() };
+  const [port, opsPort, webhookPort] = await Promise.all([listen(app.server), listen(app.ops), app.webhook ? listen(app.webhook.server) : undefined]);
+  return { app, config, registry, port, opsPort, webhookPort, logs, close: () => app.close() };
 }
 
 export interface TestResponse {

@@ -69,12 +69,16 @@ export interface Variant {
   cleanup(): Promise<void>;
 }
 
+/** The front-proxy client certificate as the identity-request-header component mounts it. */
+const FRONT_PROXY_FILES = { clientCertFile: '/etc/listgate/front-proxy/tls.crt', clientKeyFile: '/etc/listgate/front-proxy/tls.key' };
+
 /**
  * A copy of an overlay in a temporary folder with its references pointed back at deploy/, the identity
  * component swapped for `mode`'s, identity.mode set to match in a replacement configuration, and
- * `components` added.
+ * `components` added (pod-routing with webhook.enabled set to match). `rendered`: the overlay as
+ * rendered already, to read its configuration from.
  */
-export async function composeVariant(opts: { overlay: Overlay; mode?: DeployedMode; components?: string[] }): Promise<Variant> {
+export async function composeVariant(opts: { overlay: Overlay; mode?: DeployedMode; components?: string[]; rendered?: readonly KubeObject[] }): Promise<Variant> {
   const source = join(DEPLOY, 'overlays', opts.overlay);
   const dir = await mkdtemp(join(tmpdir(), 'listgate-deploy-'));
   await cp(source, dir, { recursive: true });
@@ -82,19 +86,25 @@ export async function composeVariant(opts: { overlay: Overlay; mode?: DeployedMo
   const kustomization = parse(await readFile(join(dir, 'kustomization.yaml'), 'utf8')) as Record<string, unknown>;
   kustomization.resources = (kustomization.resources as string[]).map((r) => (r.startsWith('..') ? fromDir(r) : r));
   let components = (kustomization.components as string[]).map(fromDir);
-  if (opts.mode) {
-    components = components.filter((c) => !/identity-[a-z-]+$/.test(c));
-    components.unshift(relative(dir, join(DEPLOY, 'components', IDENTITY_COMPONENTS[opts.mode])));
-    const config = configOf(await renderKustomization(source)) as {
+  const routing = (opts.components ?? []).includes('pod-routing');
+  if (opts.mode || routing) {
+    const config = configOf(opts.rendered ?? (await renderKustomization(source))) as {
       identity: { mode: string; requestHeader?: Record<string, unknown> };
       authentication: { clientCAFiles?: string[] };
+      webhook: { enabled: boolean };
     };
-    config.identity.mode = opts.mode;
-    // What docs/operations.md tells operators to change with the mode: no front-proxy certificate
-    // outside requestHeader mode, and no client certificates in passthrough mode (they cannot be
-    // passed through).
-    if (opts.mode !== 'requestHeader') config.identity.requestHeader = {};
-    if (opts.mode === 'passthrough') config.authentication.clientCAFiles = [];
+    if (opts.mode) {
+      components = components.filter((c) => !/identity-[a-z-]+$/.test(c));
+      components.unshift(relative(dir, join(DEPLOY, 'components', IDENTITY_COMPONENTS[opts.mode])));
+      config.identity.mode = opts.mode;
+      // What docs/operations.md tells operators to change with the mode: the front-proxy certificate in
+      // requestHeader mode and none outside it, and no client certificates in passthrough mode (they
+      // cannot be passed through).
+      if (opts.mode === 'requestHeader') config.identity.requestHeader = { ...config.identity.requestHeader, ...FRONT_PROXY_FILES };
+      else config.identity.requestHeader = {};
+      if (opts.mode === 'passthrough') config.authentication.clientCAFiles = [];
+    }
+    if (routing) config.webhook.enabled = true;
     await writeFile(join(dir, 'variant-listgate.yaml'), stringify(config));
     const generators = ((kustomization.configMapGenerator as unknown[]) ?? []).filter((g) => (g as { name: string }).name !== 'listgate-config');
     generators.push({ name: 'listgate-config', behavior: 'replace', files: ['listgate.yaml=variant-listgate.yaml'], options: { disableNameSuffixHash: true } });

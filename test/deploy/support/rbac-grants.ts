@@ -10,7 +10,9 @@
  * - authorization.enabled with admission.enabled: a SubjectAccessReview as the caller before a request
  *   weighs on the budget (src/gateway/authorize-step.ts), and for a caller's own --as then;
  * - impersonate mode: impersonation of users, groups, service accounts, uids and the extra attributes it
- *   forwards (src/auth/impersonation-request.ts), and a SubjectAccessReview for a caller's own --as.
+ *   forwards (src/auth/impersonation-request.ts), and a SubjectAccessReview for a caller's own --as;
+ * - webhook.enabled: the CA ConfigMap of routed namespaces, created, read, rewritten and listed by its
+ *   name (src/webhook/configmap-api.ts).
  */
 import type { KubeObject } from './kustomize.js';
 
@@ -67,6 +69,7 @@ export interface GatewayConfig {
   estimator?: { census?: { sources?: string[] } };
   admission?: { enabled?: boolean; streamingLists?: string; adaptive?: { enabled?: boolean } };
   authorization?: { enabled?: boolean };
+  webhook?: { enabled?: boolean; caConfigMap?: { name?: string } };
 }
 
 export function neededGrants(config: GatewayConfig): Set<string> {
@@ -82,6 +85,11 @@ export function neededGrants(config: GatewayConfig): Set<string> {
     needed.add('impersonate authentication.k8s.io/uids');
     for (const key of SERVICE_ACCOUNT_EXTRAS) needed.add(`impersonate authentication.k8s.io/userextras/${key}`);
     needed.add('create authorization.k8s.io/subjectaccessreviews');
+  }
+  if (config.webhook?.enabled === true) {
+    const name = config.webhook.caConfigMap?.name ?? 'listgate-gateway-ca';
+    needed.add('create core/configmaps');
+    for (const verb of ['get', 'list', 'update']) needed.add(`${verb} core/configmaps[${name}]`);
   }
   if (config.identity.mode === 'insecure') throw new Error('identity.mode insecure is for development only: every request would run as the gateway');
   return needed;

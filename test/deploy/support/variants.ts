@@ -1,6 +1,6 @@
 /**
  * Everything deploy/ can render into: the two overlays as shipped, and the variants the operations
- * guide tells operators to make (another identity mode, the cert-manager component).
+ * guide tells operators to make (another identity mode, the cert-manager component, pod routing).
  */
 import { composeVariant, renderOverlay, type DeployedMode, type KubeObject, type Overlay } from './kustomize.js';
 
@@ -11,10 +11,13 @@ export interface Rendering {
 }
 
 export const VARIANTS: { overlay: Overlay; mode?: DeployedMode; components?: string[] }[] = [
-  { overlay: 'in-front', mode: 'impersonate' },
+  { overlay: 'in-front', mode: 'requestHeader' },
   { overlay: 'in-front', mode: 'passthrough' },
   { overlay: 'control-plane', mode: 'impersonate' },
   { overlay: 'in-front', components: ['cert-manager'] },
+  { overlay: 'in-front', components: ['pod-routing'] },
+  { overlay: 'in-front', components: ['pod-routing', 'cert-manager'] },
+  { overlay: 'control-plane', components: ['pod-routing'] },
 ];
 
 export async function renderAll(): Promise<Rendering[]> {
@@ -23,7 +26,7 @@ export async function renderAll(): Promise<Rendering[]> {
   );
   const variants = await Promise.all(
     VARIANTS.map(async (v) => {
-      const variant = await composeVariant(v);
+      const variant = await composeVariant({ ...v, rendered: shipped.find((r) => r.overlay === v.overlay)!.objects });
       await variant.cleanup();
       const name = [v.overlay, v.mode, ...(v.components ?? [])].filter(Boolean).join(' + ');
       return { name, overlay: v.overlay, objects: variant.objects };

@@ -8,7 +8,10 @@
  * - client certificates of the cluster CA are trusted (the same certificate works straight to the
  *   apiserver and through the gateway; passthrough takes bearer tokens only), and TokenReview is on;
  * - `overrides` are merged into the document (objects key by key, anything else replaced), and
- *   `reload` publishes a changed document to the running gateway as the file reloader would.
+ *   `reload` publishes a changed document to the running gateway as the file reloader would;
+ * - `webhook`: the pod-routing webhook on a loopback port of its own, serving with the gateway's pair,
+ *   sending routed pods to this gateway (127.0.0.1 and its port, which its certificate carries) and
+ *   telling them to trust the gateway's serving CA.
  * Its pino lines are captured and parsed; `kubeconfigFor` writes kubeconfigs that point at the gateway.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,8 @@ export interface GatewayOnApiserverOptions {
   /** The gateway's own client certificate upstream; default `listgate` in `system:masters`. */
   gatewayIdentity?: { name: string; groups: string[] };
   logLevel?: string;
+  /** Enables the routing webhook (src/webhook/), listening on loopback. */
+  webhook?: boolean;
 }
 
 /** Who a kubeconfig or request authenticates as: a client certificate (of a CA the gateway trusts) or a token. */
@@ -50,6 +55,8 @@ export interface GatewayOnApiserver {
   /** `https://127.0.0.1:<port>`. */
   url: string;
   port: number;
+  /** The routing webhook's `https://127.0.0.1:<port>/mutate-pods`, when `webhook` was asked for. */
+  webhookUrl: string | undefined;
   /** `http://127.0.0.1:<opsPort>`: /metrics, /readyz, /debug/estimate. */
   opsUrl: string;
   opsPort: number;
@@ -110,6 +117,7 @@ export async function startGatewayOnApiserver(kube: KubeApiserver, opts: Gateway
     clientCert: write('gateway.crt', own.certPem),
     clientKey: write('gateway.key', own.keyPem),
     clientCa: write('client-ca.crt', kube.pki.clusterCa.certPem),
+    servingCa: write('serving-ca.crt', servingCa.certPem),
   };
   const base: Record<string, unknown> = {
     listen: { address: '127.0.0.1', port: 0 },
@@ -122,6 +130,8 @@ export async function startGatewayOnApiserver(kube: KubeApiserver, opts: Gateway
     },
     ops: { address: '127.0.0.1', port: 0 },
     logging: { level: opts.logLevel ?? 'info' },
+    // The gateway's port is known once it listens: the routing settings are reloaded with it below.
+    ...(opts.webhook ? { webhook: { enabled: true, listen: { address: '127.0.0.1', port: 0 }, gateway: { host: '127.0.0.1', port: 443, caFile: files.servingCa } } } : {}),
   };
   let document = mergeDocument(base, opts.overrides ?? {});
   const config = parseConfig(document, { baseDir: dir });
@@ -131,8 +141,16 @@ export async function startGatewayOnApiserver(kube: KubeApiserver, opts: Gateway
   const app = createApp({ config, logger, registry });
   const listen = (server: GatewayApp['server'] | GatewayApp['ops']) =>
     new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-  const [port, opsPort] = await Promise.all([listen(app.server), listen(app.ops)]);
+  const [port, opsPort, webhookPort] = await Promise.all([listen(app.server), listen(app.ops), app.webhook ? listen(app.webhook.server) : undefined]);
   const url = `https://127.0.0.1:${port}`;
+  const reload = (overrides: Record<string, unknown>): unknown[] => {
+    document = mergeDocument(document, overrides);
+    return app.config.publish(readSnapshotFiles(parseConfig(document, { baseDir: dir })));
+  };
+  if (opts.webhook) {
+    const failures = reload({ webhook: { gateway: { port } } });
+    if (failures.length > 0) throw new Error(`the webhook's gateway port was not applied: ${JSON.stringify(failures)}`);
+  }
   const target = { port, caPem: servingCa.certPem, admin: kube.admin };
 
   return {
@@ -144,6 +162,7 @@ export async function startGatewayOnApiserver(kube: KubeApiserver, opts: Gateway
     registry,
     url,
     port,
+    webhookUrl: webhookPort === undefined ? undefined : `https://127.0.0.1:${webhookPort}/mutate-pods`,
     opsUrl: `http://127.0.0.1:${opsPort}`,
     opsPort,
     servingCa,
@@ -159,10 +178,7 @@ export async function startGatewayOnApiserver(kube: KubeApiserver, opts: Gateway
       const headers = { ...o.headers, ...(token !== undefined ? { Authorization: `Bearer ${token}` } : {}) };
       return fetchSim(target, path, { ...o, headers, cert: credential && !('token' in credential) ? credential : null });
     },
-    reload(overrides) {
-      document = mergeDocument(document, overrides);
-      return app.config.publish(readSnapshotFiles(parseConfig(document, { baseDir: dir })));
-    },
+    reload,
     async close() {
       await app.close();
       rmSync(dir, { recursive: true, force: true });
