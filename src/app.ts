@@ -7,7 +7,6 @@
 import type { Timers } from './timers.js';
 import { setMaxListeners } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthentication } from './auth/create-authentication.js';
@@ -21,7 +20,7 @@ import { createGatewayAdmission } from './gateway/gateway-admission.js';
 import { createDebugEstimateHandler } from './gateway/debug-estimate.js';
 import { createGatewayEstimator } from './gateway/gateway-estimator.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
-import { createGatewayServer } from './gateway/gateway-server.js';
+import { createGatewayServer, type GatewayServer } from './gateway/gateway-server.js';
 import { createPipeline } from './gateway/pipeline.js';
 import { createUpstreamClient } from './gateway/upstream-client.js';
 import { createSnapshotApplier } from './ops/apply-snapshot.js';
@@ -39,7 +38,7 @@ import { createRoutingWebhook, type RoutingWebhook } from './webhook/create-webh
 const PROBE_MAX_SOCKETS = 2;
 
 export interface GatewayApp {
-  server: HttpsServer;
+  server: GatewayServer;
   ops: HttpServer;
   /** The pod-routing admission webhook (its own listener: `webhook.server`), when webhook.enabled (src/webhook/). */
   webhook: RoutingWebhook | undefined;
@@ -65,7 +64,7 @@ export interface AppDeps {
   clock?: { now(): number; timers: Timers };
 }
 
-function closeServer(server: HttpServer | HttpsServer): Promise<void> {
+function closeServer(server: HttpServer | GatewayServer): Promise<void> {
   return new Promise((resolve) => {
     server.closeAllConnections();
     if (!server.listening) return resolve();
@@ -136,6 +135,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     pipeline: requestPath,
     logger,
     headersTimeoutMs: deps.config.listen.headersTimeoutMs,
+    ...(deps.config.listen.http2 ? { http2: { maxConcurrentStreams: deps.config.listen.http2MaxConcurrentStreams } } : {}),
   });
   const drain = trackConnections(server);
   source.subscribe(createSnapshotApplier({ server, requestPath, logger }));

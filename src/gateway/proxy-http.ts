@@ -17,7 +17,6 @@
  * `aborted`, `failed`); the pipeline learns from the response there, then releases admission's lease.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
 import type { IdentityMode } from '../config/parse-config.js';
 import type { GatewayEstimator } from './estimate-step.js';
 import { replyStatus } from './reply-status.js';
@@ -27,6 +26,7 @@ import { meterResponse, type ResponseMeter } from './response-meter.js';
 import type { UpstreamClient } from './upstream-client.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { buildResponseHeaders, upstreamHeadersFor } from './upstream-headers.js';
+import { http2RequestHasBody } from './http2-request.js';
 import { isLongRunning } from './long-running.js';
 import { watchEndFor } from './watch-end.js';
 
@@ -125,8 +125,13 @@ export function createHttpProxy(deps: {
     });
 }
 
-/** A request carries a body only with a Content-Length above 0 or a Transfer-Encoding (RFC 9112 §6.3). */
-function hasBody(req: IncomingMessage | Http2ServerRequest): boolean {
+/**
+ * A request carries a body only with a Content-Length above 0 or a Transfer-Encoding (RFC 9112 §6.3);
+ * over HTTP/2, unless its headers ended the stream.
+ */
+function hasBody(req: IncomingMessage): boolean {
+  const http2 = http2RequestHasBody(req);
+  if (http2 !== undefined) return http2;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -1,8 +1,8 @@
 /**
  * HTTP/2 to a real kube-apiserver 1.32.6 (which offers h2 by ALPN, as client-go uses it): the gateway
  * picks HTTP/2, multiplexes 300 watches over as many connections as the apiserver's advertised stream
- * limit needs, and a `kubectl get ns` beside them is answered at once through a short lane of 8 slots
- * (the case where 256 watches starved it for 38 s). When the apiserver goes away — a graceful restart
+ * limit needs, and a `kubectl get ns` beside them (itself over HTTP/2 to the gateway) is answered through
+ * a short lane of 8 slots (the case where 256 watches starved it for 38 s). When the apiserver goes away — a graceful restart
  * (SIGTERM: GOAWAY, watches ended) or a SIGKILL (connections lost) — every watch ends cleanly between two
  * events, so its client re-watches, and the gateway serves again on new connections.
  */
@@ -124,6 +124,9 @@ describe('HTTP/2 to a real kube-apiserver', { timeout: 10 * 60_000 }, () => {
     const got = await kubectlGetNs();
     assert.equal(got.code, 0, got.stderr);
     assert.match(got.stdout, new RegExp(`namespace/${NS}`));
+    // kubectl took HTTP/2 from the gateway too (ALPN h2), as it does from kube-apiserver.
+    const listed = gw.logs.filter((l) => l.msg === 'request completed' && l.verb === 'list' && (l.target as { resource?: string } | undefined)?.resource === 'namespaces');
+    assert.ok(listed.length > 0 && listed.every((l) => l.protocol === 'h2'), JSON.stringify(listed.map((l) => l.protocol)));
     assert.equal(await metric(gw, 'listgate_upstream_requests_waiting{lane="short",protocol="http2"}'), 0);
     t.diagnostic(`kube-apiserver advertises ${streamsPerConnection} streams per connection; ${WATCHES} watches over ${connections} connections`);
     for (const w of watches) w.close();
