@@ -10,7 +10,7 @@ import { startGateway } from './serve.js';
 
 export async function runGateway(opts: { configPath: string }): Promise<void> {
   const config = await loadConfigFile(opts.configPath);
-  const logger = createLogger({ level: config.logging.level });
+  const logger = createLogger({ level: config.logging.level, asyncStdout: true });
   const gateway = await startGateway({ config, logger, configPath: opts.configPath });
   logger.info({ port: gateway.port, opsPort: gateway.opsPort, ...(gateway.webhookPort !== undefined ? { webhookPort: gateway.webhookPort } : {}), upstream: config.upstream.server }, 'listgate serving');
   const signal = await untilSignal();

@@ -4,7 +4,8 @@
  * - `short` (GETs, LISTs, writes, discovery): `upstream.maxSockets` requests in flight at once;
  * - `long` (watches, streaming lists, logs): `upstream.maxLongRunning` at once;
  * each with a bounded wait (`upstream.queueTimeout`) that ends in a 429 with Retry-After, never a hang.
- * Over HTTP/2 (`upstream.protocol`: `auto` asks the server by ALPN and uses HTTP/1.1 until it answers)
+ * Over HTTP/2 (`upstream.protocol`: `auto` asks the server by ALPN; requests made meanwhile wait for its
+ * answer, at most the connect timeout, and a failed question means HTTP/1.1 until it is asked again)
  * each lane multiplexes its streams over as many connections as the server's stream limit requires;
  * over HTTP/1.1 each lane is a keep-alive pool of its own. Upgrades (exec, attach, port-forward) always
  * go over HTTP/1.1, the only protocol with `Upgrade`, and count in the long lane while they switch.
@@ -21,6 +22,7 @@ import { createHttp1Lane } from './upstream-http1.js';
 import { createHttp2Lane } from './upstream-http2.js';
 import { negotiateProtocol } from './upstream-protocol.js';
 import type { LaneStats, UpstreamRequest, UpstreamRequestOptions, UpstreamTransport } from './upstream-request.js';
+import { WaitingRequest } from './waiting-request.js';
 
 export type { UpstreamRequest, UpstreamRequestOptions, UpstreamResponse, LaneStats } from './upstream-request.js';
 
@@ -77,19 +79,32 @@ export function createUpstreamClient(deps: UpstreamClientDeps): UpstreamClient {
     http2 ??= { short: lane('short'), long: lane('long') };
   };
 
+  const lanes = (): Record<UpstreamLane, UpstreamTransport> => http2 ?? http1;
+  const route = (opts: UpstreamRequestOptions): UpstreamRequest =>
+    opts.lane === 'upgrade' ? http1.long.request(opts) : lanes()[opts.lane ?? 'short'].request(opts);
+
   let closed = false;
   let askedAt: number | undefined;
+  /** Requests made while the protocol is being asked: they go out once it is known (or the question failed). */
+  let waiting: Array<{ req: WaitingRequest; opts: UpstreamRequestOptions }> | undefined;
+  const abandon = (req: WaitingRequest): void => {
+    const at = waiting?.findIndex((w) => w.req === req) ?? -1;
+    if (at >= 0) waiting!.splice(at, 1);
+  };
   const ask = (): void => {
     askedAt = performance.now();
+    waiting = [];
     void negotiateProtocol({ host: upstream.host, port: upstream.port, tls, timeoutMs: upstream.connectTimeoutMs }).then((selected) => {
       if (selected === 'h2' && !closed) useHttp2();
       if (selected !== undefined) askedAt = Number.POSITIVE_INFINITY;
+      const ready = waiting ?? [];
+      waiting = undefined;
+      for (const { req, opts } of ready) if (!req.destroyed) req.attach(route(opts));
     });
   };
   if (upstream.protocol === 'http2') useHttp2();
   else if (upstream.protocol === 'auto') ask();
 
-  const lanes = (): Record<UpstreamLane, UpstreamTransport> => http2 ?? http1;
   return {
     server: upstream.server,
     connectTimeoutMs: upstream.connectTimeoutMs,
@@ -99,9 +114,11 @@ export function createUpstreamClient(deps: UpstreamClientDeps): UpstreamClient {
       return http2 ? 'http2' : 'http1.1';
     },
     request(opts) {
-      if (opts.lane === 'upgrade') return http1.long.request(opts);
-      if (!http2 && askedAt !== undefined && performance.now() - askedAt > ASK_AGAIN_MS) ask();
-      return lanes()[opts.lane ?? 'short'].request(opts);
+      if (opts.lane !== 'upgrade' && !http2 && !waiting && askedAt !== undefined && performance.now() - askedAt > ASK_AGAIN_MS) ask();
+      if (!waiting || opts.lane === 'upgrade') return route(opts);
+      const req = new WaitingRequest(abandon);
+      waiting.push({ req, opts });
+      return req;
     },
     stats() {
       const current = lanes();
@@ -112,6 +129,7 @@ export function createUpstreamClient(deps: UpstreamClientDeps): UpstreamClient {
     },
     close() {
       closed = true;
+      for (const { req } of waiting?.splice(0) ?? []) req.destroy(new Error('the upstream client is closed'));
       for (const lane of [http1.short, http1.long, ...(http2 ? [http2.short, http2.long] : [])]) lane.close();
     },
   };

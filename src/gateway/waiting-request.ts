@@ -1,15 +1,15 @@
 /**
- * A request that waits for a slot in its lane (upstream-http1.ts) before it exists: an UpstreamRequest
- * (upstream-request.ts) whose body writes and end are held until the lane gives it the real request
- * (`attach`), then passed on. The real request's `response`, `upgrade`, `error` and `close` become this
+ * A request that waits before it exists — for a slot in its lane (upstream-http1.ts), or for the
+ * upstream's protocol to be known (upstream-client.ts): an UpstreamRequest (upstream-request.ts) whose
+ * body writes and end are held until it is given the real request (`attach`), then passed on. The real request's `response`, `upgrade`, `error` and `close` become this
  * one's. Destroyed while it waits (the client left, or the wait ran out), it leaves the lane's queue
  * through `onAbandon`, emits its error if it has one, and `close`, once.
  */
-import type { ClientRequest } from 'node:http';
 import { Writable } from 'node:stream';
+import type { UpstreamRequest } from './upstream-request.js';
 
 export class WaitingRequest extends Writable {
-  private inner: ClientRequest | undefined;
+  private inner: UpstreamRequest | undefined;
   private pendingWrite: { chunk: Buffer; callback: (err?: Error | null) => void } | undefined;
   private pendingFinal: ((err?: Error | null) => void) | undefined;
   private closeEmitted = false;
@@ -18,12 +18,12 @@ export class WaitingRequest extends Writable {
     super({ autoDestroy: false, emitClose: false });
   }
 
-  /** Gives it the real request, made now that a slot is free. */
-  attach(inner: ClientRequest): void {
+  /** Gives it the real request, made now that it may be. */
+  attach(inner: UpstreamRequest): void {
     this.inner = inner;
     inner.on('response', (res) => this.emit('response', res));
     inner.on('upgrade', (res, socket, head) => this.emit('upgrade', res, socket, head));
-    inner.on('error', (err) => this.destroy(err));
+    inner.on('error', (err: Error) => this.destroy(err));
     inner.once('close', () => this.emitCloseOnce());
     if (this.pendingWrite) {
       const { chunk, callback } = this.pendingWrite;
