@@ -10,7 +10,9 @@ import { createLatencyRecorder, type LatencySummary } from './latency.js';
 
 export interface LoadOptions {
   target: Target;
-  agent: Agent;
+  /** HTTP/1.1 keep-alive agent; or `send`, any other way to make one request (HTTP/2: h2-client.ts). */
+  agent?: Agent;
+  send?: (path: string) => Promise<{ status: number; bytes: number }>;
   /** Requested in turn. */
   paths: readonly string[];
   concurrency: number;
@@ -46,7 +48,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       let ok = false;
       let bytes = 0;
       try {
-        const res = await fetchOnce({ target: opts.target, path, agent: opts.agent, keepBytes: 0 });
+        const res = opts.send ? await opts.send(path) : await fetchOnce({ target: opts.target, path, agent: opts.agent!, keepBytes: 0 });
         ok = res.status === 200;
         bytes = res.bytes;
       } catch {
