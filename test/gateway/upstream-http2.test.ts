@@ -134,6 +134,18 @@ describe('HTTP/2 to the upstream', () => {
     });
   }
 
+  it('with protocol auto, sends even the first request over HTTP/2 (it waits for the ALPN answer)', async () => {
+    const auto = await startTestGateway({ pki, upstreamUrl: upstream.url });
+    try {
+      const seenBefore = upstream.seen.length;
+      assert.equal((await gatewayRequest(auto, pki, { path: '/api/v1/namespaces/default/configmaps/first' })).status, 200);
+      const first = upstream.seen.slice(seenBefore).find((r) => r.url.endsWith('/first'));
+      assert.ok(first?.rawHeaders.includes(':authority'), 'the first request came as an HTTP/2 stream');
+    } finally {
+      await auto.close();
+    }
+  });
+
   it('answers a request in flight with a Status when its connection is lost', async () => {
     const pending = gatewayRequest(gw, pki, { path: '/api/v1/namespaces/default/configmaps/hang' });
     await eventually(() => upstream.seen.some((s) => s.url.endsWith('/hang')), 3000, 'the request upstream');
