@@ -20,6 +20,7 @@ import { createGatewayAdmission } from './gateway/gateway-admission.js';
 import { createDebugEstimateHandler } from './gateway/debug-estimate.js';
 import { createGatewayEstimator } from './gateway/gateway-estimator.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
+import { createOffloadMetrics } from './gateway/offload-metrics.js';
 import { createGatewayServer, type GatewayServer } from './gateway/gateway-server.js';
 import { createPipeline } from './gateway/pipeline.js';
 import { createUpstreamClient } from './gateway/upstream-client.js';
@@ -77,13 +78,24 @@ export function createApp(deps: AppDeps): GatewayApp {
   const registry = deps.registry ?? new Registry();
   if (registry.getSingleMetric('process_resident_memory_bytes') === undefined) collectDefaultMetrics({ register: registry });
   const metrics = createGatewayMetrics(registry);
+  const offloadMetrics = createOffloadMetrics(registry);
   // Every watch in flight listens for the shutdown: no listener-count warning for thousands of them.
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
+  // The files the config names, read (and checked) before anything is built.
+  const initial = readSnapshotFiles(deps.config);
   // Long-lived: its learned models outlive reloads; its census reads the upstream on a pool of its own.
   const estimating = createGatewayEstimator({ config: deps.config, registry, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   // Long-lived too: leases and queues outlive reloads; it reads the upstream through the census's connection.
-  const admitting = createGatewayAdmission({ config: deps.config, registry, logger, upstream: estimating.censusUpstream, estimator: estimating.estimator, ...(deps.clock ? { clock: deps.clock } : {}) });
+  const admitting = createGatewayAdmission({
+    config: deps.config,
+    registry,
+    logger,
+    upstream: estimating.censusUpstream,
+    estimator: estimating.estimator,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(initial.sharedBudget ? { sharedBudgetFiles: initial.sharedBudget } : {}),
+  });
 
   // Long-lived: the bounds on TokenReviews hold across reloads (a reload changes them in place).
   const reviewLimiter = createReviewLimiter(deps.config.authentication.tokenReview.limits);
@@ -104,6 +116,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       isIdentityHeader: auth.isIdentityHeader,
       logger,
       metrics,
+      offloadMetrics,
       stopping: stopping.signal,
       estimator: estimating.estimator,
       // The apiserver authorizes the caller in every mode but insecure (there it sees the gateway).
@@ -125,7 +138,6 @@ export function createApp(deps: AppDeps): GatewayApp {
     return { pipeline, probeUpstream: probing, forwardUpstream: forwarding };
   };
 
-  const initial = readSnapshotFiles(deps.config);
   const source = createConfigSource(initial);
   const requestPath = createRequestPath(initial, build, { metrics: createUpstreamMetrics(registry) });
   capacity.readFrom(() => requestPath.current().lanes());
@@ -155,6 +167,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   });
   readiness.add('census', () => estimating.censusUpstream.warmth());
   readiness.add('upstream-capacity', () => capacity.check());
+  if (admitting.sharedBudgetCheck) readiness.add('shared-budget', admitting.sharedBudgetCheck);
   const debugEstimate = createDebugEstimateHandler({ estimator: estimating.estimator, admission: admitting.dryRun });
   const ops = createOpsServer({ registry, readiness, routes: { '/debug/estimate': debugEstimate } });
   const reloadMetrics = createReloadMetrics(registry);
@@ -173,10 +186,9 @@ export function createApp(deps: AppDeps): GatewayApp {
     stopping.abort();
     requestPath.close();
     estimating.close();
-    admitting.close();
     reviewLimiter.stop();
     webhook?.close();
-    await Promise.all([closeServer(server), closeServer(ops), ...(webhook ? [closeServer(webhook.server)] : [])]);
+    await Promise.all([admitting.close(), closeServer(server), closeServer(ops), ...(webhook ? [closeServer(webhook.server)] : [])]);
   };
   return {
     server,

@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   upstream_failed: { status: 503, reason: 'ServiceUnavailable', message: 'the request to the Kubernetes API server at {server} failed ({detail})' },
   upstream_saturated: { status: 429, reason: 'TooManyRequests', message: "Too many requests: listgate's {lane} requests to the Kubernetes API server at {server} are all in flight ({limit}) and none finished within {timeout}; retry after {retryAfter}s, or raise upstream.{setting} (docs/operations.md: sizing the upstream lanes)" },
   upstream_aborted: { status: 502, reason: 'InternalError', message: 'the Kubernetes API server at {server} broke off the response ({detail})' },
+  offload_failed: { status: 503, reason: 'ServiceUnavailable', message: 'listgate served this LIST in pieces and could not complete it: {detail}; retry the request' },
+  offload_broken: { status: 502, reason: 'InternalError', message: 'listgate broke off a LIST it served in pieces: {detail}' },
   unauthorized: { status: 401, reason: 'Unauthorized', message: 'Unauthorized: listgate could not authenticate the request: {why}' },
   tokenreview_throttled: { status: 429, reason: 'TooManyRequests', message: 'Too many requests: listgate is verifying as many bearer tokens as it may ({detail}); retry after {retryAfter}s' },
   authentication_unavailable: { status: 503, reason: 'ServiceUnavailable', message: 'cannot verify the bearer token now: {detail} at {server}; listgate refuses rather than guess, retry shortly' },

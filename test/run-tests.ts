@@ -6,15 +6,19 @@
  *                  binaries) and fails at once, with one line saying how to get them, when it is missing;
  *   --bench-run    test/bench-run/: the benchmarks' CI-sized run, checked (CI runs it once).
  * Files named on the command line (dist paths) narrow a suite.
+ *
+ * Files run `TEST_CONCURRENCY` (2) at a time, each in its own process, except those that say
+ * `// runs alone: <why>` at the start of a line: they measure the machine (an apiserver's memory
+ * under a storm, a gateway's RSS, timings on 2 cores) and run after the others, one at a time.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { run } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { findEnvtestAssets } from './support/apiserver/envtest-assets.js';
+import summaryReporter from './support/summary-reporter.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const reporter = join(here, 'support', 'summary-reporter.js');
 
 function testFiles(dir: string): string[] {
   const out: string[] = [];
@@ -47,6 +51,22 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(2);
 }
-const concurrency = process.env['TEST_CONCURRENCY'] ?? '2';
-const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, `--test-reporter=${reporter}`, '--test-reporter-destination=stdout', ...files], { stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? '2');
+const alone = (f: string): boolean => /^\/\/ runs alone:/m.test(readFileSync(f, 'utf8'));
+const phases: Array<{ files: string[]; concurrency: number }> = [
+  { files: files.filter((f) => !alone(f)), concurrency },
+  { files: files.filter(alone), concurrency: 1 },
+];
+
+let failing = false;
+async function* events(): AsyncGenerator<{ type: string; data: unknown }> {
+  for (const phase of phases) {
+    if (phase.files.length === 0) continue;
+    for await (const event of run({ files: phase.files, concurrency: phase.concurrency }) as AsyncIterable<{ type: string; data: unknown }>) {
+      if (event.type === 'test:fail') failing = true;
+      yield event;
+    }
+  }
+}
+for await (const line of summaryReporter(events())) process.stdout.write(line);
+process.exitCode = failing ? 1 : 0;

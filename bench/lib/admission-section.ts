@@ -3,7 +3,7 @@
  * schemas (what an operator gets), with the budget the benchmark chooses. Present only once the gateway's
  * configuration knows the section (before that the gateway runs without admission and the benchmarks say so).
  */
-import { DEFAULT_LEVELS, DEFAULT_FLOW_SCHEMAS, levelCeilingFraction } from '../../src/admit/admission-settings.js';
+import { DEFAULT_LEVELS, DEFAULT_FLOW_SCHEMAS, levelCeilingFraction, poolFraction } from '../../src/admit/admission-settings.js';
 import { configDocumentSchema } from '../../src/config/schema.js';
 
 export function admissionAvailable(): boolean {
@@ -37,4 +37,14 @@ export function defaultCeilingFractionFor(group: string): { level: string; fract
   const schema = DEFAULT_FLOW_SCHEMAS.find((f) => f.subjects.groups.includes(group)) ?? DEFAULT_FLOW_SCHEMAS[DEFAULT_FLOW_SCHEMAS.length - 1]!;
   const level = DEFAULT_LEVELS.find((l) => l.name === schema.level)!;
   return { level: level.name, fraction: levelCeilingFraction(level, DEFAULT_LEVELS) };
+}
+
+/**
+ * The fraction of the budget the requests of several groups can hold together under the default flow
+ * schemas: their levels' guaranteed shares plus the borrowable pool, at most the whole budget.
+ */
+export function combinedCeilingFraction(groups: readonly string[]): number {
+  const levels = new Set(groups.map((g) => defaultCeilingFractionFor(g).level));
+  const shares = DEFAULT_LEVELS.filter((l) => levels.has(l.name)).reduce((sum, l) => sum + l.share, 0);
+  return Math.min(1, shares + poolFraction(DEFAULT_LEVELS));
 }

@@ -4,7 +4,7 @@
  * should the benchmark process exit early.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -57,6 +57,16 @@ export function tcpOpen(port: number): Promise<boolean> {
   });
 }
 
+/** The last lines of a log, for an error that says why a server did not start. */
+export function logTail(file: string, bytes = 1500): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.slice(-bytes).trimEnd();
+  } catch {
+    return '(no log)';
+  }
+}
+
 export function createProcessGroup(): ProcessGroup {
   const live = new Set<ServerProcess>();
   const killAll = (): void => {
@@ -89,7 +99,7 @@ export function createProcessGroup(): ProcessGroup {
     live.add(proc);
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      if (exitCode !== undefined) throw new Error(`${opts.name} exited with ${exitCode} before it was ready (log: ${logFile})`);
+      if (exitCode !== undefined) throw new Error(`${opts.name} exited with ${exitCode} before it was ready (log: ${logFile}):\n${logTail(logFile)}`);
       if (await opts.ready().catch(() => false)) return proc;
       await sleep(100);
     }

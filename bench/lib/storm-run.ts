@@ -12,6 +12,8 @@ import { abortableSleep, startInformer, type InformerStats } from './informer.js
 export interface StormRunOptions {
   label: string;
   target: Target;
+  /** The target of each client (several gateway replicas); `target` for all when absent. */
+  targetFor?: (client: number) => Target;
   sim: SimulatorProcess;
   identities: readonly ClientIdentity[];
   path: string;
@@ -41,7 +43,7 @@ export async function runStorm(opts: StormRunOptions): Promise<StormRunResult> {
   const sampler = startInflightSampler(opts.sim, 100);
   const started = performance.now();
   const agents = opts.identities.map((id) => createClientAgent(id, { maxSockets: 2 }));
-  const informers = agents.map((agent, id) => startInformer({ id, target: opts.target, agent, path: opts.path, sleep: abortableSleep }));
+  const informers = agents.map((agent, id) => startInformer({ id, target: opts.targetFor?.(id) ?? opts.target, agent, path: opts.path, sleep: abortableSleep }));
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, opts.deadlineMs).unref());
   await Promise.race([Promise.all(informers.map((i) => i.synced)), deadline]);
   const allSynced = informers.every((i) => i.stats.syncedAtMs !== undefined);

@@ -95,6 +95,8 @@ export function createAdmissionMetrics(registry: Registry, deps: { budget: () =>
       granted: (e) => wait.observe({ level: e.level, result: e.decision === 'queued' ? 'queued' : 'admitted' }, e.waitedMs / 1000),
       released: (e) => hold.observe({ level: e.level }, e.heldMs / 1000),
       rejected: (e) => {
+        // A later page of an offloaded LIST that must wait is asked again, not answered 429.
+        if (e.offloadPage) return;
         rejections.inc({ level: e.level, reason: e.reason });
         wait.observe({ level: e.level, result: 'rejected' }, e.waitedMs / 1000);
       },

@@ -13,6 +13,7 @@
  * its own `limit`. So a level can never hold more than min(limit, share + pool) of the budget: a LIST
  * whose estimate is above that can never be admitted in that level.
  */
+import type { SharedBudgetSettings } from './shared/shared-budget-settings.js';
 
 export type FlowKey = 'user' | 'namespace';
 
@@ -94,9 +95,16 @@ export interface AdmissionSettings {
   /** Whether the upstream serves streaming lists: probed (`auto`), or as configured. */
   readonly streamingLists: 'auto' | 'enabled' | 'disabled';
   readonly streamingProbeIntervalMs: number;
+  /**
+   * `auto`: an unpaginated LIST that would be rejected is served in pieces the apiserver can afford (pages,
+   * or a streaming list) when its client can take the stitched answer (offload-admission.ts); `off`: 429.
+   */
+  readonly offload: 'auto' | 'off';
   readonly adaptive: AdaptiveSettings;
   readonly levels: readonly PriorityLevelSettings[];
   readonly flowSchemas: readonly FlowSchemaSettings[];
+  /** One budget for every replica, through Redis (shared/); undefined: this replica's own budget. */
+  readonly sharedBudget?: SharedBudgetSettings;
 }
 
 const queue = (length: number, lengthPerFlow: number, maxWaitMs: number): QueueSettings => ({ length, lengthPerFlow, maxWaitMs });
@@ -150,6 +158,7 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
   holdOverMs: 2_000,
   streamingLists: 'auto',
   streamingProbeIntervalMs: 10 * 60_000,
+  offload: 'auto',
   adaptive: {
     enabled: false,
     metric: 'process_resident_memory_bytes',

@@ -44,6 +44,14 @@ export interface BudgetRequest {
   /** Who asked for what (user, method, target): a client returning at its Retry-After time is known by it. */
   readonly key: string;
   readonly signal?: AbortSignal;
+  /**
+   * A piece of an offloaded LIST (offload-admission.ts), which waits its turn whatever its projected wait
+   * (its client cannot come back later). `first`: the first piece, the request's admission (a rejection is
+   * its 429). `next`: a later page, whose client is answered already: it is not counted against the
+   * queue's lengths, no return time is held back for it, its rejection is no 429 (nor counted as one),
+   * and its Retry-After is when to ask again.
+   */
+  readonly offloadPage?: 'first' | 'next';
 }
 
 export interface BudgetPreview {
@@ -65,7 +73,8 @@ export interface BudgetSettings {
 export interface BudgetEvents {
   granted?(e: { level: string; decision: 'admitted' | 'queued' | 'exempt'; bytes: number; waitedMs: number }): void;
   released?(e: { level: string; bytes: number; heldMs: number }): void;
-  rejected?(e: { level: string; reason: RejectReason; waitedMs: number }): void;
+  /** `offloadPage`: a later page of an offloaded LIST, whose rejection is no 429. */
+  rejected?(e: { level: string; reason: RejectReason; waitedMs: number; offloadPage: boolean }): void;
 }
 
 export type { Timers } from '../timers.js';

@@ -5,6 +5,11 @@
  * exempt), a rejection with its reason and Retry-After, or `aborted` when the caller's signal fires while
  * it waits. A lease is released exactly once (`release()` is idempotent); releasing wakes the queues.
  *
+ * A store (budget-store.ts) adds what other replicas hold to every decision and has the last word on a
+ * lease: the local one agrees at once; the shared one asks Redis, and a lease it refuses (another replica
+ * took the room first) sends the request back to its decision — most often into the queue, whose head is
+ * asked for again when room comes back (one ask at a time per level, the head keeping its place).
+ *
  * Why not bottleneck: it has weighted concurrency and priorities, but no limit on how long a job may
  * wait in its queue (its `expiration` bounds running time), no fair queuing across keys (a
  * Bottleneck.Group is one independent limiter per key, not fair shares of one budget), no capacity
@@ -15,7 +20,8 @@ import { createBudgetLevels, type LevelState } from './budget-levels.js';
 import { createDrainModel } from './drain-model.js';
 import { type QueueEntry } from './fair-queue.js';
 import { createHoldOver } from './hold-over.js';
-import { freeBytes } from './level-capacity.js';
+import { localBudgetStore, type BudgetStore, type CapacityContext, type StoreClaim } from './budget-store.js';
+import { addOthers, freeBytes, type LevelUsage } from './level-capacity.js';
 import { createRetryCalendar } from './retry-calendar.js';
 import type { Budget, BudgetEvents, BudgetOutcome, BudgetPreview, BudgetRequest, BudgetSettings, Lease, LevelView, RejectReason, Timers } from './budget-types.js';
 import { realTimers } from '../timers.js';
@@ -32,10 +38,23 @@ interface Waiter {
 }
 
 
-export function createBudget(initial: BudgetSettings, deps: { now: () => number; timers?: Timers; events?: BudgetEvents }): Budget {
+/** A lease granted in the budget's own accounting, not yet (or no longer) wanted by the store. */
+interface Granted {
+  readonly lease: Lease;
+  readonly claim: StoreClaim;
+  /** Undoes the grant without a trace (no event, no hold-over): the store did not take it. */
+  withdraw(): void;
+}
+
+export function createBudget(initial: BudgetSettings, deps: { now: () => number; timers?: Timers; events?: BudgetEvents; store?: BudgetStore }): Budget {
   const { now } = deps;
   const timers = deps.timers ?? realTimers;
   const events = deps.events ?? {};
+  const store = deps.store ?? localBudgetStore;
+  let nextId = 0;
+  /** Levels whose head waits for the store's answer, and levels the store refused until room comes back. */
+  const confirming = new Set<string>();
+  const blocked = new Set<string>();
   let settings = initial;
   let effective = initial.budgetBytes;
   let closed = false;
@@ -45,11 +64,27 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
   const holdOver = createHoldOver({ holdMs: initial.holdOverMs ?? 0 });
   let wakeTimer: unknown;
 
-  const usage = () => levels.all().map((l) => ({ ...l.usage(), held: calendar.heldBytes(l.name, now()) + holdOver.bytes(l.name, now()) }));
+  const usage = (): LevelUsage[] => levels.all().map((l) => ({ ...l.usage(), held: calendar.heldBytes(l.name, now()) + holdOver.bytes(l.name, now()) }));
+  /** Room in the whole budget (with the other replicas' usage), and never more than this replica's share of it. */
   const free = (level: LevelState<Waiter>) => {
-    const all = usage();
-    return freeBytes(all.find((u) => u.name === level.name)!, all, effective);
+    const mine = usage();
+    const all = addOthers(mine, store.others(now()));
+    const room = freeBytes(all.find((u) => u.name === level.name)!, all, effective);
+    const share = store.share();
+    return share >= 1 ? room : Math.min(room, freeBytes(mine.find((u) => u.name === level.name)!, mine, effective * share));
   };
+  const capacity = (): CapacityContext => ({
+    effectiveBudget: effective,
+    holdOverMs: settings.holdOverMs ?? 0,
+    levels: levels.all().map((l) => ({
+      name: l.name,
+      exempt: l.settings.exempt,
+      retired: l.retired,
+      share: l.settings.exempt ? 0 : l.settings.share,
+      ceilingFraction: l.settings.exempt ? 0 : l.ceilingFraction,
+      heldBack: calendar.heldBytes(l.name, now()),
+    })),
+  });
   const view = (level: LevelState<Waiter>): LevelView => ({
     name: level.name,
     exempt: level.settings.exempt,
@@ -72,11 +107,12 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     let age = 0;
     for (const l of level.leases) age += t - (grantedAt.get(l) ?? t);
     const inFlightAgeMs = level.leases.size > 0 ? age / level.leases.size : 0;
-    return drain.rate(level.ceilingFraction * effective, { inFlightAgeMs, holdOverMs: settings.holdOverMs ?? 0 });
+    return drain.rate(level.ceilingFraction * effective * store.share(), { inFlightAgeMs, holdOverMs: settings.holdOverMs ?? 0 });
   };
 
-  const grant = (level: LevelState<Waiter>, bytes: number): Lease => {
+  const grant = (level: LevelState<Waiter>, bytes: number, force: boolean): Granted => {
     const acquiredAt = now();
+    const claim: StoreClaim = { id: String(nextId++), level: level.name, bytes, force };
     // `released` a plain property, not a getter: a getter in a literal made per lease gets a hidden class
     // of its own, which keeps the request's objects alive across young-generation collections.
     const lease: { -readonly [K in keyof Lease]: Lease[K] } = {
@@ -91,19 +127,48 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
         level.queue.advance(level.released);
         level.leases.delete(lease);
         if (!closed) holdOver.add(level.name, bytes, now());
+        store.release(claim, true);
         const heldMs = now() - acquiredAt;
         drain.observeHold(heldMs);
         events.released?.({ level: level.name, bytes, heldMs });
         levels.forgetIfDrained(level);
-        pump();
-        scheduleWake();
+        wake();
         return true;
       },
     };
     level.inUse += bytes;
     level.leases.add(lease);
     grantedAt.set(lease, acquiredAt);
-    return lease;
+    const withdraw = () => {
+      if (lease.released) return;
+      lease.released = true;
+      level.inUse -= bytes;
+      level.leases.delete(lease);
+      levels.forgetIfDrained(level);
+    };
+    return { lease, claim, withdraw };
+  };
+
+  /**
+   * A lease of `bytes`, counted here at once so that decisions made meanwhile see it: returned as is
+   * when the store agrees at once, else once it has answered (undefined: not taken; a refused level waits
+   * for room to come back before its queue asks again).
+   */
+  const acquire = (level: LevelState<Waiter>, bytes: number, force: boolean): Granted | Promise<Granted | undefined> => {
+    const granted = grant(level, bytes, force);
+    const taken = store.take(granted.claim, capacity);
+    if (taken === true) return granted;
+    return taken.then((outcome) => {
+      if (outcome === 'taken' && !granted.lease.released) return granted;
+      granted.withdraw();
+      if (outcome === 'refused') blocked.add(level.name);
+      return undefined;
+    });
+  };
+  /** A lease the store took for a request that is gone (timed out, left, shut down) meanwhile. */
+  const giveBack = (granted: Granted) => {
+    granted.withdraw();
+    store.release(granted.claim, false);
   };
 
   /** Seconds until the level can plausibly take `bytes` with `ahead` bytes before it. */
@@ -115,34 +180,75 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
   const reject = (level: LevelState<Waiter>, req: BudgetRequest, reason: RejectReason, waitedMs: number, waitMs: number): BudgetOutcome => {
     let retryAfterSeconds: number | undefined;
     if (reason === 'shutting_down') retryAfterSeconds = 1;
+    else if (req.offloadPage === 'next') retryAfterSeconds = reason === 'too_large' ? undefined : Math.max(1, Math.ceil(waitMs / 1000));
     else if (reason !== 'too_large') {
       const rate = drainRate(level);
       retryAfterSeconds = calendar.schedule({ key: req.key, level: level.name, bytes: req.bytes, earliestSeconds: waitMs / 1000, bytesPerSecond: rate, now: now() });
       scheduleWake();
     }
-    events.rejected?.({ level: level.name, reason, waitedMs });
+    events.rejected?.({ level: level.name, reason, waitedMs, offloadPage: req.offloadPage === 'next' });
     return { decision: 'rejected', reason, retryAfterSeconds, waitedMs, view: view(level) };
   };
 
+  /** Later pages of offloaded LISTs waiting, per level and per level and flow: not counted against the queue's lengths. */
+  const pagesWaiting = new Map<string, number>();
+  const pageKeys = (level: LevelState<Waiter>, flow: string) => [level.name, `${level.name}\n${flow}`];
+  const countPage = (level: LevelState<Waiter>, req: BudgetRequest, delta: 1 | -1) => {
+    if (req.offloadPage !== 'next') return;
+    for (const k of pageKeys(level, req.flow)) {
+      const n = (pagesWaiting.get(k) ?? 0) + delta;
+      if (n === 0) pagesWaiting.delete(k);
+      else pagesWaiting.set(k, n);
+    }
+  };
+  const pagesOf = (key: string) => pagesWaiting.get(key) ?? 0;
+
   const settleWaiter = (level: LevelState<Waiter>, w: Waiter, outcome: BudgetOutcome) => {
+    countPage(level, w.req, -1);
     if (w.timer !== undefined) timers.clear(w.timer);
     if (w.onAbort) w.req.signal?.removeEventListener('abort', w.onAbort);
     levels.forgetIfDrained(level);
     w.settle(outcome);
   };
 
+  const serve = (level: LevelState<Waiter>, head: QueueEntry<Waiter>, granted: Granted): void => {
+    if (!level.queue.serve(head)) return giveBack(granted);
+    const w = head.item;
+    const waitedMs = now() - w.enqueuedAt;
+    events.granted?.({ level: level.name, decision: 'queued', bytes: w.req.bytes, waitedMs });
+    settleWaiter(level, w, { decision: 'queued', lease: granted.lease, waitedMs, returning: head.returning });
+  };
+
   function pump(): void {
     for (const level of levels.all()) {
+      if (confirming.has(level.name) || blocked.has(level.name)) continue;
       for (let head = level.queue.peek(); head !== undefined; head = level.queue.peek()) {
         if (head.bytes > free(level)) break;
-        level.queue.shift();
-        const w = head.item;
-        const waitedMs = now() - w.enqueuedAt;
-        events.granted?.({ level: level.name, decision: 'queued', bytes: w.req.bytes, waitedMs });
-        settleWaiter(level, w, { decision: 'queued', lease: grant(level, w.req.bytes), waitedMs, returning: head.returning });
+        const got = acquire(level, head.item.req.bytes, false);
+        if (!(got instanceof Promise)) {
+          serve(level, head, got);
+          continue;
+        }
+        // The head keeps its place while the store answers; newcomers queue behind it.
+        confirming.add(level.name);
+        void got.then((granted) => {
+          confirming.delete(level.name);
+          if (granted) serve(level, head, granted);
+          pump();
+          scheduleWake();
+        });
+        break;
       }
     }
   }
+
+  /** Room may have come back (a release here or elsewhere, hold-over decayed, a new budget): ask again. */
+  function wake(): void {
+    blocked.clear();
+    pump();
+    scheduleWake();
+  }
+  store.onChange(wake);
 
   /**
    * Held-back capacity returns when a ticket's window closes unclaimed, held-over bytes as they decay:
@@ -151,12 +257,12 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
   function scheduleWake(): void {
     if (wakeTimer !== undefined) timers.clear(wakeTimer);
     const t = now();
-    const times = [calendar.nextChangeAt(t), levels.all().some((l) => l.queue.length > 0) ? holdOver.nextChangeAt(t) : undefined].filter((x): x is number => x !== undefined);
+    const waiting = levels.all().some((l) => l.queue.length > 0);
+    const times = [calendar.nextChangeAt(t), waiting ? holdOver.nextChangeAt(t) : undefined, waiting ? store.nextChangeAt(t) : undefined].filter((x): x is number => x !== undefined);
     const at = times.length > 0 ? Math.min(...times) : undefined;
     wakeTimer = at === undefined ? undefined : timers.set(() => {
       wakeTimer = undefined;
-      pump();
-      scheduleWake();
+      wake();
     }, Math.max(1, at - now()));
   }
 
@@ -164,6 +270,7 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     new Promise((resolve) => {
       const w: Waiter = { req, enqueuedAt: now(), settle: resolve };
       w.entry = level.queue.push(req.flow, req.bytes, w, { returning });
+      countPage(level, req, 1);
       scheduleWake();
       w.timer = timers.set(() => {
         if (w.entry && level.queue.remove(w.entry)) settleWaiter(level, w, reject(level, req, 'timeout', now() - w.enqueuedAt, projectedWaitMs(level, req.bytes, level.queue.bytes)));
@@ -187,12 +294,34 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
     if (nobodyAhead && req.bytes <= free(level)) return { decision: 'admitted', view: v };
     const waitMs = projectedWaitMs(level, req.bytes, ahead);
     const q = level.settings.queue;
-    if (level.queue.length >= q.length || level.queue.flowLength(req.flow) >= q.lengthPerFlow) {
-      return { decision: 'rejected', reason: 'queue_full', projectedWaitMs: waitMs, view: v };
-    }
-    if (waitMs > q.maxWaitMs) return { decision: 'rejected', reason: 'wait_exceeded', projectedWaitMs: waitMs, view: v };
+    // Later pages of offloaded LISTs are not counted against the lengths (one at most per LIST in flight).
+    const [inLevel, inFlow] = pageKeys(level, req.flow).map(pagesOf) as [number, number];
+    const full = level.queue.length - inLevel >= q.length || level.queue.flowLength(req.flow) - inFlow >= q.lengthPerFlow;
+    if (full && req.offloadPage !== 'next') return { decision: 'rejected', reason: 'queue_full', projectedWaitMs: waitMs, view: v };
+    // A piece of an offloaded LIST waits its turn whatever the projection: its client cannot come back later.
+    if (waitMs > q.maxWaitMs && req.offloadPage === undefined) return { decision: 'rejected', reason: 'wait_exceeded', projectedWaitMs: waitMs, view: v };
     return { decision: 'queued', projectedWaitMs: waitMs, view: v };
   };
+
+  const admitted = (level: LevelState<Waiter>, req: BudgetRequest, decision: 'admitted' | 'exempt', lease: Lease, waitedMs: number, returning: boolean): BudgetOutcome => {
+    level.queue.charge(req.flow, req.bytes);
+    events.granted?.({ level: level.name, decision, bytes: req.bytes, waitedMs });
+    return { decision, lease, waitedMs, returning };
+  };
+
+  /** Admits at once, or — when the store refuses what this replica's view allowed — decides again (twice at most, then queues). */
+  async function admitNow(level: LevelState<Waiter>, req: BudgetRequest, decision: 'admitted' | 'exempt', returning: boolean, attempt: number): Promise<BudgetOutcome> {
+    const got = acquire(level, req.bytes, decision === 'exempt');
+    if (!(got instanceof Promise)) return admitted(level, req, decision, got.lease, 0, returning);
+    const started = now();
+    const granted = await got;
+    if (granted) return admitted(level, req, decision, granted.lease, now() - started, returning);
+    const again = decide(level, req, returning);
+    if (again.decision === 'rejected') return reject(level, req, again.reason!, now() - started, again.projectedWaitMs ?? 0);
+    if (again.decision !== 'queued' && attempt < 2) return admitNow(level, req, again.decision, returning, attempt + 1);
+    if (req.signal?.aborted) return { decision: 'aborted', waitedMs: now() - started };
+    return enqueue(level, req, returning);
+  }
 
   return {
     async admit(req) {
@@ -202,11 +331,8 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
       const d = decide(level, req, returning);
       switch (d.decision) {
         case 'exempt':
-        case 'admitted': {
-          level.queue.charge(req.flow, req.bytes);
-          events.granted?.({ level: level.name, decision: d.decision, bytes: req.bytes, waitedMs: 0 });
-          return { decision: d.decision, lease: grant(level, req.bytes), waitedMs: 0, returning };
-        }
+        case 'admitted':
+          return admitNow(level, req, d.decision, returning, 1);
         case 'rejected':
           return reject(level, req, d.reason!, 0, d.projectedWaitMs ?? 0);
         case 'queued':
@@ -221,11 +347,11 @@ export function createBudget(initial: BudgetSettings, deps: { now: () => number;
       effective = Math.min(effective, next.budgetBytes);
       calendar.setMaxSeconds(next.maxRetryAfterSeconds);
       levels.reconfigure(next.levels);
-      pump();
+      wake();
     },
     setEffectiveBudget(bytes) {
       effective = Math.max(0, Math.min(settings.budgetBytes, bytes));
-      pump();
+      wake();
     },
     effectiveBudget: () => effective,
     configuredBudget: () => settings.budgetBytes,

@@ -1,6 +1,7 @@
 /**
  * Admission assembled: flow schemas pick the priority level and flow (match-flow.ts), the budget leases
- * bytes or queues or rejects (budget.ts), the 429 is built (rejection.ts), large admitted LISTs get a
+ * bytes or queues or rejects (budget.ts), an unpaginated LIST that would be rejected is offloaded — served
+ * in pieces, each under a lease of its own (offload-admission.ts) —, the 429 is built (rejection.ts), large admitted LISTs get a
  * Warning (list-hints.ts), and two background loops read the upstream through one bottleneck limiter
  * (one read at a time, spaced): the adaptive budget's /metrics scrape and the streaming-list probe.
  * Requests estimated below `smallRequestBytes`, and watches, streaming lists and requests that load
@@ -17,12 +18,15 @@ import { createUpstreamFetch } from '../estimate/upstream-fetch.js';
 import { createAdaptiveBudget } from './adaptive-budget.js';
 import { createAdmissionMetrics } from './admission-metrics.js';
 import type { AdmissionSettings } from './admission-settings.js';
-import { createBudget, type Budget, type Lease, type RejectReason } from './budget.js';
+import { createBudget, type Budget, type Lease, type LevelView, type RejectReason } from './budget.js';
 import { realTimers, type Timers } from '../timers.js';
 import { createLearningLocks, type LearningLock } from './learning-locks.js';
 import { fittingLimit, largeListWarning, type PageEstimate } from './list-hints.js';
 import { matchFlow, type AdmissionSubject, type AdmissionTarget } from './match-flow.js';
+import { attemptOffload, chooseOffload, planPages, type OffloadDeps, type OffloadGrant, type OffloadQuery } from './offload-admission.js';
 import { buildRejection, type Rejection } from './rejection.js';
+import { createSharedBudget, type SharedBudget } from './shared/create-shared-budget.js';
+import type { SharedBudgetFiles } from './shared/shared-budget-settings.js';
 import { createStreamingProbe, type StreamingSupport } from './streaming-probe.js';
 
 export interface AdmissionQuery {
@@ -45,6 +49,8 @@ export interface AdmissionQuery {
   readonly client?: ClientKind;
   /** Prices a first page of `limit` objects of this LIST, for the pagination hint (the estimator's view). */
   readonly pageBytes?: PageEstimate;
+  /** Whether and how an unpaginated LIST can be served in pieces instead of rejected (offload-admission.ts). */
+  readonly offload?: OffloadQuery;
   /**
    * Aborts the wait when the client goes away. A function, called only for a request that may wait in
    * a queue: most requests are small and never need a signal made.
@@ -59,6 +65,7 @@ interface Placement {
 
 export type AdmissionResult =
   | (Placement & { decision: 'admitted' | 'queued' | 'exempt'; lease: Lease | undefined; waitedMs: number; warning: string | undefined })
+  | (Placement & { decision: 'offload'; lease: Lease | undefined; offload: OffloadGrant; waitedMs: number })
   | (Placement & { decision: 'rejected'; reason: RejectReason; rejection: Rejection; waitedMs: number })
   | (Placement & { decision: 'aborted'; waitedMs: number });
 
@@ -71,13 +78,16 @@ export interface Admission {
   dryRun(q: AdmissionQuery): { decision: string; reasons: string[] };
   reconfigure(settings: AdmissionSettings): void;
   readonly budget: Budget;
+  /** The budget shared through Redis, when `sharedBudget` is configured. */
+  readonly shared: SharedBudget | undefined;
   /** LISTs of low confidence waiting for their resource's first LIST to end (learning-locks.ts). */
   learningWaiters(): number;
   streaming(): StreamingSupport;
   /** Shutdown: answers what waits and releases every lease. */
   releaseAll(): number;
   start(): void;
-  stop(): void;
+  /** Stops the probes, and leaves the shared budget (its releases sent first). */
+  stop(): Promise<void>;
 }
 
 export interface AdmissionDeps {
@@ -88,9 +98,12 @@ export interface AdmissionDeps {
   logger?: Logger;
   now?: () => number;
   timers?: Timers;
+  /** The password and certificates `settings.sharedBudget` names (read by config/). */
+  sharedBudgetFiles?: SharedBudgetFiles;
 }
 
 const PASS_CLASSES = new Set(['watch', 'streaming-list', 'none']);
+
 
 /** A lease that also holds its resource's learning lock, and gives both back at once. */
 class LockedLease implements Lease {
@@ -135,7 +148,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   // The gauges read the budget when scraped, after it exists.
   const metrics = createAdmissionMetrics(deps.registry, { budget: () => b, streaming: () => streaming.state(), learningWaiters: () => learning.waiting() });
   const budgetSettings = (s: AdmissionSettings) => ({ budgetBytes: s.budgetBytes, levels: s.levels, maxRetryAfterSeconds: s.maxRetryAfterSeconds, initialHoldTimeMs: s.initialHoldTimeMs, holdOverMs: s.holdOverMs });
-  const b = createBudget(budgetSettings(settings), { now, events: metrics.events, timers });
+  const shared = settings.sharedBudget
+    ? createSharedBudget({ settings: settings.sharedBudget, files: deps.sharedBudgetFiles, registry: deps.registry, now, holdOverMs: settings.holdOverMs, ...(logger ? { logger } : {}) })
+    : undefined;
+  const b = createBudget(budgetSettings(settings), { now, events: metrics.events, timers, ...(shared ? { store: shared.store } : {}) });
   const fetch = deps.upstream ? createUpstreamFetch(deps.upstream, { timeoutMs: 5_000 }) : undefined;
   const adaptive = fetch
     ? createAdaptiveBudget({
@@ -170,6 +186,32 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const withLock = (lease: Lease, lock: LearningLock): Lease => new LockedLease(lease, lock);
   const passesAtOnce = (e: AdmissionQuery['estimate']) => PASS_CLASSES.has(e.class) || e.estimatedBytes < settings.smallRequestBytes;
   const passes = (q: AdmissionQuery) => passesAtOnce(q.estimate);
+  /** The LIST can be served in pieces (offload on, the gateway says its client can take them, not exempt). */
+  const offloadable = (q: AdmissionQuery, exempt: boolean) => !exempt && settings.offload === 'auto' && q.estimate.class === 'list' && q.offload !== undefined && q.offload.refusal === undefined;
+  /** Why a LIST that is rejected was not offloaded, for its 429's message. */
+  const offloadNote = (q: AdmissionQuery) => (settings.offload === 'auto' && q.estimate.class === 'list' ? q.offload?.refusal : undefined);
+  const offloadDeps = (probing: Promise<unknown>): OffloadDeps => ({
+    budget: b,
+    timers,
+    smallRequestBytes: settings.smallRequestBytes,
+    maxRetryAfterSeconds: () => settings.maxRetryAfterSeconds,
+    streaming: () => streaming.supported(),
+    ready: () => atMost(probing, 1_000),
+  });
+  const reject = (q: AdmissionQuery, r: { reason: RejectReason; retryAfterSeconds: number | undefined; view: LevelView; note: string | undefined }): Rejection =>
+    buildRejection({
+      reason: r.reason,
+      retryAfterSeconds: r.retryAfterSeconds,
+      client: q.client ?? 'other',
+      estimate: q.estimate,
+      target: q.target,
+      level: r.view,
+      budgetBytes: b.configuredBudget(),
+      effectiveBudgetBytes: b.effectiveBudget(),
+      streaming: streaming.supported(),
+      ...(q.pageBytes ? { pageBytes: q.pageBytes } : {}),
+      ...(r.note ? { offloadNote: r.note } : {}),
+    });
   const warningFor = (q: AdmissionQuery, level: string) => {
     if (q.estimate.class !== 'list' || q.estimate.estimatedBytes < settings.warningBytes) return undefined;
     const view = b.level(level);
@@ -190,6 +232,24 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       const probing = streaming.demand();
       const signal = q.signal?.();
       const started = now();
+      // A LIST the budget would reject is offloaded instead, when it can be: no 429, no learning lock.
+      let pageNote: string | undefined;
+      if (offloadable(q, match.level.exempt)) {
+        const key = `${q.user.username}\n${q.method} ${q.url}`;
+        const o = await attemptOffload(offloadDeps(probing), { level: placement.level, flow: match.flow, key, wholeBytes: leaseBytes(q, placement.level), estimate: q.estimate, offload: q.offload!, ...(signal ? { signal } : {}) });
+        if (o.outcome !== 'not-offloaded') metrics.observeRequest(placement.level, o.outcome, q.estimate.estimatedBytes);
+        switch (o.outcome) {
+          case 'offload':
+            return { ...placement, decision: 'offload', lease: o.lease, offload: o.grant, waitedMs: o.waitedMs };
+          case 'aborted':
+            return { ...placement, decision: 'aborted', waitedMs: o.waitedMs };
+          case 'rejected':
+            if (o.retryAfterSeconds !== undefined) metrics.observeRetryAfter(placement.level, o.retryAfterSeconds);
+            return { ...placement, decision: 'rejected', reason: o.reason, rejection: reject(q, { ...o, note: o.note }), waitedMs: o.waitedMs };
+          default:
+            pageNote = o.note;
+        }
+      }
       let lock: LearningLock | undefined;
       if (learnsAlone(q, match.level.exempt)) {
         const got = await learning.acquire(`${q.target.apiGroup}/${q.target.resource}`, { waitMs: match.level.queue.maxWaitMs, ...(signal ? { signal } : {}) });
@@ -199,19 +259,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           const reason = got === 'closed' ? 'shutting_down' : 'timeout';
           const retryAfterSeconds = got === 'closed' ? 1 : Math.min(settings.maxRetryAfterSeconds, Math.max(1, Math.ceil(b.meanHoldMs() / 1000)));
           metrics.observeRetryAfter(placement.level, retryAfterSeconds);
-          const view = b.level(placement.level)!;
-          const rejection = buildRejection({
-            reason,
-            retryAfterSeconds,
-            client: q.client ?? 'other',
-            estimate: q.estimate,
-            target: q.target,
-            level: view,
-            budgetBytes: b.configuredBudget(),
-            effectiveBudgetBytes: b.effectiveBudget(),
-            streaming: streaming.supported(),
-            ...(q.pageBytes ? { pageBytes: q.pageBytes } : {}),
-          });
+          const rejection = reject(q, { reason, retryAfterSeconds, view: b.level(placement.level)!, note: offloadNote(q) });
           return { ...placement, decision: 'rejected', reason, rejection, waitedMs: now() - started };
         }
         lock = got;
@@ -229,18 +277,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       }
       if (outcome.retryAfterSeconds !== undefined) metrics.observeRetryAfter(placement.level, outcome.retryAfterSeconds);
       await atMost(probing, 1_000);
-      const rejection = buildRejection({
-        reason: outcome.reason,
-        retryAfterSeconds: outcome.retryAfterSeconds,
-        estimate: q.estimate,
-        target: q.target,
-        level: outcome.view,
-        budgetBytes: b.configuredBudget(),
-        effectiveBudgetBytes: b.effectiveBudget(),
-        streaming: streaming.supported(),
-        client: q.client ?? 'other',
-        ...(q.pageBytes ? { pageBytes: q.pageBytes } : {}),
-      });
+      const rejection = reject(q, { reason: outcome.reason, retryAfterSeconds: outcome.retryAfterSeconds, view: outcome.view, note: offloadNote(q) ?? pageNote });
       return { ...placement, decision: 'rejected', reason: outcome.reason, rejection, waitedMs: outcome.waitedMs };
     },
     dryRun(q) {
@@ -262,6 +299,15 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       }
       reasons.push(`estimated ${formatBytes(q.estimate.estimatedBytes)}; the level may hold ${formatBytes(v.ceilingBytes)} now (at most ${formatBytes(v.maxCeilingBytes)}), ${formatBytes(v.inUseBytes)} in use, ${formatBytes(v.freeBytes)} free, ${v.queuedRequests} queued`);
       if (p.decision === 'queued') reasons.push(`would wait about ${Math.ceil((p.projectedWaitMs ?? 0) / 100) / 10} s in the queue (at most ${settings.levels.find((l) => l.name === placement.level)?.queue.maxWaitMs ?? 0} ms)`);
+      if (p.decision === 'rejected' && offloadable(q, match.level.exempt)) {
+        const plan = planPages({ estimate: q.estimate, pageBytes: q.offload!.pageBytes, view: v });
+        if (!('refusal' in plan)) {
+          const mode = chooseOffload(q.offload!, plan, streaming.supported());
+          reasons.push(`does not fit (${p.reason}): would be offloaded, ${mode === 'watch' ? 'served as a streaming list' : `served in pages of ${plan.limit} objects, each leased ${formatBytes(plan.bytes)}`}`);
+          return { decision: 'offload', reasons };
+        }
+        reasons.push(`cannot be offloaded: ${plan.refusal}`);
+      } else if (p.decision === 'rejected' && offloadNote(q)) reasons.push(`cannot be offloaded: ${offloadNote(q)}`);
       if (p.decision === 'rejected') reasons.push(`would be answered 429 (${p.reason})`);
       if (p.decision === 'admitted') reasons.push('would be admitted at once');
       return { decision: p.decision, reasons };
@@ -274,6 +320,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       if (full) b.setEffectiveBudget(next.budgetBytes);
     },
     budget: b,
+    shared,
     learningWaiters: () => learning.waiting(),
     streaming: () => streaming.state(),
     releaseAll: () => {
@@ -281,13 +328,15 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       return b.releaseAll();
     },
     start() {
+      shared?.start();
       streaming.start();
       adaptive?.start();
     },
-    stop() {
+    async stop() {
       streaming.stop();
       adaptive?.stop();
       void limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+      await shared?.close();
     },
   };
 }

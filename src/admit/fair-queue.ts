@@ -44,6 +44,11 @@ export interface FairQueue<T> {
   peek(): QueueEntry<T> | undefined;
   /** Removes and returns the entry served next. */
   shift(): QueueEntry<T> | undefined;
+  /**
+   * Removes `entry` as served (virtual time moves to its start, as `shift` does): for an entry that was
+   * the head when its lease was asked for elsewhere; false when it is no longer queued.
+   */
+  serve(entry: QueueEntry<T>): boolean;
   /** Takes out an entry that leaves unserved; false when it was not queued. */
   remove(entry: QueueEntry<T>): boolean;
   /** Removes everything (shutdown). */
@@ -155,6 +160,12 @@ export function createFairQueue<T>(): FairQueue<T> {
       virtualTime = Math.max(virtualTime, entry.start);
       forgetIdleFlows();
       return entry;
+    },
+    serve(entry) {
+      if (!take(entry)) return false;
+      virtualTime = Math.max(virtualTime, entry.start);
+      forgetIdleFlows();
+      return true;
     },
     remove(entry) {
       if (!take(entry)) return false;

@@ -40,3 +40,20 @@ export function freeBytes(level: LevelUsage, levels: readonly LevelUsage[], effe
   const levelFree = level.ceilingFraction * effectiveBudget - level.inUse - level.held;
   return Math.min(globalFree, levelFree);
 }
+
+/**
+ * Every level's usage with what other replicas hold added (a shared budget): their bytes in use and held
+ * over count in their level; a level only they know (another configuration, mid-rollout) counts like a
+ * retired one: its bytes are used, it reserves nothing.
+ */
+export function addOthers(mine: readonly LevelUsage[], others: ReadonlyMap<string, { readonly inUse: number; readonly heldOver: number }>): LevelUsage[] {
+  if (others.size === 0) return [...mine];
+  const all = mine.map((u) => {
+    const o = others.get(u.name);
+    return o ? { ...u, inUse: u.inUse + o.inUse, held: u.held + o.heldOver } : u;
+  });
+  for (const [name, o] of others) {
+    if (!mine.some((u) => u.name === name)) all.push({ name, exempt: false, retired: true, share: 0, ceilingFraction: 0, inUse: o.inUse, held: o.heldOver });
+  }
+  return all;
+}

@@ -7,7 +7,8 @@
  *   - a `Warning: 299 - "…"` header with the hint, in the words of the client that sent the request
  *     (kubectl, a client-go program, anyone else: list-hints.ts).
  * A LIST that can never fit its level gets neither Retry-After nor details.retryAfterSeconds, so clients
- * do not spin on it, and a message that says exactly how that client can page or stream. Pure.
+ * do not spin on it, and a message that says exactly how that client can page or stream; one listgate
+ * could not serve in pieces itself (offload) also says why not. Pure.
  */
 import { failureStatus, type Status, type StatusDetails } from '../k8s/status.js';
 import { formatBytes } from '../k8s/quantity.js';
@@ -29,6 +30,8 @@ export interface RejectionInput {
   readonly client: ClientKind;
   /** Prices a first page of the same LIST (for the `limit` of the pagination hint). */
   readonly pageBytes?: PageEstimate;
+  /** Why listgate could not serve this LIST in pieces either (offload-admission.ts), for the message. */
+  readonly offloadNote?: string;
 }
 
 export interface Rejection {
@@ -73,6 +76,8 @@ export function buildRejection(input: RejectionInput): Rejection {
     const after = retry === undefined ? '' : `; retry after ${retry}s`;
     message = `Too many requests: ${what} (estimated ${formatBytes(estimate.estimatedBytes)} of apiserver memory) ${WHY[input.reason]} (priority level ${safeName(level.name)})${after}${hint ? `, or ${hint}` : ''}`;
   }
+
+  if (input.offloadNote) message += `; listgate could not serve it in pieces either: ${input.offloadNote}`;
 
   const details: StatusDetails = { causes: [{ reason: 'EstimatedMemoryOverBudget', message: budgetCause(input) }] };
   if (input.target.resource !== '') details.kind = safeName(input.target.resource);

@@ -40,6 +40,8 @@ export function formatRequestLine(log: Record_): string {
   if (log.kind === 'streamingList') notes.push('streaming list');
   if (log.decision === 'queued' && admission?.waitedMs) notes.push(`queued ${admission.waitedMs} ms`);
   if (log.decision === 'exempt') notes.push('exempt');
+  const offload = log.offload as { mode?: string; pieces?: number; result?: string } | undefined;
+  if (log.decision === 'offload' && offload) notes.push(`offloaded: ${offload.mode === 'watch' ? 'a streaming list' : `${offload.pieces ?? 0} pages`}${offload.result === 'complete' ? '' : `, ${offload.result ?? ''}`}`);
   if (log.decision === 'rejected') notes.push(`rejected: ${admission?.reason ?? 'over budget'}${admission?.retryAfterSeconds ? `, retry after ${admission.retryAfterSeconds}s` : ''}`);
   if (typeof log.estimatedBytes === 'number' && log.estimatedBytes > 0) notes.push(`estimated ${formatBytes(log.estimatedBytes)}`);
   if (typeof log.error === 'string') notes.push(log.error);

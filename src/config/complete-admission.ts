@@ -5,18 +5,21 @@
  *   - the shares of the non-exempt levels add up to at most 1, and a level's limit is at least its share;
  *   - the last level (it takes what no schema matches) is not exempt;
  *   - maxRetryAfter is whole seconds (client-go reads Retry-After with strconv.Atoi), 1s to 10m;
- *   - with the adaptive budget on, its minimum is not above the budget.
+ *   - with the adaptive budget on, its minimum is not above the budget;
+ *   - the shared budget's own rules (schema-shared-budget.ts).
  */
 import type { AdmissionSettings } from '../admit/admission-settings.js';
 import { parseByteQuantity } from '../k8s/quantity.js';
 import type { ConfigIssue } from './config-error.js';
 import { parseDuration } from './duration.js';
 import { admissionSchema, type AdmissionDocument } from './schema-admission.js';
+import { completeSharedBudget, sharedBudgetCrossFieldIssues } from './schema-shared-budget.js';
 
 const bytes = (q: number | string): number => (typeof q === 'number' ? q : parseByteQuantity(q)!);
 const ms = (d: string): number => parseDuration(d)!;
 
-export function completeAdmission(doc: AdmissionDocument): AdmissionSettings {
+/** `resolveFile` resolves the files the shared budget names against the config file's folder. */
+export function completeAdmission(doc: AdmissionDocument, resolveFile: (p: string) => string = (p) => p): AdmissionSettings {
   return {
     enabled: doc.enabled,
     budgetBytes: bytes(doc.budget),
@@ -27,6 +30,7 @@ export function completeAdmission(doc: AdmissionDocument): AdmissionSettings {
     holdOverMs: ms(doc.holdOver),
     streamingLists: doc.streamingLists,
     streamingProbeIntervalMs: ms(doc.streamingProbeInterval),
+    offload: doc.offload,
     adaptive: {
       enabled: doc.adaptive.enabled,
       metric: doc.adaptive.metric,
@@ -49,6 +53,7 @@ export function completeAdmission(doc: AdmissionDocument): AdmissionSettings {
       rules: { verbs: [...f.rules.verbs], resources: [...f.rules.resources], namespaces: [...f.rules.namespaces] },
       flowKey: f.flowKey,
     })),
+    ...(doc.sharedBudget ? { sharedBudget: completeSharedBudget(doc.sharedBudget, resolveFile) } : {}),
   };
 }
 
@@ -89,5 +94,6 @@ export function admissionCrossFieldIssues(doc: unknown): ConfigIssue[] {
     issues.push({ path: 'admission.maxRetryAfter', message: 'must be whole seconds from 1s to 10m (clients read Retry-After as an integer)' });
   }
   if (a.adaptive.enabled && bytes(a.adaptive.minimum) > bytes(a.budget)) issues.push({ path: 'admission.adaptive.minimum', message: 'must not be above admission.budget' });
+  issues.push(...sharedBudgetCrossFieldIssues(a.sharedBudget));
   return issues;
 }

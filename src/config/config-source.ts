@@ -12,6 +12,7 @@
  * Things built once per config instead (the upstream client and the pipeline) are rebuilt by the app
  * when their inputs change; see src/ops/request-path.ts.
  */
+import type { SharedBudgetFiles } from '../admit/shared/shared-budget-settings.js';
 import type { AuthFiles } from './read-auth-files.js';
 import type { Config } from './parse-config.js';
 import type { TlsFiles } from './read-tls-files.js';
@@ -23,6 +24,8 @@ export interface ConfigSnapshot {
   readonly files: TlsFiles;
   /** Client CA bundles and the front-proxy pair (authentication). */
   readonly auth: AuthFiles;
+  /** The password and certificates of admission.sharedBudget, when it is configured. */
+  readonly sharedBudget?: SharedBudgetFiles;
   /** The webhook's serving pair and the CA bundle routed pods trust; absent while the webhook is disabled. */
   readonly webhook?: WebhookFiles;
 }

@@ -10,6 +10,7 @@ import { ConfigError, type ConfigIssue } from './config-error.js';
 import type { ConfigSnapshot } from './config-source.js';
 import { parseConfig, type Config } from './parse-config.js';
 import { readAuthFiles } from './read-auth-files.js';
+import { readSharedBudgetFiles } from './read-shared-budget-files.js';
 import { readTlsFiles } from './read-tls-files.js';
 import { readWebhookFiles } from './read-webhook-files.js';
 
@@ -74,9 +75,10 @@ export function readSnapshotFiles(config: Config): ConfigSnapshot {
   };
   const files = attempt(() => readTlsFiles(config));
   const auth = attempt(() => readAuthFiles(config));
+  const sharedBudget = attempt(() => readSharedBudgetFiles(config));
   const webhook = attempt(() => readWebhookFiles(config) ?? null);
-  if (!files || !auth || webhook === undefined) throw new ConfigError(issues);
-  return { config, files, auth, ...(webhook ? { webhook } : {}) };
+  if (!files || !auth || webhook === undefined || issues.length > 0) throw new ConfigError(issues);
+  return { config, files, auth, ...(sharedBudget ? { sharedBudget } : {}), ...(webhook ? { webhook } : {}) };
 }
 
 export async function loadConfigFile(path: string): Promise<Config> {

@@ -146,7 +146,7 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
       drainTimeoutMs: parseDuration(doc.shutdown.drainTimeout)!,
     },
     estimator: completeEstimator(doc.estimator),
-    admission: completeAdmission(doc.admission),
+    admission: completeAdmission(doc.admission, file),
     webhook: completeWebhook(doc.webhook, { file, servingTls: { certFile: file(doc.tls.certFile), keyFile: file(doc.tls.keyFile) } }),
   });
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_ADMISSION, DEFAULT_FLOW_SCHEMAS, DEFAULT_LEVELS } from '../admit/admission-settings.js';
 import { formatBytes, parseByteQuantity } from '../k8s/quantity.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { sharedBudgetSchema } from './schema-shared-budget.js';
 
 const section = <T extends z.ZodType>(schema: T) => z.preprocess((value) => value ?? {}, schema);
 
@@ -80,6 +81,7 @@ export const admissionSchema = section(
     holdOver: duration.default(formatDuration(d.holdOverMs)),
     streamingLists: z.enum(['auto', 'enabled', 'disabled']).default(d.streamingLists),
     streamingProbeInterval: duration.default(formatDuration(d.streamingProbeIntervalMs)),
+    offload: z.enum(['auto', 'off']).default(d.offload),
     adaptive: section(
       z.strictObject({
         enabled: z.boolean().default(d.adaptive.enabled),
@@ -92,6 +94,8 @@ export const admissionSchema = section(
     ),
     levels: z.array(levelSchema).min(1).default(DEFAULT_LEVELS.map(levelDocument)),
     flowSchemas: z.array(flowSchemaSchema).default(DEFAULT_FLOW_SCHEMAS.map(schemaDocument)),
+    /** One budget for every replica, through Redis (schema-shared-budget.ts); absent: this replica's own. */
+    sharedBudget: sharedBudgetSchema.optional(),
   }),
 );
 

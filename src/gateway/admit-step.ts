@@ -6,13 +6,18 @@
  *     the exchange ends (completed, client gone, upstream failed);
  *   - no lease needed (small, a watch, a streaming list): goes on;
  *   - rejected: answered here with the 429 (Status body, Retry-After, Warning); the proxy is not called;
- *   - the client left while waiting: nothing to answer; the proxy is not called.
+ *   - the client left while waiting: nothing to answer; the proxy is not called;
+ *   - offloaded: an unpaginated LIST that would have been rejected is served by the gateway in pieces
+ *     (`offload`: the mode, the page size, the first piece's lease as `lease`, the next pages' leases).
  * A large LIST that is admitted carries the Warning for the proxy to add to its response (`warnings`).
  */
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Admission, AdmissionResult } from '../admit/create-admission.js';
 import type { Lease, RejectReason } from '../admit/budget.js';
+import type { OffloadGrant } from '../admit/offload-admission.js';
+import type { OffloadForm } from './offload-eligibility.js';
+import { offloadCandidate } from './offload-query.js';
 import type { Estimator } from '../estimate/create-estimator.js';
 import { writeStatus } from '../k8s/status.js';
 import { estimateInputOf } from './estimate-step.js';
@@ -38,7 +43,12 @@ export type AdmittedContext<E extends Exchange = Exchange> = EstimatedContext<E>
   readonly warnings: readonly string[];
   /** False when admission answered (429) or the client left while waiting: nothing to proxy. */
   readonly proceed: boolean;
+  /** Set when admission offloaded the LIST: the gateway serves it in pieces (offload-proxy.ts). */
+  readonly offload?: Offload;
 };
+
+/** An offloaded LIST: admission's grant (mode, page size, the next page's lease) and the form its pieces are asked in. */
+export type Offload = OffloadGrant & { readonly form: OffloadForm };
 
 export type AdmitStep = <E extends Exchange>(ctx: EstimatedContext<E>) => Promise<AdmittedContext<E>>;
 
@@ -105,6 +115,8 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
     const { estimator } = deps;
     const input = estimateInputOf(ctx.classification, ctx.exchange.req.headers);
     const pageBytes = (limit: number) => estimator!.estimate({ ...input, options: { ...input.options, limit, continue: undefined } }).estimatedBytes;
+    // A HEAD of a collection is classified a LIST too; only a GET has a body to stitch.
+    const candidate = estimator && ctx.estimate.class === 'list' && ctx.method === 'GET' ? offloadCandidate(ctx.classification, input, ctx.exchange.req.headers.accept, estimator) : undefined;
     let r: AdmissionResult;
     try {
       r = await deps.admission.admit({
@@ -115,6 +127,7 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
         estimate: ctx.estimate,
         client: ctx.classification.client,
         ...(estimator && ctx.estimate.class === 'list' ? { pageBytes } : {}),
+        ...(candidate ? { offload: candidate.query } : {}),
         signal: () => client.signal,
       });
     } finally {
@@ -138,6 +151,7 @@ export function createAdmitStep(deps: { admission: Admission; estimator?: Pick<E
           ctx.outcome.clientClosed = true;
           return { ...ctx, decision: r.decision, lease: undefined, admission: note(r), warnings: [], proceed: false };
         }
+        if (r.decision === 'offload') return { ...ctx, decision: 'offload', lease: r.lease, admission: note(r), warnings: [], proceed: true, offload: { ...r.offload, form: candidate!.form! } };
         return { ...ctx, decision: r.decision, lease: r.lease, admission: note(r), warnings: r.warning ? [r.warning] : [], proceed: true };
       }
     }

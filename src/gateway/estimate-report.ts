@@ -10,7 +10,7 @@ import type { Factors } from '../estimate/factors.js';
 import type { Classification } from './classify-request.js';
 
 /** Admission's dry run for a request, when admission is configured (the admission issue supplies it). */
-export type AdmissionDryRun = (q: { user: UserInfo; classification: Classification; estimate: Estimate }) => { decision: string; reasons: string[] };
+export type AdmissionDryRun = (q: { user: UserInfo; classification: Classification; estimate: Estimate; accept?: string }) => { decision: string; reasons: string[] };
 
 export const NO_ADMISSION = 'admission not configured';
 
@@ -63,7 +63,7 @@ export function buildEstimateReport(q: {
   admission?: AdmissionDryRun;
 }): EstimateReport {
   const { estimate: e, classification: c, factors: f } = q;
-  const admitted = q.admission?.({ user: q.user, classification: c, estimate: e });
+  const admitted = q.admission?.({ user: q.user, classification: c, estimate: e, accept: q.accept });
   const age = e.countAgeSeconds;
   return {
     via: q.via,

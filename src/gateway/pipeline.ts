@@ -9,6 +9,8 @@
  * field (see request-context.ts). The proxy resolves once, when the exchange has finished, with how it
  * finished (`ended`, `aborted`, `failed`); learn takes what a LIST's response taught (learn-step.ts);
  * then the settle point, where admission's lease is released.
+ * A LIST admission offloaded is served by the offload proxy instead (offload-proxy.ts): in pieces, each
+ * under its own lease, stitched into the one response the client asked for.
  * A request admission answers itself (429) or whose client left while it waited never reaches the proxy;
  * one the apiserver would refuse is answered by authorize (403) before it can weigh on admission.
  */
@@ -17,7 +19,9 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthenticateStep } from '../auth/authenticate-step.js';
 import type { IdentityMode } from '../config/parse-config.js';
-import { admitEverything, type AdmitStep } from './admit-step.js';
+import { admitEverything, type AdmitStep, type AdmittedContext } from './admit-step.js';
+import { createOffloadProxy } from './offload-proxy.js';
+import type { OffloadMetrics } from './offload-metrics.js';
 import { authorizeNothing, type AuthorizeStep } from './authorize-step.js';
 import { withEstimate, type GatewayEstimator } from './estimate-step.js';
 import { learnFromExchange } from './learn-step.js';
@@ -29,7 +33,6 @@ import { replyStatus } from './reply-status.js';
 import {
   beginRequest,
   withClassification,
-  type EstimatedContext,
   type Exchange,
   type HttpExchange,
   type ResponseEnd,
@@ -66,16 +69,19 @@ export interface PipelineDeps {
   now?: () => number;
   /** Aborted on shutdown: watches in flight end cleanly at their next event boundary. */
   stopping?: AbortSignal;
+  /** Offloaded LISTs' metrics (offload-metrics.ts); without them offloads are not counted. */
+  offloadMetrics?: OffloadMetrics;
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const now = deps.now ?? (() => performance.now());
   const proxyHttp = createHttpProxy(deps);
+  const offloadHttp = createOffloadProxy({ ...deps, metrics: deps.offloadMetrics ?? { observe: () => undefined, waiting: () => undefined, asked: () => undefined } });
   const proxyUpgrade = createUpgradeProxy(deps);
   const admit = deps.admit ?? admitEverything;
   const authorize = deps.authorize ?? authorizeNothing;
 
-  async function run<E extends Exchange>(exchange: E, proxy: (ctx: EstimatedContext<E>) => Promise<ResponseEnd | void>): Promise<void> {
+  async function run<E extends Exchange>(exchange: E, proxy: (ctx: AdmittedContext<E>) => Promise<ResponseEnd | void>): Promise<void> {
     const ctx = beginRequest(exchange, { logger: deps.logger, now, isIdentityHeader: deps.isIdentityHeader });
     const clientClosed = closedPromise(exchange);
     let latest: FinishedContext = ctx;
@@ -114,7 +120,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   return {
     handleRequest(req, res) {
-      void run<HttpExchange>({ type: 'http', req, res }, proxyHttp);
+      void run<HttpExchange>({ type: 'http', req, res }, (ctx) => (ctx.offload ? offloadHttp(ctx) : proxyHttp(ctx)));
     },
     handleUpgrade(req, socket, head) {
       void run<UpgradeExchange>({ type: 'upgrade', req, socket, head }, proxyUpgrade);

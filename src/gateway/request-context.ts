@@ -18,6 +18,7 @@ import { CREDENTIAL_HEADERS } from '../log.js';
 import type { UserInfo } from '../auth/user-info.js';
 import type { EstimatedFields } from './estimate-step.js';
 import type { MeteredResponse } from './response-meter.js';
+import type { OffloadOutcome } from './offload-metrics.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import { describeRefusal } from '../k8s/request-target.js';
 import { classifyRequest, RequestTargetError, type Classification } from './classify-request.js';
@@ -53,6 +54,8 @@ export interface RequestOutcome {
   observedBytes?: number;
   /** A LIST response's settled observation, for the learn step (the proxy's meter, response-meter.ts). */
   metered?: Promise<MeteredResponse>;
+  /** How an offloaded LIST was served (offload-proxy.ts): its mode, pieces, items, restarts, and result. */
+  offload?: OffloadOutcome;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { GatewayMetrics } from './gateway-metrics.js';
 import type { RequestContext } from './request-context.js';
 
 /** What admission decided (the admission issue writes it); `none` in logs and metrics when it did not. */
-export type AdmissionDecision = 'admitted' | 'queued' | 'rejected' | 'exempt';
+export type AdmissionDecision = 'admitted' | 'queued' | 'rejected' | 'exempt' | 'offload';
 
 export type FinishedContext = RequestContext & {
   readonly user?: UserInfo;
@@ -60,6 +60,7 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
     durationMs: Math.round((deps.now() - ctx.startedAt) * 10) / 10,
     error: outcome.error,
     clientClosed: outcome.clientClosed,
+    offload: outcome.offload,
     // Said only of HTTP/2 requests (HTTP/1.1 is the rule for upgrades and older clients).
     protocol: ctx.exchange.req.httpVersionMajor === 2 ? 'h2' : undefined,
   };

@@ -8,13 +8,15 @@
 export interface CheckResult {
   ok: boolean;
   detail: string;
+  /** Said on the check's `?verbose` line even when it passes (a degraded but serving state). */
+  note?: string;
 }
 
 export type ReadinessCheck = () => CheckResult | Promise<CheckResult>;
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: { name: string; ok: boolean; detail: string }[];
+  checks: { name: string; ok: boolean; detail: string; note?: string }[];
 }
 
 export interface Readiness {
@@ -59,12 +61,13 @@ export function createReadiness(): Readiness {
 }
 
 /**
- * The apiserver's /readyz text: `ok` when ready (or, verbose, one `[+]name ok` line per check); when not,
- * every check with `[-]name failed: reason` for the failing ones, then `readyz check failed`.
+ * The apiserver's /readyz text: `ok` when ready (or, verbose, one `[+]name ok` line per check, `[+]name ok:
+ * note` for a passing check with a note); when not, every check with `[-]name failed: reason` for the
+ * failing ones, then `readyz check failed`.
  */
 export function formatReadiness(report: ReadinessReport, verbose: boolean): string {
   if (report.ready && !verbose) return 'ok';
-  const lines = report.checks.map((c) => (c.ok ? `[+]${c.name} ok` : `[-]${c.name} failed: ${c.detail}`));
+  const lines = report.checks.map((c) => (c.ok ? `[+]${c.name} ok${c.note ? `: ${c.note}` : ''}` : `[-]${c.name} failed: ${c.detail}`));
   lines.push(report.ready ? 'readyz check passed' : 'readyz check failed');
   return lines.join('\n');
 }

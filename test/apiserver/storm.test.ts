@@ -8,6 +8,7 @@
  * (warm) — it is not killed, its memory stays under the limit, and all 16 clients complete.
  * The full size (8 GiB, ~400 Secrets) runs in `npm run bench` (bench/storm-kube.ts).
  */
+// runs alone: it measures the apiserver's memory and the clients' timings under a storm on 2 cores
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -28,6 +28,7 @@ describe('deploy/ renders into valid Kubernetes objects', () => {
         'in-front + pod-routing',
         'in-front + pod-routing + cert-manager',
         'control-plane + pod-routing',
+        'in-front + shared-budget',
       ],
     );
     for (const { name, objects } of renderings) {
@@ -41,6 +42,9 @@ describe('deploy/ renders into valid Kubernetes objects', () => {
     }
     const certManager = renderings.find((r) => r.name.endsWith('cert-manager'))!;
     assert.ok(certManager.objects.some((o) => o.kind === 'Certificate'), 'the cert-manager variant renders a Certificate');
+    const shared = renderings.find((r) => r.name.endsWith('shared-budget'))!;
+    const policy = shared.objects.find((o) => o.kind === 'NetworkPolicy') as unknown as { spec: { egress: Array<{ ports?: Array<{ port: number | string }> }> } };
+    assert.ok(policy.spec.egress.some((rule) => rule.ports?.some((p) => p.port === 6379)), 'the shared-budget variant lets the gateway reach Redis');
   });
 
   it('validates every object against the OpenAPI schemas (compiled validators)', () => {

@@ -48,6 +48,14 @@ describe("the demo's log lines", () => {
         'jane list secrets -A → 429, 700 B in 1.2 ms (rejected: queue_full, retry after 3s; estimated 300 MiB)',
       ],
       [
+        { msg: 'request completed', user: 'jane', verb: 'list', target: { resource: 'secrets' }, code: 200, bytes: 50 * 1024 ** 2, durationMs: 812, decision: 'offload', offload: { mode: 'pages', limit: 40, pieces: 5, items: 200, restarts: 0, result: 'complete' }, estimatedBytes: 300 * 1024 ** 2 },
+        'jane list secrets -A → 200, 50.0 MiB in 812 ms (offloaded: 5 pages; estimated 300 MiB)',
+      ],
+      [
+        { msg: 'request completed', user: 'jane', verb: 'list', target: { resource: 'secrets' }, code: 200, bytes: 3 * 1024 ** 2, durationMs: 90, decision: 'offload', offload: { mode: 'watch', pieces: 1, result: 'broken' }, error: 'offload_broken' },
+        'jane list secrets -A → 200, 3.00 MiB in 90 ms (offloaded: a streaming list, broken; offload_broken)',
+      ],
+      [
         { msg: 'request completed', user: 'jane', verb: 'watch', kind: 'streamingList', target: { resource: 'secrets' }, code: 200, bytes: 4 * 1024 ** 2, durationMs: 5096.2, clientClosed: true },
         'jane watch secrets -A → 200, 4.00 MiB in 5096.2 ms (streaming list; the client went away)',
       ],

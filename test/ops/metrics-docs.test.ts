@@ -36,7 +36,9 @@ describe('docs/metrics.md', () => {
     // The routing webhook on too, so its metrics are registered with the others.
     writeFileSync(join(pki.dir, 'gateway-ca.crt'), pki.gatewayCa.certPem);
     const webhook = { enabled: true, listen: { port: 0 }, gateway: { host: 'listgate.listgate.svc', caFile: 'gateway-ca.crt' } };
-    gateway = await startTestGateway({ pki, upstreamUrl: 'https://127.0.0.1:1', logLevel: 'silent', webhook });
+    // A shared budget too (its Redis unreachable: the replica falls back), so its metrics are registered.
+    const admission = { sharedBudget: { address: '127.0.0.1:1' } };
+    gateway = await startTestGateway({ pki, upstreamUrl: 'https://127.0.0.1:1', logLevel: 'silent', webhook, admission });
   });
   after(async () => {
     await gateway.close();

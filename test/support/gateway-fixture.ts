@@ -33,6 +33,8 @@ export interface TestGatewayOptions {
   estimator?: Record<string, unknown>;
   /** The webhook section; when it enables the webhook, its server listens on loopback too. */
   webhook?: Record<string, unknown>;
+  /** The admission section; default: admission's defaults. */
+  admission?: Record<string, unknown>;
 }
 
 export interface TestGateway {
@@ -68,6 +70,7 @@ export function testConfigDocument(opts: TestGatewayOptions): Record<string, unk
     logging: { level: opts.logLevel ?? 'info' },
     estimator: opts.estimator ?? { census: { sources: ['response'] }, factors: { upstreamVersion: '1.26' } },
     ...(opts.webhook ? { webhook: opts.webhook } : {}),
+    ...(opts.admission ? { admission: opts.admission } : {}),
   };
 }
 

@@ -42,7 +42,14 @@ export default async function* summaryReporter(source: AsyncIterable<TestEvent>)
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  // What each file wrote to stderr (its last few KiB): a file that fails outside any test says why there.
+  const stderr = new Map<string, string>();
   for await (const event of source) {
+    if (event.type === 'test:stderr') {
+      const { file, message } = event.data as { file?: string; message?: string };
+      if (file && message) stderr.set(file, ((stderr.get(file) ?? '') + message).slice(-4096));
+      continue;
+    }
     if (event.type !== 'test:start' && event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const data = event.data as TestEventData;
     const file = data.file ? relative(process.cwd(), data.file) : '(unknown file)';
@@ -60,7 +67,8 @@ export default async function* summaryReporter(source: AsyncIterable<TestEvent>)
       // A suite whose subtests failed is named through them; a hook's or a file's own failure counts.
       if (failureType !== 'subtestsFailed') {
         failed++;
-        failures.push({ file, path, message: errorText(data.details?.error) });
+        const own = data.file !== undefined && data.name === data.file ? stderr.get(data.file)?.trim().split('\n').slice(-12).join('\n') : undefined;
+        failures.push({ file, path, message: [errorText(data.details?.error), own].filter(Boolean).join('\n') });
       }
     } else if (suite) {
       // counted through its tests

@@ -18,6 +18,7 @@ export const VARIANTS: { overlay: Overlay; mode?: DeployedMode; components?: str
   { overlay: 'in-front', components: ['pod-routing'] },
   { overlay: 'in-front', components: ['pod-routing', 'cert-manager'] },
   { overlay: 'control-plane', components: ['pod-routing'] },
+  { overlay: 'in-front', components: ['shared-budget'] },
 ];
 
 export async function renderAll(): Promise<Rendering[]> {

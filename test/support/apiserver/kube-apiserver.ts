@@ -105,7 +105,22 @@ async function compactEtcd(etcdUrl: string): Promise<number> {
   return revision;
 }
 
+/**
+ * Starts etcd and kube-apiserver on free loopback ports. A port is free when chosen and taken when bound:
+ * a server of another test file may take it in between, so a start that failed to bind is tried again
+ * on new ports (the error of the last attempt, with the log's tail, when none succeeds).
+ */
 export async function startKubeApiserver(opts: KubeApiserverOptions = {}): Promise<KubeApiserver> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: KubeApiserverOptions): Promise<KubeApiserver> {
   const assets = requireEnvtestAssets();
   const dir = mkdtempSync(join(tmpdir(), 'listgate-kube-'));
   const group: ProcessGroup = createProcessGroup();
