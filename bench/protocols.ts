@@ -2,10 +2,11 @@
  * Protocols: small GETs and small LISTs at concurrency 1 and 16, over HTTP/1.1 and over HTTP/2 from the
  * client (HTTP/2 as client-go sends it: every request a stream on one connection), to the simulator
  * directly, through listgate, through the bare Node.js relay of the same protocol (the CPU floor of any
- * relay on Node's TLS stack) and through nginx; in the full run also to a real kube-apiserver 1.32.6
- * directly and through listgate in front of it, which is what a user compares. Interleaved rounds
- * (the order rotates), the median round reported; CPU per request of the process doing each target's
- * work (the simulator or apiserver for direct).
+ * relay on Node's TLS stack) and through nginx; and, when KUBEBUILDER_ASSETS names the envtest binaries
+ * (the quick run too), to a real kube-apiserver 1.32.6 directly and through listgate in front of it, which
+ * is what a user compares. Interleaved rounds (the order rotates), the median round reported; CPU per
+ * request of the process doing each target's work (the simulator or apiserver for direct). A target that
+ * answers errors, or nothing, fails the run (`failures`): its numbers would measure the errors.
  */
 import { startKubeApiserver, type KubeApiserver } from '../test/support/apiserver/kube-apiserver.js';
 import { findEnvtestAssets } from '../test/support/apiserver/envtest-assets.js';
@@ -14,7 +15,7 @@ import { startGatewayProcess, startSimulatorProcess, writeBenchPki } from './lib
 import { goal, type BenchContext, type BenchReport, type Benchmark, type Goal } from './lib/benchmark.js';
 import { startGatewayOnKube } from './lib/kube-gateway.js';
 import { round } from './lib/latency.js';
-import { runLoad } from './lib/load-generator.js';
+import { describeErrors, runLoad } from './lib/load-generator.js';
 import { nginxBinary, startNginx } from './lib/nginx.js';
 import { readProcGroupStats } from './lib/proc-stats.js';
 import { kubeTargets, senderFor, simulatorTargets, type ClientProtocol, type ProtocolTarget } from './lib/protocol-targets.js';
@@ -38,6 +39,10 @@ interface Figures {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** The errors by status or error code (load-generator.ts). */
+  errorKinds: Record<string, number>;
+  /** Requests recorded (the errors among them). */
+  requests: number;
   cpuMicrosPerRequest: number;
 }
 
@@ -53,6 +58,8 @@ async function measure(t: ProtocolTarget, protocol: ClientProtocol, workload: Wo
       p50Ms: round(load.latency.p50Ms),
       p99Ms: round(load.latency.p99Ms),
       errors: load.errors,
+      errorKinds: load.errorKinds,
+      requests: load.requests,
       cpuMicrosPerRequest: round(before && after && sent > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / sent : Number.NaN, 1),
     };
   } finally {
@@ -72,7 +79,7 @@ export async function runProtocols(ctx: BenchContext): Promise<BenchReport> {
   const durationMs = ctx.quick ? 400 : 4000;
   const warmupMs = ctx.quick ? 100 : 1000;
   const envtest = findEnvtestAssets();
-  const withKube = !ctx.quick && !('problem' in envtest);
+  const withKube = !('problem' in envtest);
   return withScratch(ctx, 'protocols', async ({ dir, group }) => {
     const pki = await writeBenchPki(dir);
     const sim = await startSimulatorProcess(group, { dir, pki, seed: { secrets: 30, secretSize: 1024, namespaces: 4, configmaps: 50, pods: 5 } });
@@ -84,14 +91,16 @@ export async function runProtocols(ctx: BenchContext): Promise<BenchReport> {
     const nginx = nginxBinary() ? await startNginx(group, { dir, pki, upstream: sim }) : undefined;
     const targets = simulatorTargets({ pki, sim, gateway, floors, nginx });
     let kube: KubeApiserver | undefined;
-    if (withKube) {
-      kube = await startKubeApiserver();
-      await seedKube(kube);
-      const onKube = await startGatewayOnKube(group, { dir, kube, sections: admissionSections(8 * 2 ** 30) });
-      for (const protocol of ['h1', 'h2'] as const) targets[protocol].push(...kubeTargets(kube, onKube));
-    }
     try {
+      if (withKube) {
+        kube = await startKubeApiserver();
+        await seedKube(kube);
+        // A name of its own: its config beside the simulator gateway's (which reloads its file when it changes).
+        const onKube = await startGatewayOnKube(group, { dir, kube, name: 'kube-gateway', sections: admissionSections(8 * 2 ** 30) });
+        for (const protocol of ['h1', 'h2'] as const) targets[protocol].push(...kubeTargets(kube, onKube));
+      }
       const runs: Record<string, Record<string, Figures>> = {};
+      const failures: string[] = [];
       for (const protocol of ['h1', 'h2'] as const) {
         for (const workload of ['get', 'list'] as const) {
           for (const c of [16, 1]) {
@@ -101,15 +110,19 @@ export async function runProtocols(ctx: BenchContext): Promise<BenchReport> {
               const list = targets[protocol];
               for (let i = 0; i < list.length; i++) {
                 const t = list[(i + r) % list.length]!;
-                per.set(t.target.name, [...(per.get(t.target.name) ?? []), await measure(t, protocol, workload, c, durationMs, warmupMs)]);
+                const f = await measure(t, protocol, workload, c, durationMs, warmupMs);
+                const label = `${key} ${t.target.name}${rounds > 1 ? ` (round ${r + 1})` : ''}`;
+                const failed = f.requests === 0 ? `${label}: no request was answered` : describeErrors(label, f);
+                if (failed) failures.push(failed);
+                per.set(t.target.name, [...(per.get(t.target.name) ?? []), f]);
               }
             }
             runs[key] = Object.fromEntries([...per].map(([name, all]) => [name, [...all].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(all.length / 2)]!]));
-            ctx.log(`${key}: ${Object.entries(runs[key]!).map(([n, f]) => `${n} ${f.requestsPerSecond}/s p99 ${f.p99Ms} ms cpu ${f.cpuMicrosPerRequest} µs`).join(', ')}`);
+            ctx.log(`${key}: ${Object.entries(runs[key]!).map(([n, f]) => `${n} ${f.requestsPerSecond}/s p99 ${f.p99Ms} ms cpu ${f.cpuMicrosPerRequest} µs${f.errors > 0 ? ` ERRORS ${f.errors}` : ''}`).join(', ')}`);
           }
         }
       }
-      return report(runs, { rounds, durationMs, nginx: nginx?.version ?? null, kube: withKube });
+      return { ...report(runs, { rounds, durationMs, nginx: nginx?.version ?? null, kube: withKube }), failures };
     } finally {
       await kube?.stop();
     }
@@ -145,7 +158,7 @@ function report(runs: Record<string, Record<string, Figures>>, meta: { rounds: n
     }
     summary.push(line);
   }
-  if (!meta.kube) summary.push('note: no real kube-apiserver in this run (quick run, or KUBEBUILDER_ASSETS not set)');
+  if (!meta.kube) summary.push('note: no real kube-apiserver in this run (KUBEBUILDER_ASSETS not set)');
   return { figures: { ...meta, runs } as Record<string, unknown>, ratios, goals, summary };
 }
 

@@ -155,6 +155,7 @@ export async function startGatewayProcess(
     ...opts.sections,
   };
   const name = opts.name ?? 'gateway';
+  group.assertNameFree(name);
   const configPath = join(opts.dir, `${name}.yaml`);
   await writeFile(configPath, stringify(doc));
   const proc = await group.spawn({
