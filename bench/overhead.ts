@@ -14,7 +14,7 @@ import { startComparedTargets, type Measured } from './lib/compared-targets.js';
 import { goal, type BenchContext, type BenchReport, type Benchmark, type Goal } from './lib/benchmark.js';
 import { createClientAgent, fetchOnce } from './lib/https-client.js';
 import { round } from './lib/latency.js';
-import { runLoad, type LoadResult } from './lib/load-generator.js';
+import { describeErrors, runLoad, type LoadResult } from './lib/load-generator.js';
 import { readProcGroupStats } from './lib/proc-stats.js';
 import { withScratch } from './lib/scratch.js';
 
@@ -83,6 +83,8 @@ export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
     }
 
     const runs: OverheadFigures['runs'] = {};
+    // A target that answers errors (or nothing) is not measured: its run fails, naming what failed.
+    const failures: string[] = [];
     for (const workload of Object.keys(WORKLOADS) as Workload[]) {
       runs[workload] = {};
       for (const c of [concurrency, 1]) {
@@ -91,6 +93,9 @@ export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
           const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
           for (const t of order) {
             const result = await measure(t, sim.proc.pid, WORKLOADS[workload], c, durationMs, warmupMs);
+            const label = `${workload} c=${c} ${t.target.name}${rounds > 1 ? ` (round ${r + 1})` : ''}`;
+            const failed = result.load.requests === 0 ? `${label}: no request was answered` : describeErrors(label, result.load);
+            if (failed) failures.push(failed);
             perTarget.set(t.target.name, [...(perTarget.get(t.target.name) ?? []), result]);
           }
         }
@@ -156,7 +161,7 @@ export async function runOverhead(ctx: BenchContext): Promise<BenchReport> {
     }
     if (!admissionAvailable()) summary.push('note: the gateway ran without admission (not in this build)');
     const figures: OverheadFigures = { concurrency, rounds, secondsPerRun: durationMs / 1000, runs, nginxVersion: nginx?.version ?? null, admission: admissionAvailable() };
-    return { figures: figures as unknown as Record<string, unknown>, ratios, goals, summary };
+    return { figures: figures as unknown as Record<string, unknown>, ratios, goals, summary, failures };
   });
 }
 

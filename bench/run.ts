@@ -7,8 +7,9 @@
  * bench/results/quick/ for `--quick`, so a CI-sized run never overwrites the full results the docs quote).
  * `--quick` is the CI size (seconds per benchmark); the default is the full size the docs quote, whose
  * pictures go to docs/. `--docs` then rewrites the results block of docs/benchmarks.md from the results
- * of this invocation (the benchmarks that ran and did not break). Exit status 1 when a benchmark breaks (throws); a missed performance goal is
- * printed, never a failure.
+ * of this invocation (the benchmarks that ran and did not break). Exit status 1 when a benchmark breaks:
+ * it throws, or its report names `failures` (a target answered errors: the JSON is written for a look,
+ * the numbers stay out of the docs); a missed performance goal is printed, never a failure.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -66,7 +67,15 @@ function formatGoals(report: BenchReport): string[] {
   return report.goals.map((g) => `  ${g.met ? 'met   ' : 'MISSED'} ${g.name}: ${g.value} (goal ${g.target})`);
 }
 
-export async function runBenchmarks(argv: string[]): Promise<number> {
+export interface RunOptions {
+  /** The benchmarks to choose from (default: the modules next to this file). */
+  benchmarks?: readonly Benchmark[];
+  /** Where the figures are printed (default stdout). */
+  print?: (text: string) => void;
+}
+
+export async function runBenchmarks(argv: string[], opts: RunOptions = {}): Promise<number> {
+  const print = opts.print ?? ((text: string) => void process.stdout.write(text));
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -81,9 +90,9 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   const here = dirname(fileURLToPath(import.meta.url));
   // dist/bench/run.js → the repository root is two levels up.
   const root = resolve(here, '..', '..');
-  const all = await discoverBenchmarks(here);
+  const all = opts.benchmarks ?? (await discoverBenchmarks(here));
   if (values.list) {
-    for (const b of all) process.stdout.write(`${b.name.padEnd(20)} ${(b as Benchmark).description}\n`);
+    for (const b of all) print(`${b.name.padEnd(20)} ${(b as Benchmark).description}\n`);
     return 0;
   }
   const wanted = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -102,7 +111,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   let failures = 0;
 
   for (const b of selected) {
-    process.stdout.write(`\n== ${b.name} (${quick ? 'quick' : 'full'}) — ${b.description}\n`);
+    print(`\n== ${b.name} (${quick ? 'quick' : 'full'}) — ${b.description}\n`);
     const loadBefore = currentLoad();
     const started = Date.now();
     try {
@@ -124,12 +133,14 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
         ...report,
       };
       await writeFile(join(resultsDir, `${b.name}.json`), `${JSON.stringify(file, null, 2)}\n`);
-      earlier.set(b.name, report);
-      for (const line of [...report.summary, ...formatGoals(report)]) process.stdout.write(`${line}\n`);
-      process.stdout.write(`  → ${join(resultsDir, `${b.name}.json`)} (${((Date.now() - started) / 1000).toFixed(1)} s, load ${loadBefore} → ${file.machine.loadAfter})\n`);
+      const failed = report.failures ?? [];
+      if (failed.length === 0) earlier.set(b.name, report);
+      else failures += 1;
+      for (const line of [...report.summary, ...formatGoals(report), ...failed.map((f) => `  FAILED ${f}`)]) print(`${line}\n`);
+      print(`  → ${join(resultsDir, `${b.name}.json`)} (${((Date.now() - started) / 1000).toFixed(1)} s, load ${loadBefore} → ${file.machine.loadAfter})\n`);
     } catch (err) {
       failures += 1;
-      process.stdout.write(`  BROKEN: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      print(`  BROKEN: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     }
   }
   if (values.docs) await writeDocs(root, resultsDir, [...earlier.keys()]);

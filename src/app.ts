@@ -7,7 +7,6 @@
 import type { Timers } from './timers.js';
 import { setMaxListeners } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthentication } from './auth/create-authentication.js';
@@ -22,7 +21,7 @@ import { createDebugEstimateHandler } from './gateway/debug-estimate.js';
 import { createGatewayEstimator } from './gateway/gateway-estimator.js';
 import { createGatewayMetrics } from './gateway/gateway-metrics.js';
 import { createOffloadMetrics } from './gateway/offload-metrics.js';
-import { createGatewayServer } from './gateway/gateway-server.js';
+import { createGatewayServer, type GatewayServer } from './gateway/gateway-server.js';
 import { createPipeline } from './gateway/pipeline.js';
 import { createUpstreamClient } from './gateway/upstream-client.js';
 import { createSnapshotApplier } from './ops/apply-snapshot.js';
@@ -32,11 +31,15 @@ import { createReadiness, type Readiness } from './ops/readiness.js';
 import { createReloadMetrics, type ReloadMetrics } from './ops/reload-metrics.js';
 import { createRequestPath, type BuildGeneration } from './ops/request-path.js';
 import { createShutdownHooks, shutDownGracefully, type ShutdownHooks, type ShutdownResult } from './ops/shutdown.js';
+import { createUpstreamCapacity } from './ops/upstream-capacity.js';
 import { createUpstreamMetrics } from './ops/upstream-metrics.js';
 import { createRoutingWebhook, type RoutingWebhook } from './webhook/create-webhook.js';
 
+/** The readiness probe's own client: one probe at a time, and one spare. */
+const PROBE_MAX_SOCKETS = 2;
+
 export interface GatewayApp {
-  server: HttpsServer;
+  server: GatewayServer;
   ops: HttpServer;
   /** The pod-routing admission webhook (its own listener: `webhook.server`), when webhook.enabled (src/webhook/). */
   webhook: RoutingWebhook | undefined;
@@ -62,7 +65,7 @@ export interface AppDeps {
   clock?: { now(): number; timers: Timers };
 }
 
-function closeServer(server: HttpServer | HttpsServer): Promise<void> {
+function closeServer(server: HttpServer | GatewayServer): Promise<void> {
   return new Promise((resolve) => {
     server.closeAllConnections();
     if (!server.listening) return resolve();
@@ -96,13 +99,16 @@ export function createApp(deps: AppDeps): GatewayApp {
 
   // Long-lived: the bounds on TokenReviews hold across reloads (a reload changes them in place).
   const reviewLimiter = createReviewLimiter(deps.config.authentication.tokenReview.limits);
+  // Long-lived: saturation counts outlive reloads; it reads the lanes of the newest generation.
+  const capacity = createUpstreamCapacity({ registry });
 
   const build: BuildGeneration = ({ config, files }, track) => {
-    const upstream = track(createUpstreamClient({ upstream: config.upstream, files: files.upstream }));
+    // Readiness probes have a small client of their own: a saturated lane of forwarded requests never
+    // delays them (the upstream-capacity check reports the saturation itself).
+    const probing = track(createUpstreamClient({ upstream: { ...config.upstream, maxSockets: PROBE_MAX_SOCKETS }, files: files.upstream }));
     const auth = createAuthentication({ config, files, registry, reviewLimiter });
     // Forwarded requests present the mode's credentials (front-proxy certificate, none, or the gateway's own).
-    const forwarding =
-      auth.forwardingFiles === files.upstream ? upstream : track(createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles }));
+    const forwarding = track(createUpstreamClient({ upstream: config.upstream, files: auth.forwardingFiles, onSaturated: capacity.saturated }));
     const pipeline = createPipeline({
       upstream: forwarding,
       identityMode: config.identity.mode,
@@ -129,17 +135,19 @@ export function createApp(deps: AppDeps): GatewayApp {
     });
     // The census never shares the forwarded traffic's pool; it asks with the gateway's own credentials.
     estimating.censusUpstream.use(createUpstreamClient({ upstream: { ...config.upstream, maxSockets: CENSUS_MAX_SOCKETS }, files: files.upstream }));
-    return { pipeline, probeUpstream: upstream };
+    return { pipeline, probeUpstream: probing, forwardUpstream: forwarding };
   };
 
   const source = createConfigSource(initial);
   const requestPath = createRequestPath(initial, build, { metrics: createUpstreamMetrics(registry) });
+  capacity.readFrom(() => requestPath.current().lanes());
   const server = createGatewayServer({
     tls: initial.files.serving,
     clientCAs: initial.auth.clientCAPems,
     pipeline: requestPath,
     logger,
     headersTimeoutMs: deps.config.listen.headersTimeoutMs,
+    ...(deps.config.listen.http2 ? { http2: { maxConcurrentStreams: deps.config.listen.http2MaxConcurrentStreams } } : {}),
   });
   const drain = trackConnections(server);
   source.subscribe(createSnapshotApplier({ server, requestPath, logger }));
@@ -158,6 +166,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     return { ok: result.ready, detail: result.detail };
   });
   readiness.add('census', () => estimating.censusUpstream.warmth());
+  readiness.add('upstream-capacity', () => capacity.check());
   if (admitting.sharedBudgetCheck) readiness.add('shared-budget', admitting.sharedBudgetCheck);
   const debugEstimate = createDebugEstimateHandler({ estimator: estimating.estimator, admission: admitting.dryRun });
   const ops = createOpsServer({ registry, readiness, routes: { '/debug/estimate': debugEstimate } });

@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   upstream_tls_expired: { status: 503, reason: 'ServiceUnavailable', message: 'the certificate of the Kubernetes API server at {server} is expired or not yet valid ({detail}); renew it or check the clocks' },
   upstream_tls_handshake: { status: 503, reason: 'ServiceUnavailable', message: 'the TLS handshake with the Kubernetes API server at {server} failed ({detail}); check upstream.caFile, upstream.clientCertFile and upstream.clientKeyFile' },
   upstream_failed: { status: 503, reason: 'ServiceUnavailable', message: 'the request to the Kubernetes API server at {server} failed ({detail})' },
+  upstream_saturated: { status: 429, reason: 'TooManyRequests', message: "Too many requests: listgate's {lane} requests to the Kubernetes API server at {server} are all in flight ({limit}) and none finished within {timeout}; retry after {retryAfter}s, or raise upstream.{setting} (docs/operations.md: sizing the upstream lanes)" },
   upstream_aborted: { status: 502, reason: 'InternalError', message: 'the Kubernetes API server at {server} broke off the response ({detail})' },
   offload_failed: { status: 503, reason: 'ServiceUnavailable', message: 'listgate served this LIST in pieces and could not complete it: {detail}; retry the request' },
   offload_broken: { status: 502, reason: 'InternalError', message: 'listgate broke off a LIST it served in pieces: {detail}' },

@@ -11,7 +11,7 @@ import { startGateway } from './serve.js';
 
 export async function runGateway(opts: { configPath: string }): Promise<void> {
   const config = await loadConfigFile(opts.configPath);
-  const logger = createLogger({ level: config.logging.level });
+  const logger = createLogger({ level: config.logging.level, asyncStdout: true });
   // TokenReviews and SubjectAccessReviews need @kubernetes/client-node (~80 MiB of RSS, most of a second
   // of CPU to load): a gateway that makes them loads it beside starting up and is ready once it has, so
   // neither its first request nor its memory once serving carries that cost.

@@ -127,14 +127,26 @@ export function opsGet(port: number, path: string): Promise<{ status: number; bo
  */
 export async function startGatewayProcess(
   group: ProcessGroup,
-  opts: { dir: string; pki: BenchPki; upstream: SimulatorProcess; sections?: Record<string, unknown>; name?: string; logLevel?: string },
+  opts: {
+    dir: string;
+    pki: BenchPki;
+    upstream: Pick<SimulatorProcess, 'url'>;
+    sections?: Record<string, unknown>;
+    name?: string;
+    logLevel?: string;
+    /** Node options for the gateway process (e.g. `--cpu-prof`). */
+    nodeArgs?: string[];
+    /** Keys merged into the `upstream` and `listen` sections (e.g. `protocol`, `http2`). */
+    upstreamSettings?: Record<string, unknown>;
+    listenSettings?: Record<string, unknown>;
+  },
 ): Promise<GatewayProcess> {
   const [port, opsPort] = [await freePort(), await freePort()];
   const p = opts.pki.path;
   const doc = {
-    listen: { address: '127.0.0.1', port },
+    listen: { address: '127.0.0.1', port, ...opts.listenSettings },
     tls: { certFile: p('gateway').cert, keyFile: p('gateway').key },
-    upstream: { server: opts.upstream.url, caFile: p('ca').cert, clientCertFile: p('gatewayUpstream').cert, clientKeyFile: p('gatewayUpstream').key },
+    upstream: { server: opts.upstream.url, caFile: p('ca').cert, clientCertFile: p('gatewayUpstream').cert, clientKeyFile: p('gatewayUpstream').key, ...opts.upstreamSettings },
     authentication: { clientCAFiles: [p('ca').cert], tokenReview: { enabled: false } },
     identity: { mode: 'requestHeader', requestHeader: { clientCertFile: p('frontProxyClient').cert, clientKeyFile: p('frontProxyClient').key } },
     ops: { address: '127.0.0.1', port: opsPort },
@@ -143,12 +155,13 @@ export async function startGatewayProcess(
     ...opts.sections,
   };
   const name = opts.name ?? 'gateway';
+  group.assertNameFree(name);
   const configPath = join(opts.dir, `${name}.yaml`);
   await writeFile(configPath, stringify(doc));
   const proc = await group.spawn({
     name,
     command: process.execPath,
-    args: [CLI, 'serve', '--config', configPath],
+    args: [...(opts.nodeArgs ?? []), CLI, 'serve', '--config', configPath],
     dir: opts.dir,
     ready: async () => (await opsGet(opsPort, '/readyz')).status === 200,
     timeoutMs: 60_000,

@@ -5,7 +5,8 @@
  * and writes each report to `<resultsDir>/<name>.json`.
  *
  * A report carries figures measured in this run and ratios against a baseline from the same run; goals
- * are reported (met or missed) but never fail the run — only an exception does (breakage, not speed).
+ * are reported (met or missed) but never fail the run. What does fail it is breakage, not speed: an
+ * exception, or `failures` (a target answered errors, so its numbers measure the errors, not the target).
  */
 import { loadavg } from 'node:os';
 
@@ -42,6 +43,12 @@ export interface BenchReport {
   summary: string[];
   /** Files the benchmark wrote besides its JSON (charts). */
   artifacts?: string[];
+  /**
+   * What makes this run's numbers unusable, one line each (e.g. a target whose requests failed, with the
+   * statuses and error codes): the runner writes the JSON all the same, prints the lines, keeps the
+   * report out of the docs and exits 1.
+   */
+  failures?: string[];
 }
 
 export interface Benchmark {

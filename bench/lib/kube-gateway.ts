@@ -25,6 +25,7 @@ export interface KubeGatewayOptions {
 export async function startGatewayOnKube(group: ProcessGroup, opts: KubeGatewayOptions): Promise<GatewayProcess> {
   const { kube } = opts;
   const name = opts.name ?? 'gateway';
+  group.assertNameFree(name);
   const serving = issueServingCert(kube.pki.clusterCa, { commonName: 'listgate', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const own = issueClientCert(kube.pki.clusterCa, { commonName: 'system:listgate', groups: ['system:masters'] });
   const file = (suffix: string, text: string): string => {

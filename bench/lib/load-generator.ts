@@ -10,7 +10,9 @@ import { createLatencyRecorder, type LatencySummary } from './latency.js';
 
 export interface LoadOptions {
   target: Target;
-  agent: Agent;
+  /** HTTP/1.1 keep-alive agent; or `send`, any other way to make one request (HTTP/2: h2-client.ts). */
+  agent?: Agent;
+  send?: (path: string) => Promise<{ status: number; bytes: number }>;
   /** Requested in turn. */
   paths: readonly string[];
   concurrency: number;
@@ -23,6 +25,8 @@ export interface LoadResult {
   requests: number;
   /** Transport errors and non-200 answers (recorded requests only). */
   errors: number;
+  /** The errors by kind: the status of a non-200 answer (`"404"`), or the transport error's code (`"ECONNRESET"`). */
+  errorKinds: Record<string, number>;
   seconds: number;
   requestsPerSecond: number;
   latency: LatencySummary;
@@ -36,6 +40,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const end = measureFrom + opts.durationMs;
   let next = 0;
   let errors = 0;
+  const errorKinds: Record<string, number> = {};
   let bodyBytes = 0;
 
   const worker = async (): Promise<void> => {
@@ -43,20 +48,23 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const sent = performance.now();
       if (sent >= end) return;
       const path = opts.paths[next++ % opts.paths.length]!;
-      let ok = false;
+      let failure: string | undefined;
       let bytes = 0;
       try {
-        const res = await fetchOnce({ target: opts.target, path, agent: opts.agent, keepBytes: 0 });
-        ok = res.status === 200;
+        const res = opts.send ? await opts.send(path) : await fetchOnce({ target: opts.target, path, agent: opts.agent!, keepBytes: 0 });
+        if (res.status !== 200) failure = String(res.status);
         bytes = res.bytes;
-      } catch {
-        ok = false;
+      } catch (err) {
+        failure = errorKindOf(err);
       }
       const done = performance.now();
       if (sent < measureFrom || done > end) continue;
       recorder.record(done - sent);
       bodyBytes += bytes;
-      if (!ok) errors += 1;
+      if (failure !== undefined) {
+        errors += 1;
+        errorKinds[failure] = (errorKinds[failure] ?? 0) + 1;
+      }
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
@@ -65,9 +73,33 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     target: opts.target.name,
     requests: recorder.count,
     errors,
+    errorKinds,
     seconds,
     requestsPerSecond: recorder.count / seconds,
     latency: recorder.summary(),
     bodyBytes,
   };
+}
+
+/** A transport error's kind: its code (`ECONNRESET`, `ERR_HTTP2_STREAM_ERROR`, a TLS code), else its name. */
+export function errorKindOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.length > 0) return code;
+    if (err instanceof Error) return err.name;
+  }
+  return 'error';
+}
+
+/**
+ * One line naming a target's failed requests, or undefined when none failed: a benchmark lists these as
+ * its report's `failures` (an answer that is an error is not a measurement of the target).
+ */
+export function describeErrors(label: string, load: Pick<LoadResult, 'requests' | 'errors' | 'errorKinds'>): string | undefined {
+  if (load.errors === 0) return undefined;
+  const kinds = Object.entries(load.errorKinds)
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, n]) => `${/^\d+$/.test(kind) ? `HTTP ${kind}` : kind} × ${n}`)
+    .join(', ');
+  return `${label}: ${load.errors} of ${load.requests} requests failed (${kinds})`;
 }

@@ -1,6 +1,6 @@
 /**
  * nginx (the Debian package) as a plain TLS reverse proxy in front of the simulator, the yardstick for
- * the gateway's overhead: our own config in a temp dir (pid, logs and temp paths there too), one worker
+ * the gateway's overhead: HTTP/2 and HTTP/1.1 to clients (ALPN), HTTP/1.1 to the upstream (all nginx proxies with); our own config in a temp dir (pid, logs and temp paths there too), one worker
  * process (the gateway is one Node process), client certificates of the cluster CA verified (as the
  * gateway does), TLS to the upstream with session reuse and a keep-alive pool, `proxy_buffering off`
  * so large bodies stream as they do through the gateway, and an access log like the gateway's request log.
@@ -53,7 +53,7 @@ http {
     keepalive 128;
   }
   server {
-    listen 127.0.0.1:${opts.port} ssl;
+    listen 127.0.0.1:${opts.port} ssl http2;
     ssl_certificate ${p('gateway').cert};
     ssl_certificate_key ${p('gateway').key};
     ssl_client_certificate ${p('ca').cert};

@@ -1,10 +1,13 @@
 /**
- * The floor for any Node.js TLS proxy, as a yardstick next to listgate in the overhead benchmark: a
- * 20-line reverse proxy on the same TLS stack (HTTPS in, a keep-alive HTTPS agent out, bodies piped
- * both ways), no authentication, classification, estimate, admission, logging or metrics. Run as its
- * own process: `node reference-proxy.js PORT UPSTREAM_PORT PKI_DIR`.
+ * The floor for any Node.js TLS proxy, as a yardstick next to listgate in the overhead benchmarks: a
+ * bare reverse proxy on the same TLS stack, no authentication, classification, estimate, admission,
+ * logging or metrics. `http1.1`: HTTPS in, a keep-alive HTTPS agent out, bodies piped both ways.
+ * `http2`: HTTP/2 (and HTTP/1.1, by ALPN) in, one HTTP/2 connection out, streams piped both ways.
+ * Run as its own process: `node reference-proxy.js PORT UPSTREAM_PORT PKI_DIR [http1.1|http2]`.
  */
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect, createSecureServer, type ClientHttp2Session, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { Agent, createServer, request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,35 +15,70 @@ import type { BenchPki, SimulatorProcess } from './bench-stack.js';
 import type { Target } from './https-client.js';
 import { freePort, tcpOpen, type ProcessGroup, type ServerProcess } from './server-process.js';
 
-export function runReferenceProxy(port: number, upstreamPort: number, pkiDir: string): void {
+export type RelayProtocol = 'http1.1' | 'http2';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host']);
+
+export function runReferenceProxy(port: number, upstreamPort: number, pkiDir: string, protocol: RelayProtocol = 'http1.1'): void {
   const read = (name: string): Buffer => readFileSync(join(pkiDir, name));
-  const agent = new Agent({ keepAlive: true, maxSockets: 256, ca: read('ca.crt'), cert: read('admin.crt'), key: read('admin.key') });
-  const server = createServer({ cert: read('gateway.crt'), key: read('gateway.key'), ca: read('ca.crt'), requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    const upstream = request({ host: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers, agent }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+  const tls = { cert: read('gateway.crt'), key: read('gateway.key'), ca: read('ca.crt'), requestCert: true, rejectUnauthorized: false };
+  const upstreamTls = { ca: read('ca.crt'), cert: read('admin.crt'), key: read('admin.key') };
+  if (protocol === 'http1.1') {
+    const agent = new Agent({ keepAlive: true, maxSockets: 256, ...upstreamTls });
+    const server = createServer(tls, (req, res) => {
+      const upstream = request({ host: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers, agent }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
     });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  server.listen(port, '127.0.0.1');
+    server.listen(port, '127.0.0.1');
+  } else {
+    let session: ClientHttp2Session | undefined;
+    const upstreamSession = (): ClientHttp2Session => {
+      if (session && !session.closed && !session.destroyed) return session;
+      session = connect(`https://127.0.0.1:${upstreamPort}`, { ...upstreamTls, servername: 'kubernetes' });
+      session.on('error', () => undefined);
+      return session;
+    };
+    const server = createSecureServer({ ...tls, allowHTTP1: true }, (req: Http2ServerRequest | IncomingMessage, res: Http2ServerResponse | ServerResponse) => {
+      const headers: Record<string, string | string[]> = { ':method': req.method ?? 'GET', ':path': req.url ?? '/' };
+      for (const [name, value] of Object.entries(req.headers)) if (!name.startsWith(':') && !HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+      const stream = upstreamSession().request(headers);
+      stream.on('response', (h) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(h)) if (!name.startsWith(':') && value !== undefined) out[name] = value as string | string[];
+        (res as ServerResponse).writeHead(Number(h[':status']), out);
+        stream.pipe(res as ServerResponse);
+      });
+      stream.on('error', () => res.destroy());
+      (req as IncomingMessage).pipe(stream);
+    });
+    server.listen(port, '127.0.0.1');
+  }
   process.once('SIGTERM', () => process.exit(0));
 }
 
-export async function startReferenceProxy(group: ProcessGroup, opts: { dir: string; pki: BenchPki; upstream: SimulatorProcess }): Promise<{ proc: ServerProcess; target: Target }> {
+export async function startReferenceProxy(
+  group: ProcessGroup,
+  opts: { dir: string; pki: BenchPki; upstream: SimulatorProcess; protocol?: RelayProtocol },
+): Promise<{ proc: ServerProcess; target: Target }> {
   const port = await freePort();
+  const protocol = opts.protocol ?? 'http1.1';
+  const name = protocol === 'http1.1' ? 'node-proxy' : 'node-proxy-h2';
   const proc = await group.spawn({
-    name: 'node-proxy',
+    name,
     command: process.execPath,
-    args: [fileURLToPath(import.meta.url), String(port), String(opts.upstream.target.port), opts.pki.dir],
+    args: [fileURLToPath(import.meta.url), String(port), String(opts.upstream.target.port), opts.pki.dir, protocol],
     dir: opts.dir,
     ready: () => tcpOpen(port),
     timeoutMs: 15_000,
   });
-  return { proc, target: { name: 'node-proxy', host: '127.0.0.1', port } };
+  return { proc, target: { name, host: '127.0.0.1', port } };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [port, upstreamPort, pkiDir] = process.argv.slice(2);
-  runReferenceProxy(Number(port), Number(upstreamPort), pkiDir ?? '.');
+  const [port, upstreamPort, pkiDir, protocol] = process.argv.slice(2);
+  runReferenceProxy(Number(port), Number(upstreamPort), pkiDir ?? '.', protocol === 'http2' ? 'http2' : 'http1.1');
 }

@@ -30,7 +30,14 @@ export interface SpawnServerOptions {
 }
 
 export interface ProcessGroup {
+  /** Starts a server; throws when a running server of the group has its name (see `assertNameFree`). */
   spawn(opts: SpawnServerOptions): Promise<ServerProcess>;
+  /**
+   * Throws when a server of this group that is still running has `name`: a server's log, and a gateway's
+   * config (which the running gateway reloads when the file changes), are named after it, so a second one
+   * would take over the first's files. Call it before writing a server's files.
+   */
+  assertNameFree(name: string): void;
   stopAll(): Promise<void>;
 }
 
@@ -74,7 +81,14 @@ export function createProcessGroup(): ProcessGroup {
   };
   process.on('exit', killAll);
 
+  const assertNameFree = (name: string): void => {
+    if ([...live].some((p) => p.name === name)) {
+      throw new Error(`a server named ${name} is already running in this benchmark: give the second one a name of its own (its files are named after it)`);
+    }
+  };
+
   async function spawnServer(opts: SpawnServerOptions): Promise<ServerProcess> {
+    assertNameFree(opts.name);
     const logFile = join(opts.dir, `${opts.name}.log`);
     const fd = openSync(logFile, 'a');
     const child = spawn(opts.command, opts.args, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env });
@@ -109,6 +123,7 @@ export function createProcessGroup(): ProcessGroup {
 
   return {
     spawn: spawnServer,
+    assertNameFree,
     async stopAll() {
       await Promise.all([...live].map((p) => p.stop()));
       process.off('exit', killAll);

@@ -41,13 +41,22 @@ export interface UpstreamConfig {
   readonly clientCertFile: string | undefined;
   readonly clientKeyFile: string | undefined;
   readonly tokenFile: string | undefined;
+  /** Short requests in flight upstream at once (HTTP/1.1 connections, or HTTP/2 streams over several connections). */
   readonly maxSockets: number;
+  /** Long-running requests in flight upstream at once (watches, streaming lists, logs, upgrades). */
+  readonly maxLongRunning: number;
+  /** How long a request may wait for a free slot before it is answered 429. */
+  readonly queueTimeoutMs: number;
+  /** The protocol to the apiserver: HTTP/2 when offered (`auto`), always, or never. */
+  readonly protocol: UpstreamProtocol;
   readonly connectTimeoutMs: number;
 }
 
+export type UpstreamProtocol = 'auto' | 'http2' | 'http1.1';
+
 export interface Config {
   /** The gateway's listener; `headersTimeoutMs`: how long a client may take to send its request headers. */
-  readonly listen: Endpoint & { readonly headersTimeoutMs: number };
+  readonly listen: Endpoint & { readonly headersTimeoutMs: number; readonly http2: boolean; readonly http2MaxConcurrentStreams: number };
   readonly tls: { readonly certFile: string; readonly keyFile: string };
   readonly upstream: UpstreamConfig;
   /** Who the caller is: client certificates, TokenReview, anonymous (complete-auth.ts). */
@@ -105,7 +114,13 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
   const url = new URL(doc.upstream.server);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return deepFreeze<Config>({
-    listen: { address: doc.listen.address, port: doc.listen.port, headersTimeoutMs: parseDuration(doc.listen.headersTimeout)! },
+    listen: {
+      address: doc.listen.address,
+      port: doc.listen.port,
+      headersTimeoutMs: parseDuration(doc.listen.headersTimeout)!,
+      http2: doc.listen.http2,
+      http2MaxConcurrentStreams: doc.listen.http2MaxConcurrentStreams,
+    },
     tls: { certFile: file(doc.tls.certFile), keyFile: file(doc.tls.keyFile) },
     upstream: {
       server: url.origin,
@@ -116,6 +131,9 @@ function complete(doc: ConfigDocument, baseDir: string): Config {
       clientKeyFile: optionalFile(doc.upstream.clientKeyFile),
       tokenFile: optionalFile(doc.upstream.tokenFile),
       maxSockets: doc.upstream.maxSockets,
+      maxLongRunning: doc.upstream.maxLongRunning,
+      queueTimeoutMs: parseDuration(doc.upstream.queueTimeout)!,
+      protocol: doc.upstream.protocol,
       connectTimeoutMs: parseDuration(doc.upstream.connectTimeout)!,
     },
     authentication: completeAuthentication(doc.authentication, file),

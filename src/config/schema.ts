@@ -45,7 +45,16 @@ const endpoint = (defaultPort: number) =>
 
 export const configDocumentSchema = z.strictObject({
   /** headersTimeout: how long a client may take to send a request's headers (slow-loris bound), enforced to the second. */
-  listen: section(z.strictObject({ address: address.default('127.0.0.1'), port: port.default(8443), headersTimeout: positiveDuration.default('60s') })),
+  /** http2: offer HTTP/2 by ALPN beside HTTP/1.1; http2MaxConcurrentStreams: the streams one client connection may have open. */
+  listen: section(
+    z.strictObject({
+      address: address.default('127.0.0.1'),
+      port: port.default(8443),
+      headersTimeout: positiveDuration.default('60s'),
+      http2: z.boolean().default(true),
+      http2MaxConcurrentStreams: z.number().int().min(1).max(2 ** 31 - 1).default(250),
+    }),
+  ),
   tls: section(z.strictObject({ certFile: file, keyFile: file })),
   upstream: section(
     z.strictObject({
@@ -54,7 +63,14 @@ export const configDocumentSchema = z.strictObject({
       clientCertFile: file.optional(),
       clientKeyFile: file.optional(),
       tokenFile: file.optional(),
+      /** Short requests in flight upstream at once (HTTP/1.1 connections, or HTTP/2 streams). */
       maxSockets: z.number().int().min(1).max(65536).default(256),
+      /** Long-running requests in flight upstream at once: watches, streaming lists, logs, exec/attach/port-forward. */
+      maxLongRunning: z.number().int().min(1).max(1_000_000).default(16384),
+      /** How long a request waits for a free slot before it is answered 429 with Retry-After. */
+      queueTimeout: positiveDuration.default('5s'),
+      /** auto: HTTP/2 when the apiserver offers it by ALPN, else HTTP/1.1. Upgrades always use HTTP/1.1. */
+      protocol: z.enum(['auto', 'http2', 'http1.1']).default('auto'),
       connectTimeout: positiveDuration.default('10s'),
     }),
   ),

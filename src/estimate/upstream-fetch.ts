@@ -1,16 +1,16 @@
 /**
  * The census's reads of the upstream (`limit=1` probes, the /metrics scrape) over the gateway's own
- * upstream connection: anything with `request({ method, path, headers })` returning a ClientRequest, a
+ * upstream connection: anything with `request({ method, path, headers })` returning an UpstreamRequest, a
  * Host header value and an optional bearer token (the gateway's UpstreamClient has exactly these). The
  * census asks as the gateway itself, never as a caller. Answers are bounded in size and time; a non-2xx
  * answer rejects with the status and the start of the body.
  */
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { UpstreamRequest, UpstreamResponse } from '../gateway/upstream-request.js';
 
 export interface UpstreamRequester {
   readonly hostHeader: string;
   readonly token?: string | undefined;
-  request(opts: { method: string; path: string; headers: readonly string[] }): ClientRequest;
+  request(opts: { method: string; path: string; headers: readonly string[] }): UpstreamRequest;
 }
 
 export interface UpstreamFetch {
@@ -52,7 +52,7 @@ export function createUpstreamFetch(upstream: UpstreamRequester, opts: { timeout
       const timer = setTimeout(() => settle(new UpstreamFetchError(`GET ${path}: no complete answer within ${timeoutMs} ms`)), timeoutMs);
       req.on('error', (err) => settle(err instanceof UpstreamFetchError ? err : new UpstreamFetchError(`GET ${path}: ${err.message}`, undefined, { cause: err })));
       req.on('close', () => settle(new UpstreamFetchError(`GET ${path}: the connection closed before an answer`)));
-      req.on('response', (res: IncomingMessage) => {
+      req.on('response', (res: UpstreamResponse) => {
         const chunks: Buffer[] = [];
         let size = 0;
         const status = res.statusCode ?? 0;

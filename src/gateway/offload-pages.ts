@@ -12,7 +12,6 @@
  *     broken off, so the client sees a failed body, never a silently short list;
  *   - the client leaves: the page being read is dropped and its lease released.
  */
-import type { IncomingMessage } from 'node:http';
 import { isLease } from '../admit/offload-admission.js';
 import type { Lease } from '../admit/budget.js';
 import { GatewayError } from '../errors.js';
@@ -21,6 +20,7 @@ import { JsonListSplitter } from './json-list-splitter.js';
 import { listEnvelopeOf } from './list-envelope.js';
 import { pageTarget } from './offload-eligibility.js';
 import { readSmall, type OffloadRun, type PiecesEnd } from './offload-run.js';
+import type { UpstreamResponse } from './upstream-client.js';
 
 export const MAX_RESTARTS = 2;
 
@@ -60,7 +60,7 @@ export async function servePages(run: OffloadRun, first?: { lease: Lease | undef
   tally.mode = 'pages';
 
   /** Reads one page into the stitched response; returns its continue token. */
-  const readPage = async (res: IncomingMessage): Promise<string | undefined> => {
+  const readPage = async (res: UpstreamResponse): Promise<string | undefined> => {
     const splitter = new JsonListSplitter({
       element(slice, firstSlice) {
         if (!out.opened) {
@@ -104,7 +104,7 @@ export async function servePages(run: OffloadRun, first?: { lease: Lease | undef
       tally.pieces += 1;
       // The page's lease is held from before it is asked for until its body has ended, however it ends.
       try {
-        let res: IncomingMessage;
+        let res: UpstreamResponse;
         try {
           res = await run.request(pageTarget(ctx.classification.target.url, grant.form, { limit: grant.limit, continue: token }));
         } catch (err) {

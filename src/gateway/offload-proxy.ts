@@ -56,7 +56,7 @@ export function createOffloadProxy(deps: { upstream: UpstreamClient; identityMod
       tally,
       request: (path) => {
         deps.metrics.asked(tally.mode);
-        return requestPiece(deps.upstream, { path, headers, signal: client.signal, verb: tally.mode === 'watch' ? 'watch' : 'list' });
+        return requestPiece(deps.upstream, { path, headers, signal: client.signal, ...(tally.mode === 'watch' ? { verb: 'watch', lane: 'long' } : { verb: 'list', lane: 'short' }) });
       },
       clientHeaders: (upstreamRes) => clientHeadersOf(upstreamRes, ctx.id, offload.mode === 'watch' ? 'application/json' : undefined),
       waiting: (delta) => deps.metrics.waiting(delta),

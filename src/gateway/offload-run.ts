@@ -4,13 +4,13 @@
  * gateway reads what it stitches), cancelled when the client leaves; the stitched response; and the
  * tally the request log and metrics read.
  */
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Lease } from '../admit/budget.js';
 import type { Offload } from './admit-step.js';
 import { filterHeaders } from './raw-headers.js';
 import type { HttpExchange, EstimatedContext } from './request-context.js';
 import type { StitchedResponse } from './stitched-response.js';
-import type { UpstreamClient } from './upstream-client.js';
+import type { UpstreamClient, UpstreamResponse } from './upstream-client.js';
+import type { UpstreamLane } from './upstream-failure.js';
 import { buildResponseHeaders } from './upstream-headers.js';
 
 /** How a piece of work ended: the list is complete; the client left; the body was broken off; or a Status (or the upstream's own answer) was sent instead, nothing else having been. */
@@ -37,9 +37,9 @@ export interface OffloadRun {
   readonly signal: AbortSignal;
   readonly tally: OffloadTally;
   /** Sends one GET upstream; resolves with its response, rejects when it fails or the client leaves. */
-  request(path: string): Promise<IncomingMessage>;
+  request(path: string): Promise<UpstreamResponse>;
   /** The headers the client gets, from a piece's upstream response (length and coding are the gateway's). */
-  clientHeaders(upstream: IncomingMessage): string[];
+  clientHeaders(upstream: UpstreamResponse): string[];
   /** Counts the list as waiting for a page's lease (+1) and no longer (−1). */
   waiting(delta: 1 | -1): void;
 }
@@ -52,17 +52,20 @@ export function pieceHeaders(upstreamHeaders: readonly string[], accept: string)
   return [...filterHeaders(upstreamHeaders, (name) => !OWN_HEADERS.has(name)), 'Accept', accept];
 }
 
-export function clientHeadersOf(upstream: IncomingMessage, requestId: string, contentType?: string): string[] {
+export function clientHeadersOf(upstream: UpstreamResponse, requestId: string, contentType?: string): string[] {
   const headers = filterHeaders(buildResponseHeaders(upstream.rawHeaders, requestId), (name) => !NOT_RELAYED.has(name) && !(contentType && name === 'content-type'));
   if (contentType) headers.push('Content-Type', contentType);
   return headers;
 }
 
-/** One GET upstream; the request is destroyed when `signal` fires. */
-export function requestPiece(upstream: UpstreamClient, opts: { path: string; headers: string[]; signal: AbortSignal; verb: string }): Promise<IncomingMessage> {
+/**
+ * One GET upstream in `lane` (a page is a short request; the streaming list holds its slot until the
+ * list is complete, as a long-running one); the request is destroyed when `signal` fires.
+ */
+export function requestPiece(upstream: UpstreamClient, opts: { path: string; headers: string[]; signal: AbortSignal; verb: string; lane: UpstreamLane }): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (opts.signal.aborted) return reject(new Error('the client went away'));
-    const req: ClientRequest = upstream.request({ method: 'GET', path: opts.path, headers: opts.headers, verb: opts.verb });
+    const req = upstream.request({ method: 'GET', path: opts.path, headers: opts.headers, verb: opts.verb, lane: opts.lane });
     const onAbort = () => req.destroy(new Error('the client went away'));
     opts.signal.addEventListener('abort', onAbort, { once: true });
     req.once('response', (res) => {
@@ -78,7 +81,7 @@ export function requestPiece(upstream: UpstreamClient, opts: { path: string; hea
 }
 
 /** Reads a small upstream answer (an error Status) whole, at most `max` bytes. */
-export async function readSmall(res: IncomingMessage, max = 64 * 1024): Promise<string> {
+export async function readSmall(res: UpstreamResponse, max = 64 * 1024): Promise<string> {
   const parts: Buffer[] = [];
   let n = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {

@@ -12,10 +12,10 @@
  * fails (an ERROR event, a refusal, an early end) gives way to pages (`fallback`); past that the
  * response is broken off.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Lease } from '../admit/budget.js';
 import { watchTarget } from './offload-eligibility.js';
 import { readSmall, type OffloadRun, type PiecesEnd } from './offload-run.js';
+import type { UpstreamResponse } from './upstream-client.js';
 
 const ADDED = Buffer.from('{"type":"ADDED","object":');
 const OPEN_BRACE = Buffer.from('{');
@@ -79,7 +79,7 @@ export async function serveWatch(run: OffloadRun, lease: Lease | undefined): Pro
   const { ctx, out, tally, signal } = run;
   tally.mode = 'watch';
   tally.pieces += 1;
-  let res: IncomingMessage | undefined;
+  let res: UpstreamResponse | undefined;
   let headers: string[] = [];
   let listKind: { kind: string; apiVersion: string } | undefined;
 

@@ -4,7 +4,9 @@
  * as-is minus hop-by-hop headers. Failure rules:
  * - the upstream fails before answering → a Status from the catalogue (503/504);
  * - the upstream breaks off mid-response → the client's response is destroyed (it sees a truncated,
- *   failed response, never a clean end);
+ *   failed response, never a clean end); a watch between two events is ended cleanly instead (its
+ *   events are whole, and a watch client re-watches from the last one it saw, as after any watch end);
+ * - its lane of upstream capacity stays full for `upstream.queueTimeout` → 429 with Retry-After;
  * - the client goes away → the upstream request is destroyed at once, so the apiserver stops and frees
  *   what it holds for it;
  * - the gateway shuts down (`stopping` aborts) → a watch ends cleanly after the event in progress
@@ -24,6 +26,8 @@ import { meterResponse, type ResponseMeter } from './response-meter.js';
 import type { UpstreamClient } from './upstream-client.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { buildResponseHeaders, upstreamHeadersFor } from './upstream-headers.js';
+import { http2RequestHasBody } from './http2-request.js';
+import { isLongRunning } from './long-running.js';
 import { watchEndFor } from './watch-end.js';
 
 /** `warnings`: Warning values an earlier step adds to the response (admission's hint on a large LIST). */
@@ -52,7 +56,8 @@ export function createHttpProxy(deps: {
       const headers = upstreamHeadersFor(ctx, { identityMode: deps.identityMode, upstream, upgrade: false });
       const info = ctx.classification.info;
       const verb = info.isResourceRequest ? info.verb : undefined;
-      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.classification.target.url, headers, verb });
+      const lane = isLongRunning(ctx.classification.kind) ? 'long' : 'short';
+      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.classification.target.url, headers, verb, lane });
       let responding = false;
 
       res.once('close', () => {
@@ -76,12 +81,15 @@ export function createHttpProxy(deps: {
         ctx.outcome.code = code;
         const responseHeaders = buildResponseHeaders(upstreamRes.rawHeaders, ctx.id);
         for (const warning of ctx.warnings ?? []) responseHeaders.push('Warning', warning);
-        res.writeHead(code, upstreamRes.statusMessage, responseHeaders);
+        if (upstreamRes.statusMessage && ctx.exchange.req.httpVersionMajor === 1) res.writeHead(code, upstreamRes.statusMessage, responseHeaders);
+        else res.writeHead(code, responseHeaders);
         // Streaming answers (watch, chunked LIST) get their headers now, not with the first event.
         if (upstreamRes.headers['content-length'] === undefined) res.flushHeaders();
         const counted = { onBytes: (n: number) => (ctx.outcome.bytesToClient += n) };
         const watchEnd = watchEndFor(ctx.classification.kind, upstreamRes.headers, deps.stopping);
+        let upstreamLost = false;
         const done = (err: Error | null) => {
+          if (upstreamLost && !err) ctx.log.warn('the upstream ended the watch without a clean end; the client watch was ended between two events');
           if (err && !ctx.outcome.clientClosed && !watchEnd?.stopped) {
             ctx.outcome.error = 'upstream_aborted';
             ctx.log.warn({ err }, 'upstream broke off the response; client response destroyed');
@@ -95,7 +103,9 @@ export function createHttpProxy(deps: {
         res.once('finish', () => {
           if (watchEnd.stopped) upstreamReq.destroy();
         });
-        relay([upstreamRes, watchEnd, res], counted, done);
+        // The upstream gone between two events: the client's watch ends cleanly there, and it re-watches.
+        const endOnSourceLoss = (): boolean => (upstreamLost = watchEnd.endAtBoundary());
+        relay([upstreamRes, watchEnd, res], { ...counted, endOnSourceLoss }, done);
       });
 
       // `on`, not `once`: a second error event must not go unhandled and take the process down.
@@ -108,15 +118,20 @@ export function createHttpProxy(deps: {
         ctx.outcome.error = failure.code;
         ctx.outcome.code = failure.httpStatus;
         ctx.log.warn({ err, reason: failure.code }, 'upstream request failed');
-        if (!req.complete) res.shouldKeepAlive = false;
-        replyStatus(ctx.exchange, failure.toStatus(), ctx.id);
+        if (!req.complete && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+        replyStatus(ctx.exchange, failure.toStatus(), ctx.id, failure.headers);
         settle('failed');
       });
     });
 }
 
-/** A request carries a body only with a Content-Length above 0 or a Transfer-Encoding (RFC 9112 §6.3). */
+/**
+ * A request carries a body only with a Content-Length above 0 or a Transfer-Encoding (RFC 9112 §6.3);
+ * over HTTP/2, unless its headers ended the stream.
+ */
 function hasBody(req: IncomingMessage): boolean {
+  const http2 = http2RequestHasBody(req);
+  if (http2 !== undefined) return http2;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

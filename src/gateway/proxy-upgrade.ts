@@ -6,7 +6,6 @@
  * response from a server that ignores the upgrade) is relayed and the client connection closed, so no
  * later bytes from the client can reach the upstream without passing through the pipeline again.
  */
-import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { pipeline, type Duplex } from 'node:stream';
 import type { IdentityMode } from '../config/parse-config.js';
@@ -14,7 +13,7 @@ import { ByteCounter } from './count-bytes.js';
 import { removeHopByHopHeaders } from './hop-by-hop.js';
 import type { RawHeaders } from './raw-headers.js';
 import type { ClassifiedContext, UpgradeExchange } from './request-context.js';
-import type { UpstreamClient } from './upstream-client.js';
+import type { UpstreamClient, UpstreamResponse } from './upstream-client.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { upstreamHeadersFor } from './upstream-headers.js';
 
@@ -60,7 +59,7 @@ export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMod
     });
 
   /** A non-101 answer: relayed with `Connection: close`, body delimited by the close. */
-  const relayRefusal = (ctx: ClassifiedContext<UpgradeExchange>, res: IncomingMessage) =>
+  const relayRefusal = (ctx: ClassifiedContext<UpgradeExchange>, res: UpstreamResponse) =>
     new Promise<void>((resolve) => {
       const { socket: client } = ctx.exchange;
       // The body length is what Content-Length says, if sent; otherwise the close delimits it.
@@ -75,7 +74,7 @@ export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMod
       const { socket: client, head } = ctx.exchange;
       client.on('error', (err) => ctx.log.debug({ err }, 'client socket error'));
       const headers = upstreamHeadersFor(ctx, { identityMode: deps.identityMode, upstream, upgrade: true });
-      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.classification.target.url, headers });
+      const upstreamReq = upstream.request({ method: ctx.method, path: ctx.classification.target.url, headers, lane: 'upgrade' });
       const onClientClose = () => {
         ctx.outcome.clientClosed = true;
         upstreamReq.destroy();
@@ -83,7 +82,7 @@ export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMod
       };
       client.once('close', onClientClose);
       let answered = false;
-      upstreamReq.once('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
+      upstreamReq.once('upgrade', (res, upstreamSocket, upstreamHead) => {
         answered = true;
         client.removeListener('close', onClientClose);
         ctx.outcome.code = 101;
@@ -92,7 +91,7 @@ export function createUpgradeProxy(deps: { upstream: UpstreamClient; identityMod
         if (head.length > 0) upstreamSocket.write(head);
         void tunnel(ctx, upstreamSocket).then(resolve);
       });
-      upstreamReq.once('response', (res: IncomingMessage) => {
+      upstreamReq.once('response', (res) => {
         answered = true;
         client.removeListener('close', onClientClose);
         ctx.outcome.code = res.statusCode ?? 502;

@@ -7,11 +7,17 @@
  */
 import type { Readable, Writable } from 'node:stream';
 
+/** The first stream may say whether it ended whole (`complete`, as IncomingMessage and UpstreamResponse do). */
 export type RelayStreams = readonly [Readable, ...Array<Readable & Writable>, Writable];
 
 export interface RelayOptions {
   /** Called with the size of every chunk handed to the destination. */
   onBytes?: (n: number) => void;
+  /**
+   * The first stream failed or closed early: return true when the next stage has ended its output
+   * cleanly instead (a watch between two events), so the relay finishes without an error.
+   */
+  endOnSourceLoss?: () => boolean;
 }
 
 /** The error a stream that closed before it ended is reported with, as `stream.pipeline` names it. */
@@ -32,13 +38,29 @@ export function relay(streams: RelayStreams, opts: RelayOptions, done: (err: Err
     done(err);
   };
   const onError = (err: Error): void => finish(err);
+  const endOnSourceLoss = opts.endOnSourceLoss;
+  const onSourceLoss = (err: Error): void => {
+    if (!endOnSourceLoss?.()) finish(err);
+  };
   for (let i = 0; i < streams.length - 1; i++) {
     const source = streams[i] as Readable;
-    source.on('error', onError);
+    const next = streams[i + 1] as Writable;
+    const failed = i === 0 ? onSourceLoss : onError;
+    source.on('error', failed);
     source.once('close', () => {
-      if (!source.readableEnded) finish(new PrematureCloseError());
+      if (!source.readableEnded) failed(new PrematureCloseError());
     });
-    source.pipe(streams[i + 1] as Writable);
+    if (i > 0) {
+      source.pipe(next);
+      continue;
+    }
+    // The source's end is only passed on when it is whole: an HTTP/2 response whose stream was reset or
+    // whose connection was lost ends its readable side all the same, with `complete` false.
+    source.pipe(next, { end: false });
+    source.once('end', () => {
+      if ((source as Readable & { complete?: boolean }).complete === false) failed(new PrematureCloseError());
+      else next.end();
+    });
   }
   if (opts.onBytes) {
     const onBytes = opts.onBytes;

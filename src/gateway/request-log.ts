@@ -2,7 +2,7 @@
  * The end of every request: one info line (user, verb, `target` — API group, resource, subresource,
  * namespace, name — or the `path` of a non-resource request, estimate — the bytes the apiserver holds and,
  * for a LIST, the response expected and observed —, decision, `admission`, code, bytes, duration; the
- * request id comes with the request's logger) and the request and upstream-error
+ * request id comes with the request's logger; `protocol: h2` for a request over HTTP/2) and the request and upstream-error
  * counters. Called exactly once per request, with the context as far as the request got: a request
  * refused by authentication has no user, one that was never admitted has no decision.
  */
@@ -61,6 +61,8 @@ export function recordRequest(ctx: FinishedContext, deps: { metrics: GatewayMetr
     error: outcome.error,
     clientClosed: outcome.clientClosed,
     offload: outcome.offload,
+    // Said only of HTTP/2 requests (HTTP/1.1 is the rule for upgrades and older clients).
+    protocol: ctx.exchange.req.httpVersionMajor === 2 ? 'h2' : undefined,
   };
   ctx.log.info(line, 'request completed');
   deps.metrics.observeRequest({ verb, resource, decision, code });

@@ -6,11 +6,11 @@
  * failed response settles it at once (the observer is destroyed) — and handed to the learn step
  * (learn-step.ts), which the pipeline runs after the proxy.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Transform } from 'node:stream';
 import type { EstimateInput } from '../estimate/estimate-types.js';
 import type { ResponseObservation } from '../estimate/observe-response.js';
 import { estimateInputOf, type GatewayEstimator } from './estimate-step.js';
+import type { UpstreamResponse } from './upstream-request.js';
 import type { EstimatedContext, HttpExchange, ResponseEnd } from './request-context.js';
 
 /** A LIST response as measured on its way: what the learn step learns from. */
@@ -33,7 +33,7 @@ export interface ResponseMeter {
 const text = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
 
 /** A meter for the response, or undefined when there is nothing to learn from it (not a LIST, not 200). */
-export function meterResponse(ctx: EstimatedContext<HttpExchange>, res: IncomingMessage, estimator: GatewayEstimator): ResponseMeter | undefined {
+export function meterResponse(ctx: EstimatedContext<HttpExchange>, res: UpstreamResponse, estimator: GatewayEstimator): ResponseMeter | undefined {
   const status = res.statusCode ?? 0;
   if (ctx.estimate.class !== 'list' || status !== 200) return undefined;
   const input = estimateInputOf(ctx.classification, ctx.exchange.req.headers);

@@ -1,26 +1,30 @@
 /**
- * The gateway's connection to the upstream apiserver: TLS with the configured CA and the gateway's
- * client certificate, a keep-alive pool (an upgraded socket leaves the pool), and a connect timeout
- * covering TCP connect plus TLS handshake. There is deliberately no other timeout:
- * watches and large LIST responses last as long as they last.
+ * The gateway's way to the upstream apiserver: TLS with the configured CA and the gateway's client
+ * certificate, in two lanes that never share capacity, so long-running requests cannot starve short ones:
+ * - `short` (GETs, LISTs, writes, discovery): `upstream.maxSockets` requests in flight at once;
+ * - `long` (watches, streaming lists, logs): `upstream.maxLongRunning` at once;
+ * each with a bounded wait (`upstream.queueTimeout`) that ends in a 429 with Retry-After, never a hang.
+ * Over HTTP/2 (`upstream.protocol`: `auto` asks the server by ALPN; requests made meanwhile wait for its
+ * answer, at most the connect timeout, and a failed question means HTTP/1.1 until it is asked again)
+ * each lane multiplexes its streams over as many connections as the server's stream limit requires;
+ * over HTTP/1.1 each lane is a keep-alive pool of its own. Upgrades (exec, attach, port-forward) always
+ * go over HTTP/1.1, the only protocol with `Upgrade`, and count in the long lane while they switch.
+ *
+ * `request()` is also the way for the gateway's own reads (census probes, a LIST's pages): a plain
+ * `{ method: 'GET', path, headers }` in the `short` lane; see upstream-request.ts for what it returns.
  */
-import type { ClientRequest } from 'node:http';
-import { Agent, request } from 'node:https';
 import { isIP } from 'node:net';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import type { UpstreamConfig } from '../config/parse-config.js';
 import type { TlsFiles } from '../config/read-tls-files.js';
-import type { RawHeaders } from './raw-headers.js';
-import { UpstreamConnectTimeoutError } from './upstream-failure.js';
+import type { UpstreamLane } from './upstream-failure.js';
+import { createHttp1Lane } from './upstream-http1.js';
+import { createHttp2Lane } from './upstream-http2.js';
+import { negotiateProtocol } from './upstream-protocol.js';
+import type { LaneStats, UpstreamRequest, UpstreamRequestOptions, UpstreamTransport } from './upstream-request.js';
+import { WaitingRequest } from './waiting-request.js';
 
-export interface UpstreamRequestOptions {
-  method: string;
-  /** Request target: path and query as the client sent them. */
-  path: string;
-  headers: RawHeaders;
-  /** The Kubernetes verb, when the caller has classified the request already (for metrics). */
-  verb?: string;
-}
+export type { UpstreamRequest, UpstreamRequestOptions, UpstreamResponse, LaneStats } from './upstream-request.js';
 
 export interface UpstreamClient {
   readonly server: string;
@@ -29,11 +33,26 @@ export interface UpstreamClient {
   readonly hostHeader: string;
   /** The gateway's bearer token for the upstream, when it authenticates with one. */
   readonly token: string | undefined;
-  request(opts: UpstreamRequestOptions): ClientRequest;
+  /** One request, in the lane `opts.lane` says (default `short`). */
+  request(opts: UpstreamRequestOptions): UpstreamRequest;
+  /** The protocol new requests use now (`auto` starts on HTTP/1.1 until the server has answered). */
+  readonly protocol: 'http1.1' | 'http2';
+  /** Each lane's capacity right now. */
+  stats(): LaneStats[];
   close(): void;
 }
 
-export function createUpstreamClient(deps: { upstream: UpstreamConfig; files: TlsFiles['upstream'] }): UpstreamClient {
+export interface UpstreamClientDeps {
+  upstream: UpstreamConfig;
+  files: TlsFiles['upstream'];
+  /** Called for each request refused because its lane stayed full for the queue timeout. */
+  onSaturated?: (lane: UpstreamLane) => void;
+}
+
+/** How long after a failed ALPN question `auto` asks again (on the next request). */
+const ASK_AGAIN_MS = 10_000;
+
+export function createUpstreamClient(deps: UpstreamClientDeps): UpstreamClient {
   const { upstream, files } = deps;
   const tls: ConnectionOptions = {
     // One secure context rather than the PEMs themselves: the agent names its pools by the options it
@@ -45,38 +64,73 @@ export function createUpstreamClient(deps: { upstream: UpstreamConfig; files: Tl
     // SNI carries host names only (RFC 6066); an IP is verified against the certificate's IP SANs.
     ...(isIP(upstream.host) === 0 ? { servername: upstream.host } : {}),
   };
-  const agent = new Agent({ ...tls, keepAlive: true, maxSockets: upstream.maxSockets, scheduling: 'lifo' });
-  const timeoutMs = upstream.connectTimeoutMs;
-  const defaultPort = upstream.port === 443;
   const hostName = isIP(upstream.host) === 6 ? `[${upstream.host}]` : upstream.host;
+  const hostHeader = upstream.port === 443 ? hostName : `${hostName}:${upstream.port}`;
+  const common = { tls, queueTimeoutMs: upstream.queueTimeoutMs, connectTimeoutMs: upstream.connectTimeoutMs, ...(deps.onSaturated ? { onSaturated: deps.onSaturated } : {}) };
+  const limits: Record<UpstreamLane, number> = { short: upstream.maxSockets, long: upstream.maxLongRunning };
+
+  const http1: Record<UpstreamLane, UpstreamTransport> = {
+    short: createHttp1Lane({ ...common, lane: 'short', host: upstream.host, port: upstream.port, limit: limits.short }),
+    long: createHttp1Lane({ ...common, lane: 'long', host: upstream.host, port: upstream.port, limit: limits.long }),
+  };
+  let http2: Record<UpstreamLane, UpstreamTransport> | undefined;
+  const useHttp2 = (): void => {
+    const lane = (name: UpstreamLane) => createHttp2Lane({ ...common, lane: name, origin: upstream.server, authority: hostHeader, limit: limits[name] });
+    http2 ??= { short: lane('short'), long: lane('long') };
+  };
+
+  const lanes = (): Record<UpstreamLane, UpstreamTransport> => http2 ?? http1;
+  const route = (opts: UpstreamRequestOptions): UpstreamRequest =>
+    opts.lane === 'upgrade' ? http1.long.request(opts) : lanes()[opts.lane ?? 'short'].request(opts);
+
+  let closed = false;
+  let askedAt: number | undefined;
+  /** Requests made while the protocol is being asked: they go out once it is known (or the question failed). */
+  let waiting: Array<{ req: WaitingRequest; opts: UpstreamRequestOptions }> | undefined;
+  const abandon = (req: WaitingRequest): void => {
+    const at = waiting?.findIndex((w) => w.req === req) ?? -1;
+    if (at >= 0) waiting!.splice(at, 1);
+  };
+  const ask = (): void => {
+    askedAt = performance.now();
+    waiting = [];
+    void negotiateProtocol({ host: upstream.host, port: upstream.port, tls, timeoutMs: upstream.connectTimeoutMs }).then((selected) => {
+      if (selected === 'h2' && !closed) useHttp2();
+      if (selected !== undefined) askedAt = Number.POSITIVE_INFINITY;
+      const ready = waiting ?? [];
+      waiting = undefined;
+      for (const { req, opts } of ready) if (!req.destroyed) req.attach(route(opts));
+    });
+  };
+  if (upstream.protocol === 'http2') useHttp2();
+  else if (upstream.protocol === 'auto') ask();
 
   return {
     server: upstream.server,
-    connectTimeoutMs: timeoutMs,
-    hostHeader: defaultPort ? hostName : `${hostName}:${upstream.port}`,
+    connectTimeoutMs: upstream.connectTimeoutMs,
+    hostHeader,
     token: files.token,
+    get protocol() {
+      return http2 ? 'http2' : 'http1.1';
+    },
     request(opts) {
-      const req = request({
-        agent,
-        host: upstream.host,
-        port: upstream.port,
-        method: opts.method,
-        path: opts.path,
-        headers: [...opts.headers],
-        setHost: false,
-      });
-      // A pooled socket is connected already; a new one must finish TCP + TLS within the timeout.
-      req.on('socket', (socket) => {
-        if (req.reusedSocket) return;
-        const timer = setTimeout(() => req.destroy(new UpstreamConnectTimeoutError(timeoutMs)), timeoutMs);
-        const clear = () => clearTimeout(timer);
-        socket.once('secureConnect', clear);
-        socket.once('close', clear);
-      });
+      if (opts.lane !== 'upgrade' && !http2 && !waiting && askedAt !== undefined && performance.now() - askedAt > ASK_AGAIN_MS) ask();
+      if (!waiting || opts.lane === 'upgrade') return route(opts);
+      const req = new WaitingRequest(abandon);
+      waiting.push({ req, opts });
       return req;
     },
+    stats() {
+      const current = lanes();
+      const out = [current.short.stats(), current.long.stats()];
+      // Upgrades and requests made before the protocol was known may still be on HTTP/1.1.
+      if (http2) for (const lane of [http1.short, http1.long]) if (lane.stats().inFlight > 0 || lane.stats().connections > 0) out.push(lane.stats());
+      return out;
+    },
     close() {
-      agent.destroy();
+      closed = true;
+      for (const { req } of waiting?.splice(0) ?? []) req.destroy(new Error('the upstream client is closed'));
+      for (const lane of [http1.short, http1.long, ...(http2 ? [http2.short, http2.long] : [])]) lane.close();
     },
   };
 }

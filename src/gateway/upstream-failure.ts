@@ -15,6 +15,25 @@ export class UpstreamConnectTimeoutError extends Error {
   }
 }
 
+/** The lanes of upstream capacity (upstream-client.ts): short requests, and long-running ones. */
+export type UpstreamLane = 'short' | 'long';
+
+/** How long a client refused for saturation is told to wait before it retries. */
+export const SATURATED_RETRY_AFTER_SECONDS = 1;
+
+/** Raised when a request found its lane full for upstream.queueTimeout: answered 429 with Retry-After. */
+export class UpstreamSaturatedError extends Error {
+  readonly code = 'LISTGATE_UPSTREAM_SATURATED';
+  constructor(
+    readonly lane: UpstreamLane,
+    readonly limit: number,
+    readonly waitedMs: number,
+  ) {
+    super(`every ${lane === 'short' ? 'short' : 'long-running'} request slot to the upstream (${limit}) stayed in use for ${formatDuration(waitedMs)}`);
+    this.name = 'UpstreamSaturatedError';
+  }
+}
+
 const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EHOSTDOWN']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const TIMEOUT = new Set(['LISTGATE_CONNECT_TIMEOUT', 'ETIMEDOUT']);
@@ -65,6 +84,17 @@ function codeFor(errCode: string | undefined): ErrorCode {
 /** A failure before the upstream's response headers arrived, as a catalogue error that keeps its cause. */
 export function upstreamFailure(err: unknown, facts: UpstreamFacts): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (err instanceof UpstreamSaturatedError) {
+    const params = {
+      server: facts.server,
+      lane: err.lane === 'short' ? 'short' : 'long-running',
+      limit: err.limit,
+      timeout: formatDuration(err.waitedMs),
+      retryAfter: SATURATED_RETRY_AFTER_SECONDS,
+      setting: err.lane === 'short' ? 'maxSockets' : 'maxLongRunning',
+    };
+    return new GatewayError('upstream_saturated', params, { cause: err, details: { retryAfterSeconds: SATURATED_RETRY_AFTER_SECONDS } });
+  }
   const errCode = errorCodeOf(err);
   const code = codeFor(errCode);
   const message = err instanceof Error ? err.message : String(err);

@@ -48,6 +48,18 @@ export class WatchEnd extends Transform {
     if (this.atBoundary()) this.finish();
   }
 
+  /**
+   * The upstream is gone: ends the output now if no event is cut in half there (true), else leaves it
+   * (false: the caller fails the response, as a half event cannot be completed).
+   */
+  endAtBoundary(): boolean {
+    if (this.ended) return true;
+    if (this.framing === 'unknown' || !this.atBoundary()) return false;
+    this.stopping = true;
+    this.finish();
+    return true;
+  }
+
   private atBoundary(): boolean {
     if (this.framing === 'lines') return this.atLineEnd;
     if (this.framing === 'length-prefixed') return this.headerSeen === 0 && this.bodyLeft === 0;

@@ -10,7 +10,7 @@
  *   parts that own them (their own subscribers), so the request path, its caches and pools stay;
  * - listen.* and ops.*: nothing (the reloader logs that they need a restart); shutdown.*: read at shutdown.
  */
-import type { Server } from 'node:https';
+import type { Server } from 'node:tls';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ConfigListener, ConfigSnapshot } from '../config/config-source.js';

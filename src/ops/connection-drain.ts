@@ -1,12 +1,12 @@
 /**
  * Tracks what is in flight on the gateway's listener (requests until their response closes, and
  * upgraded tunnels until their socket closes) and drains it on shutdown: once `closeAfterResponse()` is
- * called, every response that has not sent its headers yet carries `Connection: close`, so keep-alive
- * clients move to another replica without a failed request; while `idle()` waits, connections that
+ * called, every HTTP/1.1 response that has not sent its headers yet carries `Connection: close` and
+ * every HTTP/2 connection gets GOAWAY, so clients move to another replica without a failed request; while `idle()` waits, connections that
  * are idle are closed.
  */
-import type { Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
+import type { GatewayServer } from '../gateway/gateway-server.js';
 import type { Duplex } from 'node:stream';
 
 export interface ConnectionDrain {
@@ -18,7 +18,7 @@ export interface ConnectionDrain {
   idle(timeoutMs: number): Promise<boolean>;
 }
 
-export function trackConnections(server: Server, opts: { pollMs?: number } = {}): ConnectionDrain {
+export function trackConnections(server: GatewayServer, opts: { pollMs?: number } = {}): ConnectionDrain {
   const pollMs = opts.pollMs ?? 50;
   const responses = new Set<ServerResponse>();
   const tunnels = new Set<Duplex>();
@@ -43,6 +43,8 @@ export function trackConnections(server: Server, opts: { pollMs?: number } = {})
       // its next response says `Connection: close` anyway. They are closed while draining (`idle`).
       closing = true;
       for (const res of responses) if (!res.headersSent) res.shouldKeepAlive = false;
+      // HTTP/2 clients get GOAWAY: their open streams finish, their next requests go elsewhere.
+      server.goAway();
     },
     idle(timeoutMs) {
       return new Promise((resolve) => {

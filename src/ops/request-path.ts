@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ConfigSnapshot } from '../config/config-source.js';
 import type { Pipeline } from '../gateway/pipeline.js';
-import type { UpstreamClient } from '../gateway/upstream-client.js';
+import type { LaneStats, UpstreamClient } from '../gateway/upstream-client.js';
 import type { UpstreamMetrics } from './upstream-metrics.js';
 import { createUpstreamProbe, type UpstreamProbe } from './upstream-probe.js';
 
@@ -19,6 +19,8 @@ export interface GenerationParts {
   pipeline: Pipeline;
   /** The client readiness probes the upstream with (the gateway's own credentials). */
   probeUpstream: UpstreamClient;
+  /** The client that forwards the callers' requests (its lanes are the capacity metrics and readiness read). */
+  forwardUpstream: UpstreamClient;
 }
 
 /** Builds one generation; every upstream client it creates goes through `track`. */
@@ -28,6 +30,8 @@ export interface Generation {
   readonly number: number;
   readonly pipeline: Pipeline;
   readonly probe: UpstreamProbe;
+  /** The forwarding client's lanes, as of now. */
+  lanes(): LaneStats[];
   /** Upstream requests (probes included) not yet ended. */
   readonly inFlight: number;
   /** Retired and every upstream client closed. */
@@ -63,7 +67,15 @@ function buildGeneration(number: number, snapshot: ConfigSnapshot, build: BuildG
   const track = (client: UpstreamClient): UpstreamClient => {
     clients.push(client);
     return {
-      ...client,
+      server: client.server,
+      connectTimeoutMs: client.connectTimeoutMs,
+      hostHeader: client.hostHeader,
+      token: client.token,
+      get protocol() {
+        return client.protocol;
+      },
+      stats: () => client.stats(),
+      close: () => client.close(),
       request(opts) {
         const req = client.request(opts);
         const started = performance.now();
@@ -90,6 +102,7 @@ function buildGeneration(number: number, snapshot: ConfigSnapshot, build: BuildG
     number,
     pipeline: parts.pipeline,
     probe: createUpstreamProbe({ upstream: parts.probeUpstream }),
+    lanes: () => parts.forwardUpstream.stats(),
     get inFlight() {
       return inFlight;
     },

@@ -1,5 +1,7 @@
 /**
- * The kube-apiserver simulator: HTTPS (HTTP/1.1, keep-alive) with client-certificate, static-token and
+ * The kube-apiserver simulator: HTTPS (HTTP/2 and HTTP/1.1 by ALPN, as kube-apiserver serves them: at
+ * most 100 concurrent streams per HTTP/2 connection, as kube-apiserver 1.32 advertises; upgrades over
+ * HTTP/1.1; `http2: false` for HTTP/1.1 only) with client-certificate, static-token and
  * front-proxy request-header authentication, impersonation checked by a minimal authorizer, an
  * in-memory etcd with history (store.ts), LIST/WATCH with upstream semantics, and a memory model that
  * kills the "process" when in-flight LIST responses pass `oomLimitBytes`: every open connection
@@ -10,10 +12,14 @@
  * revision seen at the previous run (storage/etcd3/compact.go).
  */
 import { X509Certificate } from 'node:crypto';
-import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { TokenTable } from './authn.js';
+import { asIncomingMessage } from './http2-compat.js';
 import { createSimulatorAuthorizer, type AccessRule } from './authorizer.js';
 import { createExecServer } from './exec.js';
 import { createFlowControl } from './flow-control.js';
@@ -59,6 +65,10 @@ export interface SimulatorOptions {
   /** The WatchList feature gate (default on, as in 1.32); off, as a 1.33 apiserver ships, refuses with 422. */
   watchListFeatureGate?: boolean;
   bookmarkIntervalMs?: number;
+  /** Offer HTTP/2 by ALPN beside HTTP/1.1 (default true, as kube-apiserver does). */
+  http2?: boolean;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of an HTTP/2 connection (default 100, kube-apiserver 1.32's). */
+  http2MaxConcurrentStreams?: number;
   /** The kube-apiserver release to present (version-profile.ts); default 1.32. */
   version?: SimulatorVersion;
   logger?: Logger;
@@ -96,7 +106,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   // The watch cache starts with the process: events before it (the seed) cannot be watched from.
   store.restartWatchWindow();
   const sockets = new Set<Socket>();
-  let server: Server | undefined;
+  let server: TlsServer | undefined;
   let bound: { port: number; host: string } | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -150,21 +160,33 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   });
 
   const startServer = (port: number, host: string): Promise<number> => {
-    const s = createServer({
+    const tls = {
       cert: opts.tls.certPem,
       key: opts.tls.keyPem,
       ca: fp ? [opts.tls.clientCaPem, fp.caPem] : opts.tls.clientCaPem,
       requestCert: true,
       rejectUnauthorized: false,
-      ALPNProtocols: ['http/1.1'],
-    });
-    s.requestTimeout = 0; // watches and big LISTs run as long as they need
-    s.keepAliveTimeout = 90_000;
+    };
+    const s: TlsServer =
+      opts.http2 === false
+        ? createServer({ ...tls, ALPNProtocols: ['http/1.1'] })
+        : createSecureServer({
+            ...tls,
+            allowHTTP1: true,
+            settings: { maxConcurrentStreams: opts.http2MaxConcurrentStreams ?? 100 },
+            // Watches of many clients share a connection: room for their queued data.
+            maxSessionMemory: 64,
+          });
+    // HTTP/1.1 connections: watches and big LISTs run as long as they need.
+    Object.assign(s, { requestTimeout: 0, keepAliveTimeout: 90_000 });
     s.on('secureConnection', (socket: Socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
     });
-    s.on('request', router.handleRequest);
+    // The HTTP/2 compatibility API serves the router's IncomingMessage/ServerResponse calls over both protocols.
+    s.on('request', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
+      router.handleRequest(asIncomingMessage(req), res as ServerResponse),
+    );
     s.on('upgrade', router.handleUpgrade);
     s.on('tlsClientError', (err) => logger.debug({ err }, 'TLS handshake failed'));
     server = s;

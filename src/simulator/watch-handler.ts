@@ -50,7 +50,8 @@ export async function serveWatch(ctx: SimulatorContext, r: ResourceRequest): Pro
     now: ctx.now,
     includeObject: includeObject === 'None' || includeObject === 'Object' ? includeObject : 'Metadata',
   });
-  res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  // No Content-Length: chunked over HTTP/1.1, DATA frames until END_STREAM over HTTP/2.
+  res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json' });
   res.flushHeaders();
   const refusal = watchListRefusal(ctx.watchList, opts);
   if (refusal) return void res.end(encoder.encodeObject('ERROR', refusal));

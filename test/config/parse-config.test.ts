@@ -30,7 +30,7 @@ describe('parseConfig: errors', () => {
     const issues = issuesOf({
       listen: { address: '', port: 70000 },
       tls: { certFile: 'serving.crt' },
-      upstream: { server: 'http://127.0.0.1:6443', maxSockets: 0, connectTimeout: 'soon', clientCertFile: 'gateway.crt' },
+      upstream: { server: 'http://127.0.0.1:6443', maxSockets: 0, maxLongRunning: 0, queueTimeout: '0s', protocol: 'h3', connectTimeout: 'soon', clientCertFile: 'gateway.crt' },
       ops: { port: 'eighty' },
       logging: { level: 'loud' },
     });
@@ -40,6 +40,9 @@ describe('parseConfig: errors', () => {
       { path: 'tls.keyFile', message: 'required' },
       { path: 'upstream.server', message: 'must be an https URL' },
       { path: 'upstream.maxSockets', message: 'must be at least 1' },
+      { path: 'upstream.maxLongRunning', message: 'must be at least 1' },
+      { path: 'upstream.queueTimeout', message: 'must be a positive duration such as 10s, 500ms or 1m30s' },
+      { path: 'upstream.protocol', message: 'must be one of: auto, http2, http1.1' },
       { path: 'upstream.connectTimeout', message: 'must be a positive duration such as 10s, 500ms or 1m30s' },
       { path: 'identity.mode', message: 'required (one of: requestHeader, impersonate, passthrough, insecure)' },
       { path: 'ops.port', message: 'must be a number' },
@@ -108,7 +111,7 @@ describe('parseConfig: completion', () => {
   it('fills every default and resolves relative paths against the base folder', () => {
     const config = parseConfig(VALID, { baseDir: '/etc/listgate' });
     assert.deepEqual(JSON.parse(JSON.stringify(config)), {
-      listen: { address: '127.0.0.1', port: 8443, headersTimeoutMs: 60_000 },
+      listen: { address: '127.0.0.1', port: 8443, headersTimeoutMs: 60_000, http2: true, http2MaxConcurrentStreams: 250 },
       tls: { certFile: '/etc/listgate/serving.crt', keyFile: '/etc/listgate/serving.key' },
       upstream: {
         server: 'https://127.0.0.1:6443',
@@ -117,6 +120,9 @@ describe('parseConfig: completion', () => {
         clientCertFile: '/etc/listgate/gateway.crt',
         clientKeyFile: '/etc/listgate/gateway.key',
         maxSockets: 256,
+        maxLongRunning: 16_384,
+        queueTimeoutMs: 5_000,
+        protocol: 'auto',
         connectTimeoutMs: 10_000,
       },
       authentication: {
@@ -179,17 +185,17 @@ describe('parseConfig: completion', () => {
     const config = parseConfig(
       {
         ...VALID,
-        listen: { address: '0.0.0.0', port: 0, headersTimeout: '2s' },
-        upstream: { server: 'https://[::1]', caFile: '/pki/ca.crt', tokenFile: 'token', maxSockets: 8, connectTimeout: '1m30s' },
+        listen: { address: '0.0.0.0', port: 0, headersTimeout: '2s', http2: false, http2MaxConcurrentStreams: 16 },
+        upstream: { server: 'https://[::1]', caFile: '/pki/ca.crt', tokenFile: 'token', maxSockets: 8, maxLongRunning: 20_000, queueTimeout: '250ms', protocol: 'http1.1', connectTimeout: '1m30s' },
         logging: { level: 'debug' },
       },
       { baseDir: '/srv' },
     );
-    assert.deepEqual(config.listen, { address: '0.0.0.0', port: 0, headersTimeoutMs: 2000 });
+    assert.deepEqual(config.listen, { address: '0.0.0.0', port: 0, headersTimeoutMs: 2000, http2: false, http2MaxConcurrentStreams: 16 });
     assert.equal(config.upstream.caFile, '/pki/ca.crt');
     assert.equal(config.upstream.tokenFile, '/srv/token');
     assert.deepEqual([config.upstream.server, config.upstream.host, config.upstream.port], ['https://[::1]', '::1', 443]);
-    assert.deepEqual([config.upstream.maxSockets, config.upstream.connectTimeoutMs], [8, 90_000]);
+    assert.deepEqual([config.upstream.maxSockets, config.upstream.maxLongRunning, config.upstream.queueTimeoutMs, config.upstream.protocol, config.upstream.connectTimeoutMs], [8, 20_000, 250, 'http1.1', 90_000]);
     assert.equal(config.logging.level, 'debug');
   });
 

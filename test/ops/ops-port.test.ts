@@ -75,7 +75,7 @@ describe('ops port', () => {
   it('lists every readiness check with ?verbose', async () => {
     const res = await ops('/readyz?verbose');
     assert.equal(res.status, 200);
-    assert.equal(await res.text(), '[+]shutdown ok\n[+]upstream ok\n[+]census ok\nreadyz check passed');
+    assert.equal(await res.text(), '[+]shutdown ok\n[+]upstream ok\n[+]census ok\n[+]upstream-capacity ok\nreadyz check passed');
   });
 });
 
