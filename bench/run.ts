@@ -114,6 +114,13 @@ export async function runBenchmarks(argv: string[], opts: RunOptions = {}): Prom
     print(`\n== ${b.name} (${quick ? 'quick' : 'full'}) — ${b.description}\n`);
     const loadBefore = currentLoad();
     const started = Date.now();
+    // A benchmark left waiting on nothing that keeps the process alive (a promise no timer or socket will
+    // settle) would end the run silently with exit 0: it is reported as broken instead.
+    const stalled = (): void => {
+      print(`  BROKEN: ${b.name} never finished: it waited on something nothing was left to settle\n`);
+      process.exitCode = 1;
+    };
+    process.once('beforeExit', stalled);
     try {
       const measured = await b.run({
         quick,
@@ -141,6 +148,8 @@ export async function runBenchmarks(argv: string[], opts: RunOptions = {}): Prom
     } catch (err) {
       failures += 1;
       print(`  BROKEN: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    } finally {
+      process.off('beforeExit', stalled);
     }
   }
   if (values.docs) await writeDocs(root, resultsDir, [...earlier.keys()]);
