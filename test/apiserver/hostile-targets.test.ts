@@ -22,6 +22,13 @@ describe('hostile request targets through the gateway (real kube-apiserver)', ()
     await seedSecrets(kube, { namespace: 'default', count: 3, dataBytes: 256 });
     await seedSecrets(kube, { namespace: 'other', count: 2, dataBytes: 256 });
     gw = await startGatewayOnApiserver(kube);
+    // The rows compare the estimate's object counts: wait until the census has counted the Secrets.
+    for (let i = 0; ; i++) {
+      const report = (await (await fetch(`${gw.opsUrl}/debug/estimate?path=${encodeURIComponent('/api/v1/secrets')}`)).json()) as { objects?: number };
+      if ((report.objects ?? 0) >= 5) break;
+      if (i >= 300) throw new Error(`the census did not count the 5 Secrets within 30 s: ${JSON.stringify(report)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
   after(async () => {
     await gw?.close();
