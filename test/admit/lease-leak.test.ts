@@ -2,8 +2,9 @@
  * Leak test: thousands of LISTs through the gateway with random client aborts (while queued, while the
  * response streams) and upstream resets (the simulator is OOM-killed whenever too many of them reach it
  * at once: every connection reset, then it is down for a second), some exempt; admission on a tight
- * budget so requests also queue, time out and are rejected. Afterwards every lease has been released
- * exactly once: nothing is in use or queued, and leases granted equal leases released.
+ * budget so requests also queue, time out, are offloaded and rejected, and clients give up on those that
+ * take more than 2 s. Afterwards every lease has been released exactly once: nothing is in use or
+ * queued, and leases granted equal leases released.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
@@ -24,6 +25,8 @@ function seeded(seed: number): () => number {
 }
 
 type Ending = 'complete' | 'aborted' | 'error' | 'status';
+
+const CLIENT_TIMEOUT_MS = 2_000;
 
 describe('leases under random aborts and upstream resets', () => {
   let stack: E2EStack;
@@ -73,13 +76,16 @@ describe('leases under random aborts and upstream resets', () => {
           });
         });
         let aborted = false;
+        const abort = () => {
+          aborted = true;
+          req.destroy();
+        };
         req.on('error', () => settle(aborted ? 'aborted' : 'error'));
-        if (abortAfter !== undefined) {
-          setTimeout(() => {
-            aborted = true;
-            req.destroy();
-          }, abortAfter);
-        }
+        if (abortAfter !== undefined) setTimeout(abort, abortAfter);
+        // A client's own request timeout: an offloaded LIST whose pages the budget keeps refusing can
+        // wait ~30 s before its 503; the client gives up first, as kubectl's --request-timeout would.
+        const patience = setTimeout(abort, CLIENT_TIMEOUT_MS);
+        req.once('close', () => clearTimeout(patience));
         req.end();
       });
 
@@ -106,12 +112,13 @@ describe('leases under random aborts and upstream resets', () => {
     assert.ok(granted > 100, `leases granted: ${granted}; endings ${JSON.stringify(endings)}, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${stack.sim.stats.oomKills()} OOM kills`);
     assert.equal(released, granted, 'every lease granted was released once');
 
-    // Every path was taken: client aborts, upstream resets (OOM kills), queueing, 429s, exempt leases.
+    // Every path was taken: client aborts, upstream resets (OOM kills), queueing, 429s, exempt leases, offloads.
     assert.ok(endings.aborted > 200, JSON.stringify(endings));
     assert.ok(stack.sim.stats.oomKills() >= 1, 'the simulator was OOM-killed at least once');
     assert.ok((statuses.get(429) ?? 0) > 0, `429s: ${JSON.stringify([...statuses])}`);
     assert.ok((await metric(ops, 'listgate_admission_queue_wait_seconds_count', { result: 'queued' })) > 0, 'some waited in the queue');
     assert.ok((await metric(ops, 'listgate_requests_total', { decision: 'exempt' })) > 0, 'some were exempt');
+    assert.ok((await metric(ops, 'listgate_requests_total', { decision: 'offload' })) > 0, 'some were offloaded');
     t.diagnostic(
       `${TOTAL} requests in ${Math.round(performance.now() - started)} ms: ${JSON.stringify(endings)}, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ` +
         `${granted} leases granted and released, ${stack.sim.stats.oomKills()} OOM kills`,
