@@ -10,11 +10,19 @@
  * Files run `TEST_CONCURRENCY` (2) at a time, each in its own process, except those that say
  * `// runs alone: <why>` at the start of a line: they measure the machine (an apiserver's memory
  * under a storm, a gateway's RSS, timings on 2 cores) and run after the others, one at a time.
+ *
+ * Every process of the run (test files and the gateways, simulators and CLIs they start) issues its
+ * serving and client certificates with keys from one pool of RSA keys made here (`LISTGATE_LEAF_KEY_POOL`,
+ * src/certs/pki.ts): a 2048-bit key costs ~150 ms of CPU, and the suite issues hundreds of certificates.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { generateKeyPair } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { run } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { LEAF_KEY_POOL_ENV } from '../src/certs/pki.js';
 import { findEnvtestAssets } from './support/apiserver/envtest-assets.js';
 import summaryReporter from './support/summary-reporter.js';
 
@@ -57,6 +65,16 @@ const phases: Array<{ files: string[]; concurrency: number }> = [
   { files: files.filter((f) => !alone(f)), concurrency },
   { files: files.filter(alone), concurrency: 1 },
 ];
+
+/** Leaf keys for the run: enough that one PKI (the demo's has six leaves) never issues the same key twice. */
+async function leafKeyPool(count: number): Promise<string> {
+  const keys = await Promise.all(Array.from({ length: count }, () => promisify(generateKeyPair)('rsa', { modulusLength: 2048 })));
+  const dir = mkdtempSync(join(tmpdir(), 'listgate-test-keys-'));
+  writeFileSync(join(dir, 'leaf-keys.pem'), keys.map((k) => k.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()).join(''), { mode: 0o600 });
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'leaf-keys.pem');
+}
+process.env[LEAF_KEY_POOL_ENV] ??= await leafKeyPool(8);
 
 let failing = false;
 async function* events(): AsyncGenerator<{ type: string; data: unknown }> {
