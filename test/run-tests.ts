@@ -7,9 +7,10 @@
  *   --bench-run    test/bench-run/: the benchmarks' CI-sized run, checked (CI runs it once).
  * Files named on the command line (dist paths) narrow a suite.
  *
- * Files run `TEST_CONCURRENCY` (2) at a time, each in its own process, except those that say
- * `// runs alone: <why>` at the start of a line: they measure the machine (an apiserver's memory
- * under a storm, a gateway's RSS, timings on 2 cores) and run after the others, one at a time.
+ * Files run `TEST_CONCURRENCY` at a time, each in its own process: 3 in the default suite (its files
+ * spend part of their time waiting on servers and child processes), 2 beside real apiservers. Files
+ * that say `// runs alone: <why>` at the start of a line run after the others, one at a time: they
+ * measure the machine (an apiserver's memory under a storm, a gateway's RSS, timings on 2 cores).
  *
  * Every process of the run (test files and the gateways, simulators and CLIs they start) issues its
  * serving and client certificates with keys from one pool of RSA keys made here (`LISTGATE_LEAF_KEY_POOL`,
@@ -59,7 +60,7 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(2);
 }
-const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? '2');
+const concurrency = Number(process.env['TEST_CONCURRENCY'] ?? (flag ? '2' : '3'));
 const alone = (f: string): boolean => /^\/\/ runs alone:/m.test(readFileSync(f, 'utf8'));
 const phases: Array<{ files: string[]; concurrency: number }> = [
   { files: files.filter((f) => !alone(f)), concurrency },
