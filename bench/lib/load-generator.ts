@@ -1,7 +1,9 @@
 /**
- * A closed-loop load generator: `concurrency` workers, each sending the next request as soon as the
- * previous answer has been read in full, over keep-alive connections, for a fixed time. Requests that
- * start during the warm-up are not recorded. The same generator is pointed at every target of a
+ * A load generator: `concurrency` workers over keep-alive connections, for a fixed time. Closed loop by
+ * default: each worker sends its next request as soon as the previous answer has been read in full. With
+ * `ratePerSecond`, requests are sent at that pace (request k at start + k ÷ rate, by whichever worker is
+ * free): below the target's capacity its latency is the service time, not the queue a saturating loop
+ * builds on shared cores. Requests that start during the warm-up are not recorded. The same generator is pointed at every target of a
  * comparison, so its own cost (it shares the machine's cores with the servers) weighs on all alike.
  */
 import type { Agent } from 'node:https';
@@ -18,6 +20,8 @@ export interface LoadOptions {
   concurrency: number;
   durationMs: number;
   warmupMs: number;
+  /** Requests per second for all workers together (paced); unset: closed loop. */
+  ratePerSecond?: number;
 }
 
 export interface LoadResult {
@@ -42,9 +46,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let errors = 0;
   const errorKinds: Record<string, number> = {};
   let bodyBytes = 0;
+  let ticket = 0;
+  const rate = opts.ratePerSecond;
 
   const worker = async (): Promise<void> => {
     for (;;) {
+      if (rate !== undefined) {
+        const due = start + (ticket++ * 1000) / rate;
+        if (due >= end) return;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       const sent = performance.now();
       if (sent >= end) return;
       const path = opts.paths[next++ % opts.paths.length]!;
