@@ -4,7 +4,10 @@
  * summed over its samples). Above the ceiling, the effective budget drops by the excess (and keeps
  * dropping while the excess lasts, down to the minimum); below it, the budget recovers by a fraction of
  * the configured budget per interval, never by more than the headroom and never above the configured
- * budget. A failed read changes nothing (the last setting holds). The scrape goes through the same
+ * budget. Either way the leases may hold no more than the ceiling leaves once the memory they do not
+ * explain is counted: what the server holds beyond this budget's leases and hold-over (its resting heap,
+ * caches, garbage of responses already ended) is there whatever is admitted next, so the effective budget
+ * stays at or below ceiling − (observed − leased). A failed read changes nothing (the last setting holds). The scrape goes through the same
  * bottleneck limiter as admission's other upstream probes, so it never piles up.
  */
 import type Bottleneck from 'bottleneck';
@@ -17,6 +20,8 @@ export interface BudgetLoopInput {
   readonly configured: number;
   readonly current: number;
   readonly observed: number;
+  /** Bytes the budget counts now: its leases and their hold-over. */
+  readonly leased: number;
   readonly ceiling: number;
   readonly minimum: number;
   readonly recoveryFraction: number;
@@ -25,10 +30,11 @@ export interface BudgetLoopInput {
 /** One step of the loop. Pure. */
 export function nextEffectiveBudget(s: BudgetLoopInput): number {
   const floor = Math.min(s.minimum, s.configured);
-  if (s.observed > s.ceiling) return Math.max(floor, Math.min(s.current, s.configured) - (s.observed - s.ceiling));
+  const fits = s.ceiling - Math.max(0, s.observed - s.leased);
+  if (s.observed > s.ceiling) return Math.max(floor, Math.min(Math.min(s.current, s.configured) - (s.observed - s.ceiling), fits));
   const headroom = s.ceiling - s.observed;
   const step = Math.min(headroom, s.recoveryFraction * s.configured);
-  return Math.min(s.configured, Math.max(floor, s.current + step));
+  return Math.max(floor, Math.min(s.configured, s.current + step, fits));
 }
 
 /** The metric's value in a /metrics text: the sum of its samples, or undefined when absent. */
@@ -51,6 +57,8 @@ export interface AdaptiveBudgetDeps {
   configuredBudget: () => number;
   effectiveBudget: () => number;
   setEffectiveBudget: (bytes: number) => void;
+  /** Bytes the budget counts now (leases and hold-over). */
+  leasedBytes: () => number;
   fetchText: (path: string) => Promise<string>;
   limiter: Bottleneck;
   /** Default: Node's (unref'd). */
@@ -86,9 +94,10 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
     last = observed;
     deps.onObserved?.(observed);
     const current = deps.effectiveBudget();
-    const next = nextEffectiveBudget({ configured: deps.configuredBudget(), current, observed, ceiling: s.ceilingBytes, minimum: s.minimumBytes, recoveryFraction: s.recoveryFraction });
+    const leased = deps.leasedBytes();
+    const next = nextEffectiveBudget({ configured: deps.configuredBudget(), current, observed, leased, ceiling: s.ceilingBytes, minimum: s.minimumBytes, recoveryFraction: s.recoveryFraction });
     if (next !== current) {
-      deps.logger?.info({ observed, ceiling: s.ceilingBytes, from: current, to: next }, 'adaptive budget: effective budget changed');
+      deps.logger?.info({ observed, leased, ceiling: s.ceilingBytes, from: current, to: next }, 'adaptive budget: effective budget changed');
       deps.setEffectiveBudget(next);
     }
   };

@@ -159,6 +159,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         configuredBudget: () => b.configuredBudget(),
         effectiveBudget: () => b.effectiveBudget(),
         setEffectiveBudget: (bytes) => b.setEffectiveBudget(bytes),
+        leasedBytes: () => b.levels().reduce((sum, l) => sum + l.inUseBytes + l.heldOverBytes, 0),
         fetchText: (path) => fetch.fetchText(path),
         limiter,
         timers,

@@ -71,17 +71,23 @@ describe('the storm on a real kube-apiserver, scaled', { timeout: 20 * 60_000 },
     gateway = await startGatewayOnKube(group, {
       dir,
       kube,
-      // The apiserver rests at ~0.7 GiB of its 2.5 GiB before any LIST (its watch cache of the Secrets
-      // among it) and keeps freed heap after a storm: the budget is what is left, with room for the
-      // estimate's error, and the adaptive ceiling lowers it while the apiserver's RSS is high.
-      sections: { admission: { budget: '1Gi', adaptive: { enabled: true, ceiling: '1900Mi', minimum: '256Mi', interval: '2s' } } },
+      // The budget is 0.6 of the cgroup's limit, as at full size. The apiserver rests at ~0.7 GiB of its
+      // 2.5 GiB before any LIST (its watch cache of the Secrets among it) and keeps freed heap after a
+      // storm: the adaptive budget takes what its leases do not explain off the ceiling (peaks 1.3-1.74 GiB
+      // in 3 runs here; without that rule the warm storm peaked at 1.93-2.01 GiB, above the ceiling, and
+      // OOM-killed the apiserver in 1 of 4 CI runs).
+      sections: { admission: { budget: '1536Mi', adaptive: { enabled: true, ceiling: '1900Mi', minimum: '256Mi', interval: '2s' } } },
     });
     const cold = await storm('cold', gateway.target);
     assert.equal(cold.oomKills, 0, describeRun(cold));
     assert.ok(cold.peakBytes < LIMIT, describeRun(cold));
     assert.equal(cold.completed, cold.clients, describeRun(cold));
     const metrics = await gateway.metricsText();
-    assert.match(metrics, /listgate_admission_rejections_total\{[^}]*\} [1-9]/, 'admission held the storm back with 429s');
+    // Held back: LISTs answered 429, or served in pages the budget could hold (offload, on by default):
+    // which of the two depends on how far the effective budget has come down when each LIST arrives.
+    const rejected = /^listgate_admission_rejections_total\{[^}]*\} [1-9]/m.test(metrics);
+    const offloaded = /^listgate_requests_total\{[^}]*decision="offload"[^}]*\} [1-9]/m.test(metrics);
+    assert.ok(rejected || offloaded, 'admission held the storm back: 429s or offloaded LISTs');
   });
 
   it('through listgate, warm (sizes learned): no OOM kill, memory under the limit, all 16 complete', async () => {
