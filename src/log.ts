@@ -19,12 +19,17 @@ export interface LoggerOptions {
   /** Where JSON lines go (tests pass a stream to parse records, the demo a pretty printer); stdout by default. */
   destination?: NodeJS.WritableStream;
   /**
-   * stdout written asynchronously: lines logged while a write is under way go out together with the
-   * next one (one system call for many lines under load; nothing waits when the gateway is quiet), and
-   * what is pending is written when the process exits. The gateway's request lines use it.
+   * stdout written asynchronously and in batches: lines gather until 4 KiB or `STDOUT_FLUSH_MS` after the
+   * first of them, whichever comes first, then go out in one write (a write per line cost the gateway
+   * ~110 µs of CPU per request at concurrency 1: each is a round trip through libuv's thread pool); what
+   * is pending is written when the process exits. The gateway's request lines use it.
    */
   asyncStdout?: boolean;
 }
+
+/** How long a log line may wait for others before stdout is written. */
+export const STDOUT_FLUSH_MS = 100;
+const STDOUT_BATCH_BYTES = 4096;
 
 /** Codes of the network's expected failures: a peer that resets, refuses, goes away or does not answer. */
 const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -58,5 +63,21 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     serializers: { err: serializeError },
   };
   if (opts.destination) return pino(base, opts.destination);
-  return opts.asyncStdout ? pino(base, pino.destination({ dest: 1, sync: false })) : pino(base);
+  if (!opts.asyncStdout) return pino(base);
+  // pino flushes this destination when the process exits; the timer writes a batch that stays short.
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: STDOUT_BATCH_BYTES });
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    flushTimer = undefined;
+    try {
+      stdout.flush();
+    } catch {
+      // Ended: the process is exiting, and pino has written what was pending.
+    }
+  };
+  const streamWrite = (line: string): string => {
+    flushTimer ??= setTimeout(flush, STDOUT_FLUSH_MS).unref();
+    return line;
+  };
+  return pino({ ...base, hooks: { streamWrite } }, stdout);
 }
