@@ -3,7 +3,8 @@
  * bare reverse proxy on the same TLS stack, no authentication, classification, estimate, admission,
  * logging or metrics. `http1.1`: HTTPS in, a keep-alive HTTPS agent out, bodies piped both ways.
  * `http2`: HTTP/2 (and HTTP/1.1, by ALPN) in, one HTTP/2 connection out, streams piped both ways.
- * Run as its own process: `node reference-proxy.js PORT UPSTREAM_PORT PKI_DIR [http1.1|http2]`.
+ * `undici`: HTTPS in, an undici Pool out (HTTP/1.1, keep-alive), the answer streamed into the response.
+ * Run as its own process: `node reference-proxy.js PORT UPSTREAM_PORT PKI_DIR [http1.1|http2|undici]`.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,7 +16,7 @@ import type { BenchPki, SimulatorProcess } from './bench-stack.js';
 import type { Target } from './https-client.js';
 import { freePort, tcpOpen, type ProcessGroup, type ServerProcess } from './server-process.js';
 
-export type RelayProtocol = 'http1.1' | 'http2';
+export type RelayProtocol = 'http1.1' | 'http2' | 'undici';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host']);
 
@@ -34,6 +35,8 @@ export function runReferenceProxy(port: number, upstreamPort: number, pkiDir: st
       req.pipe(upstream);
     });
     server.listen(port, '127.0.0.1');
+  } else if (protocol === 'undici') {
+    void relayWithUndici(port, upstreamPort, tls, upstreamTls);
   } else {
     let session: ClientHttp2Session | undefined;
     const upstreamSession = (): ClientHttp2Session => {
@@ -60,13 +63,32 @@ export function runReferenceProxy(port: number, upstreamPort: number, pkiDir: st
   process.once('SIGTERM', () => process.exit(0));
 }
 
+async function relayWithUndici(port: number, upstreamPort: number, tls: object, upstreamTls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<void> {
+  const { Pool } = await import('undici');
+  const pool = new Pool(`https://127.0.0.1:${upstreamPort}`, { connections: 256, pipelining: 1, connect: { ...upstreamTls, servername: 'kubernetes' } });
+  const server = createServer(tls, (req, res) => {
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+    const method = (req.method ?? 'GET') as 'GET';
+    pool
+      .stream({ path: req.url ?? '/', method, headers, body: method === 'GET' || method === 'HEAD' ? null : req }, ({ statusCode, headers: answer }) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(answer)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
+        res.writeHead(statusCode, out);
+        return res;
+      })
+      .catch(() => res.destroy());
+  });
+  server.listen(port, '127.0.0.1');
+}
+
 export async function startReferenceProxy(
   group: ProcessGroup,
   opts: { dir: string; pki: BenchPki; upstream: SimulatorProcess; protocol?: RelayProtocol },
 ): Promise<{ proc: ServerProcess; target: Target }> {
   const port = await freePort();
   const protocol = opts.protocol ?? 'http1.1';
-  const name = protocol === 'http1.1' ? 'node-proxy' : 'node-proxy-h2';
+  const name = { 'http1.1': 'node-proxy', http2: 'node-proxy-h2', undici: 'node-proxy-undici' }[protocol];
   const proc = await group.spawn({
     name,
     command: process.execPath,
@@ -80,5 +102,5 @@ export async function startReferenceProxy(
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [port, upstreamPort, pkiDir, protocol] = process.argv.slice(2);
-  runReferenceProxy(Number(port), Number(upstreamPort), pkiDir ?? '.', protocol === 'http2' ? 'http2' : 'http1.1');
+  runReferenceProxy(Number(port), Number(upstreamPort), pkiDir ?? '.', protocol === 'http2' || protocol === 'undici' ? protocol : 'http1.1');
 }
