@@ -7,7 +7,10 @@
  * budget. Either way the leases may hold no more than the ceiling leaves once the memory they do not
  * explain is counted: what the server holds beyond this budget's leases and hold-over (its resting heap,
  * caches, garbage of responses already ended) is there whatever is admitted next, so the effective budget
- * stays at or below ceiling − (observed − leased). A failed read changes nothing (the last setting holds). The scrape goes through the same
+ * stays at or below ceiling − (observed − slack − leased). `slack` is heap a Go server has freed and keeps
+ * (go_memstats_heap_idle_bytes − go_memstats_heap_released_bytes, when its /metrics has them): counted in
+ * its resident memory, but the next allocations reuse it before the server grows, so it is not memory
+ * the next LIST has to fit beside. A failed read changes nothing (the last setting holds). The scrape goes through the same
  * bottleneck limiter as admission's other upstream probes, so it never piles up.
  */
 import type Bottleneck from 'bottleneck';
@@ -20,6 +23,8 @@ export interface BudgetLoopInput {
   readonly configured: number;
   readonly current: number;
   readonly observed: number;
+  /** Of `observed`, freed heap the server keeps for its next allocations (0 when unknown). */
+  readonly slack: number;
   /** Bytes the budget counts now: its leases and their hold-over. */
   readonly leased: number;
   readonly ceiling: number;
@@ -30,17 +35,35 @@ export interface BudgetLoopInput {
 /** One step of the loop. Pure. */
 export function nextEffectiveBudget(s: BudgetLoopInput): number {
   const floor = Math.min(s.minimum, s.configured);
-  const fits = s.ceiling - Math.max(0, s.observed - s.leased);
+  const fits = s.ceiling - Math.max(0, s.observed - s.slack - s.leased);
   if (s.observed > s.ceiling) return Math.max(floor, Math.min(Math.min(s.current, s.configured) - (s.observed - s.ceiling), fits));
   const headroom = s.ceiling - s.observed;
   const step = Math.min(headroom, s.recoveryFraction * s.configured);
   return Math.max(floor, Math.min(s.configured, s.current + step, fits));
 }
 
+/** Each named metric's value in a /metrics text (the sum of its samples; absent when it has none), in one parse. */
+export function readMetrics(text: string, names: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const sample of parseMetricsText(text, (n) => names.includes(n)).samples) {
+    if (Number.isFinite(sample.value)) out.set(sample.name, (out.get(sample.name) ?? 0) + sample.value);
+  }
+  return out;
+}
+
 /** The metric's value in a /metrics text: the sum of its samples, or undefined when absent. */
 export function readMetric(text: string, name: string): number | undefined {
-  const samples = parseMetricsText(text, (n) => n === name).samples.filter((s) => Number.isFinite(s.value));
-  return samples.length === 0 ? undefined : samples.reduce((sum, s) => sum + s.value, 0);
+  return readMetrics(text, [name]).get(name);
+}
+
+const HEAP_IDLE = 'go_memstats_heap_idle_bytes';
+const HEAP_RELEASED = 'go_memstats_heap_released_bytes';
+
+/** Freed heap a Go process keeps (idle − released), or 0 when the text does not say. */
+export function heapSlack(values: ReadonlyMap<string, number>): number {
+  const idle = values.get(HEAP_IDLE);
+  const released = values.get(HEAP_RELEASED);
+  return idle === undefined || released === undefined ? 0 : Math.max(0, idle - released);
 }
 
 export interface AdaptiveBudget {
@@ -86,7 +109,8 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
       deps.logger?.warn({ err }, 'adaptive budget: reading the upstream /metrics failed; the effective budget stays');
       return;
     }
-    const observed = readMetric(text, s.metric);
+    const values = readMetrics(text, [s.metric, HEAP_IDLE, HEAP_RELEASED]);
+    const observed = values.get(s.metric);
     if (observed === undefined) {
       deps.logger?.warn({ metric: s.metric }, 'adaptive budget: the upstream /metrics has no such metric; the effective budget stays');
       return;
@@ -95,9 +119,11 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
     deps.onObserved?.(observed);
     const current = deps.effectiveBudget();
     const leased = deps.leasedBytes();
-    const next = nextEffectiveBudget({ configured: deps.configuredBudget(), current, observed, leased, ceiling: s.ceilingBytes, minimum: s.minimumBytes, recoveryFraction: s.recoveryFraction });
+    // Go's kept heap is part of the resident memory only: another metric (the heap in use) has none of it.
+    const slack = s.metric === 'process_resident_memory_bytes' ? Math.min(heapSlack(values), observed) : 0;
+    const next = nextEffectiveBudget({ configured: deps.configuredBudget(), current, observed, slack, leased, ceiling: s.ceilingBytes, minimum: s.minimumBytes, recoveryFraction: s.recoveryFraction });
     if (next !== current) {
-      deps.logger?.info({ observed, leased, ceiling: s.ceilingBytes, from: current, to: next }, 'adaptive budget: effective budget changed');
+      deps.logger?.info({ observed, slack, leased, ceiling: s.ceilingBytes, from: current, to: next }, 'adaptive budget: effective budget changed');
       deps.setEffectiveBudget(next);
     }
   };

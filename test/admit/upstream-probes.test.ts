@@ -103,22 +103,45 @@ describe('streaming-list probe against the simulator', () => {
 describe('adaptive budget', () => {
   const GiB = 1024 ** 3;
   const rows: Array<[string, Parameters<typeof nextEffectiveBudget>[0], number]> = [
-    ['above the ceiling: lowered by the excess', { configured: 6 * GiB, current: 6 * GiB, observed: 9 * GiB, leased: 6 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 5 * GiB],
-    ['still above: keeps dropping', { configured: 6 * GiB, current: 5 * GiB, observed: 8.5 * GiB, leased: 5 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.5 * GiB],
-    ['never below the minimum', { configured: 6 * GiB, current: GiB, observed: 20 * GiB, leased: GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, GiB / 2],
-    ['below: recovers by a fraction of the budget per step', { configured: 6 * GiB, current: 4 * GiB, observed: 6 * GiB, leased: 4 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.6 * GiB],
-    ['…by no more than the headroom', { configured: 6 * GiB, current: 4 * GiB, observed: 7.9 * GiB, leased: 4 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.1 * GiB],
-    ['…and never above the configured budget', { configured: 6 * GiB, current: 5.9 * GiB, observed: GiB, leased: 5.9 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.5 }, 6 * GiB],
+    ['above the ceiling: lowered by the excess', { configured: 6 * GiB, current: 6 * GiB, observed: 9 * GiB, slack: 0, leased: 6 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 5 * GiB],
+    ['still above: keeps dropping', { configured: 6 * GiB, current: 5 * GiB, observed: 8.5 * GiB, slack: 0, leased: 5 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.5 * GiB],
+    ['never below the minimum', { configured: 6 * GiB, current: GiB, observed: 20 * GiB, slack: 0, leased: GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, GiB / 2],
+    ['below: recovers by a fraction of the budget per step', { configured: 6 * GiB, current: 4 * GiB, observed: 6 * GiB, slack: 0, leased: 4 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.6 * GiB],
+    ['…by no more than the headroom', { configured: 6 * GiB, current: 4 * GiB, observed: 7.9 * GiB, slack: 0, leased: 4 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.1 }, 4.1 * GiB],
+    ['…and never above the configured budget', { configured: 6 * GiB, current: 5.9 * GiB, observed: GiB, slack: 0, leased: 5.9 * GiB, ceiling: 8 * GiB, minimum: GiB / 2, recoveryFraction: 0.5 }, 6 * GiB],
     // The scaled storm's apiserver (test/apiserver/storm.test.ts) rests at ~0.7 GiB of its own: a 1.5 GiB
     // budget under a 1.9 GiB ceiling would let leases take it to 2.2 GiB.
-    ["what the leases do not explain (the server's resting heap) comes off the ceiling", { configured: 1.5 * GiB, current: 1.5 * GiB, observed: 0.7 * GiB, leased: 0, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 1.2 * GiB],
-    ['leases already in its memory count once', { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 1.5 * GiB, leased: 0.8 * GiB, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 1.2 * GiB],
-    ["garbage of ended responses the hold-over no longer counts keeps it low until the server collects it", { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 1.6 * GiB, leased: 0, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 0.3 * GiB],
-    ['above the ceiling with garbage: what fits, down to the minimum', { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 2 * GiB, leased: 0.2 * GiB, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, GiB / 4],
+    ["what the leases do not explain (the server's resting heap) comes off the ceiling", { configured: 1.5 * GiB, current: 1.5 * GiB, observed: 0.7 * GiB, slack: 0, leased: 0, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 1.2 * GiB],
+    ['leases already in its memory count once', { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 1.5 * GiB, slack: 0, leased: 0.8 * GiB, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 1.2 * GiB],
+    ["garbage of ended responses the hold-over no longer counts keeps it low until the server collects it", { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 1.6 * GiB, slack: 0, leased: 0, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 0.3 * GiB],
+    ['above the ceiling with garbage: what fits, down to the minimum', { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 2 * GiB, slack: 0, leased: 0.2 * GiB, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, GiB / 4],
+    ["freed heap Go keeps (idle − released) is reused before the server grows: not counted", { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 1.6 * GiB, slack: 0.9 * GiB, leased: 0, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 1.2 * GiB],
   ];
   for (const [name, input, expected] of rows) {
     it(name, () => assert.ok(Math.abs(nextEffectiveBudget(input) - expected) < 1, `${nextEffectiveBudget(input)} ≠ ${expected}`));
   }
+
+  it("takes the apiserver's kept heap off what it holds only when the metric is its resident memory", async () => {
+    const text = 'process_resident_memory_bytes 1600000000\ngo_memstats_heap_inuse_bytes 1600000000\ngo_memstats_heap_idle_bytes 1000000000\ngo_memstats_heap_released_bytes 200000000\n';
+    const effectiveAfterOneRead = async (metric: string): Promise<number> => {
+      let effective = 1_500_000_000;
+      const loop = createAdaptiveBudget({
+        settings: () => ({ enabled: true, metric, ceilingBytes: 2_000_000_000, minimumBytes: 100_000_000, intervalMs: 2_000, recoveryFraction: 0.1 }),
+        configuredBudget: () => 1_500_000_000,
+        effectiveBudget: () => effective,
+        setEffectiveBudget: (b) => (effective = b),
+        leasedBytes: () => 0,
+        fetchText: () => Promise.resolve(text),
+        limiter: new Bottleneck({ maxConcurrent: 1 }),
+      });
+      await loop.tick();
+      return effective;
+    };
+    // 1.6 GB resident, 0.8 GB of it kept free heap, nothing leased: 0.8 GB unexplained under a 2 GB ceiling.
+    assert.equal(await effectiveAfterOneRead('process_resident_memory_bytes'), 1_200_000_000);
+    // The heap in use has no kept heap in it: 1.6 GB unexplained.
+    assert.equal(await effectiveAfterOneRead('go_memstats_heap_inuse_bytes'), 400_000_000);
+  });
 
   it('reads a metric summed over its samples from exposition text', () => {
     const text = '# HELP x y\n# TYPE x gauge\nx{a="1"} 5\nx{a="2"} 7.5\nxx 100\n';
