@@ -73,9 +73,9 @@ describe('the storm on a real kube-apiserver, scaled', { timeout: 20 * 60_000 },
       kube,
       // The budget is 0.6 of the cgroup's limit, as at full size. The apiserver rests at ~0.7 GiB of its
       // 2.5 GiB before any LIST (its watch cache of the Secrets among it) and keeps freed heap after a
-      // storm: the adaptive budget takes what its leases do not explain off the ceiling (peaks 1.3-1.74 GiB
-      // in 3 runs here; without that rule the warm storm peaked at 1.93-2.01 GiB, above the ceiling, and
-      // OOM-killed the apiserver in 1 of 4 CI runs).
+      // storm: the adaptive budget takes what its leases do not explain off the ceiling (docs/admission.md,
+      // "The adaptive budget": without that rule the warm storm peaked at 1.93-2.01 GiB, above the
+      // ceiling, and OOM-killed the apiserver in 1 of 4 CI runs).
       sections: { admission: { budget: '1536Mi', adaptive: { enabled: true, ceiling: '1900Mi', minimum: '256Mi', interval: '2s' } } },
     });
     const cold = await storm('cold', gateway.target);
