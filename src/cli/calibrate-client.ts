@@ -20,6 +20,8 @@ export interface KubeTarget {
   /** The apiserver's URL, as the kubeconfig names it. */
   readonly server: string;
   get(path: string, accept?: string): Promise<{ status: number; text: string }>;
+  /** GET that keeps the first `maxBytes` of the body and drops the connection there. */
+  head(path: string, maxBytes: number): Promise<{ status: number; text: string }>;
   hold(path: string, timeoutMs?: number): Promise<HeldList>;
   close(): void;
 }
@@ -53,6 +55,28 @@ export async function connectKubeconfig(file: string): Promise<KubeTarget> {
           res.on('error', reject);
         });
         req.setTimeout(60_000, () => req.destroy(new Error(`GET ${path}: no answer within 60 s`)));
+        req.on('error', reject);
+        req.end();
+      });
+    },
+    head(path, maxBytes) {
+      return new Promise((resolve, reject) => {
+        const req = request(options(path, 'application/json'), (res) => {
+          const chunks: Buffer[] = [];
+          let kept = 0;
+          const done = () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') });
+          res.on('data', (c: Buffer) => {
+            chunks.push(c);
+            kept += c.length;
+            if (kept >= maxBytes) {
+              done();
+              req.destroy();
+            }
+          });
+          res.on('end', done);
+          res.on('error', reject);
+        });
+        req.setTimeout(300_000, () => req.destroy(new Error(`GET ${path}: no answer within 300 s`)));
         req.on('error', reject);
         req.end();
       });

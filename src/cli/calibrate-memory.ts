@@ -1,28 +1,55 @@
 /**
  * What `listgate calibrate` reads of the apiserver's memory, from its /metrics: the simulator's modeled
- * in-flight bytes where it has them, else the process's resident memory (what the kernel's OOM killer
- * counts), else the Go heap in use. A Go apiserver keeps what it has freed until its collector runs and
- * then gives it back to the system only gradually, so a step is measured from a settled baseline:
- * `settle` forces a collection through the apiserver's profiling endpoint (`/debug/pprof/heap?gc=1`,
- * twice: a sync.Pool's buffers survive one) and waits until the memory stops falling. Where profiling is
- * off or not granted, it waits `settleMs` and says so.
+ * in-flight bytes where it has them; else, on a Go server, the memory in use: its resident memory (what
+ * the kernel's OOM killer counts) less the heap Go has freed but keeps (go_memstats_heap_idle_bytes −
+ * go_memstats_heap_released_bytes), which the next allocations reuse before the process grows; else the
+ * resident memory alone; else the Go heap in use. The resident memory alone depends on what came before:
+ * after a large LIST a Go process keeps gigabytes of freed heap and gives it back over minutes, and the
+ * next LIST is served from that before its resident memory rises at all.
+ * A step is measured from a settled baseline: `settle` forces a collection through the apiserver's
+ * profiling endpoint (`/debug/pprof/heap?gc=1`, twice: a sync.Pool's buffers survive one) and waits
+ * until the memory stops falling. Where profiling is off or not granted, it waits `settleMs` and says so.
  */
 import { parseMetricsText } from '../estimate/prometheus-text.js';
 import type { KubeTarget } from './calibrate-client.js';
 
-export const MEMORY_METRICS = ['simulator_inflight_response_bytes', 'process_resident_memory_bytes', 'go_memstats_heap_inuse_bytes'] as const;
+/** The measures, in the order they are preferred; `resident_in_use` is derived from three Go metrics. */
+export const MEMORY_METRICS = ['simulator_inflight_response_bytes', 'resident_in_use', 'process_resident_memory_bytes', 'go_memstats_heap_inuse_bytes'] as const;
 export type MemoryMetric = (typeof MEMORY_METRICS)[number];
+
+export const MEMORY_METRIC_WORDS: Record<MemoryMetric, string> = {
+  simulator_inflight_response_bytes: 'simulator_inflight_response_bytes',
+  resident_in_use: 'process_resident_memory_bytes less the free heap Go keeps (go_memstats_heap_idle_bytes − go_memstats_heap_released_bytes)',
+  process_resident_memory_bytes: 'process_resident_memory_bytes',
+  go_memstats_heap_inuse_bytes: 'go_memstats_heap_inuse_bytes',
+};
 
 export type Readings = Partial<Record<MemoryMetric, number>>;
 
+const SCRAPED = new Set(['simulator_inflight_response_bytes', 'process_resident_memory_bytes', 'go_memstats_heap_inuse_bytes', 'go_memstats_heap_idle_bytes', 'go_memstats_heap_released_bytes']);
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The measures one /metrics text gives. */
+export function memoryReadings(text: string): Readings {
+  const found = new Map<string, number>();
+  for (const s of parseMetricsText(text).samples) if (SCRAPED.has(s.name) && !found.has(s.name)) found.set(s.name, s.value);
+  const out: Readings = {};
+  for (const m of ['simulator_inflight_response_bytes', 'process_resident_memory_bytes', 'go_memstats_heap_inuse_bytes'] as const) {
+    const v = found.get(m);
+    if (v !== undefined) out[m] = v;
+  }
+  const rss = found.get('process_resident_memory_bytes');
+  const idle = found.get('go_memstats_heap_idle_bytes');
+  const released = found.get('go_memstats_heap_released_bytes');
+  if (rss !== undefined && idle !== undefined && released !== undefined) out.resident_in_use = rss - Math.max(0, idle - released);
+  return out;
+}
 
 export async function scrapeMemory(target: KubeTarget): Promise<Readings> {
   const res = await target.get('/metrics', 'text/plain;version=0.0.4');
   if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: the kubeconfig's user needs get on the nonResourceURL /metrics`);
-  const out: Readings = {};
-  for (const s of parseMetricsText(res.text).samples) if ((MEMORY_METRICS as readonly string[]).includes(s.name)) out[s.name as MemoryMetric] = s.value;
-  return out;
+  return memoryReadings(res.text);
 }
 
 export interface SettleOptions {
@@ -33,7 +60,8 @@ export interface SettleOptions {
 }
 
 export interface Settled {
-  /** The settled reading of the metric. */
+  /** The settled readings (the chosen metric's is the baseline). */
+  readings: Readings;
   baseline: number;
   /** Whether a collection could be forced; false: only waited. */
   collected: boolean;
@@ -47,17 +75,56 @@ export async function settle(target: KubeTarget, o: SettleOptions): Promise<Sett
     collected = gc.status === 200;
   }
   const deadline = Date.now() + o.settleMs;
-  let last = (await scrapeMemory(target))[o.metric] ?? 0;
+  let last = await scrapeMemory(target);
+  const value = (r: Readings): number => r[o.metric] ?? 0;
   if (!collected) {
     await sleep(o.settleMs);
-    return { baseline: (await scrapeMemory(target))[o.metric] ?? last, collected };
+    const now = await scrapeMemory(target);
+    return { readings: now, baseline: value(now), collected };
   }
   while (Date.now() < deadline) {
     await sleep(o.intervalMs);
-    const now = (await scrapeMemory(target))[o.metric] ?? last;
+    const now = await scrapeMemory(target);
     // Falling by less than 1 % (or rising: something else allocates) between two readings: settled.
-    if (now >= last * 0.99) return { baseline: Math.min(now, last), collected };
+    if (value(now) >= value(last) * 0.99) {
+      const lower = value(now) <= value(last) ? now : last;
+      return { readings: lower, baseline: value(lower), collected };
+    }
     last = now;
   }
-  return { baseline: last, collected };
+  return { readings: last, baseline: value(last), collected };
+}
+
+export interface MemorySampler {
+  /** The highest reading of each measure so far (the starting readings' where none was higher). */
+  readonly peak: Readings;
+  /** Stops; resolves with the peak once the sample in progress is in. */
+  stop(): Promise<Readings>;
+}
+
+/**
+ * Samples the memory every `intervalMs` (one /metrics read at a time) from now until stopped: a LIST's
+ * peak comes while the server builds the response, before its first byte is sent.
+ */
+export function sampleMemory(target: KubeTarget, intervalMs: number, from: Readings): MemorySampler {
+  let running = true;
+  const peak: Readings = { ...from };
+  const loop = (async () => {
+    while (running) {
+      const now = await scrapeMemory(target).catch(() => ({}) as Readings);
+      for (const m of MEMORY_METRICS) {
+        const v = now[m];
+        if (v !== undefined) peak[m] = Math.max(peak[m] ?? v, v);
+      }
+      if (running) await sleep(intervalMs);
+    }
+  })();
+  return {
+    peak,
+    async stop() {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
 }

@@ -1,11 +1,14 @@
 /**
  * The calibration: how much memory the apiserver holds per byte of a LIST response, by where the LIST is
- * read from — one page of a paginated list, the watch cache (resourceVersion=0), a consistent read (to see
- * where this server serves it), etcd (an Exact read of the current revision) — cheapest first. For each
- * mode and concurrency N (1, 2, 4 …): settle the server's memory (calibrate-memory.ts), then `rounds`
- * times back to back start N identical LISTs and hold them (response built, body unread) while sampling
- * /metrics, then read them out. The step's growth is its peak over the settled baseline; the mode's
- * factor the least-squares slope through the origin of growth against N × response bytes. A mode whose
+ * read from — a continued page of a paginated list, the watch cache (resourceVersion=0), a consistent read
+ * (to see where this server serves it), etcd (an Exact read of the current revision) — cheapest first.
+ * For each mode and concurrency N (1, 2, 4 …), `rounds` times: settle the server's memory
+ * (calibrate-memory.ts: the memory in use, from a forced collection), start N identical LISTs while
+ * sampling /metrics, hold them (response built, body unread), then read them out. The step's growth is
+ * the mean over its rounds of the peak over that round's settled baseline: what one LIST holds on a
+ * settled server, the same measure as the bench's (bench/lib/kube-list-rise.ts); the garbage a LIST
+ * leaves behind is the admission's hold-over and adaptive budget to account for. The mode's factor is
+ * the least-squares slope through the origin of growth against N × response bytes. A mode whose
  * steps disagree by more than `maxSpread` is measured again (`repeats` times at most).
  * It never starts a step it expects to hold more than `budgetBytes` above the baseline (N × response ×
  * the dearest factor known for the mode), and aborts a step whose growth passes it. A mode it could not
@@ -14,8 +17,8 @@
 import { countFromProbe } from '../estimate/census-probe.js';
 import type { ServerProfile } from '../estimate/factors.js';
 import { resolveFactors } from '../estimate/resolve-factors.js';
-import type { KubeTarget } from './calibrate-client.js';
-import { MEMORY_METRICS, scrapeMemory, settle, type MemoryMetric } from './calibrate-memory.js';
+import type { HeldList, KubeTarget } from './calibrate-client.js';
+import { MEMORY_METRIC_WORDS, MEMORY_METRICS, sampleMemory, scrapeMemory, settle, sleep, type MemoryMetric } from './calibrate-memory.js';
 
 export { MEMORY_METRICS, type MemoryMetric } from './calibrate-memory.js';
 export type Mode = 'etcd' | 'consistent' | 'cache' | 'paginated';
@@ -103,34 +106,80 @@ export function fitFactor(steps: readonly CalibrationStep[]): number | undefined
 
 type StepOutcome = { step: CalibrationStep } | { skipped: string };
 
-async function measureStep(target: KubeTarget, o: CalibrationOptions, metric: MemoryMetric, mode: Mode, path: string, n: number): Promise<StepOutcome> {
-  const settled = await settle(target, { metric, intervalMs: o.intervalMs, settleMs: o.settleMs });
-  const baseline = settled.baseline;
-  let peak = baseline;
+/** A mode's request target; a function makes a fresh one per round (a continue token). */
+type ModePath = string | (() => Promise<string>);
+
+/** /metrics samples while a LIST is built: its peak comes before its first byte is sent. */
+const BUILD_SAMPLE_MS = 250;
+
+async function holdAll(target: KubeTarget, path: string, n: number): Promise<HeldList[]> {
+  const held = await Promise.allSettled(Array.from({ length: n }, () => target.hold(path)));
+  const failed = held.find((h): h is PromiseRejectedResult => h.status === 'rejected');
+  if (!failed) return held.map((h) => (h as PromiseFulfilledResult<HeldList>).value);
+  for (const h of held) if (h.status === 'fulfilled') h.value.abort();
+  throw failed.reason;
+}
+
+/**
+ * One step: `rounds` times, settle the memory, start N identical LISTs while sampling /metrics, hold
+ * them (response built, body unread) for `samples` intervals, then read them out. Growth: the mean over
+ * the rounds of the peak above that round's settled baseline.
+ */
+async function measureStep(target: KubeTarget, o: CalibrationOptions, metric: MemoryMetric, mode: Mode, modePath: ModePath, n: number): Promise<StepOutcome> {
+  const rounds = o.rounds ?? 2;
   let bytes = 0;
-  for (let round = 0; round < (o.rounds ?? 2); round++) {
-    const held = await Promise.all(Array.from({ length: n }, () => target.hold(path)));
-    const drop = () => held.forEach((h) => h.abort());
+  let baselines = 0;
+  let peaks = 0;
+  let collected = true;
+  let path = '';
+  for (let round = 0; round < rounds; round++) {
+    path = typeof modePath === 'string' ? modePath : await modePath();
+    const settled = await settle(target, { metric, intervalMs: o.intervalMs, settleMs: o.settleMs });
+    collected &&= settled.collected;
+    const sampler = sampleMemory(target, Math.min(o.intervalMs, BUILD_SAMPLE_MS), settled.readings);
+    // Past the budget by the measure or by the resident memory, whichever grew more.
+    const overBudget = (): number | undefined => {
+      const grown = Math.max(
+        (sampler.peak[metric] ?? settled.baseline) - settled.baseline,
+        (sampler.peak.process_resident_memory_bytes ?? 0) - (settled.readings.process_resident_memory_bytes ?? 0),
+      );
+      return grown > o.budgetBytes ? grown : undefined;
+    };
+    let held: HeldList[];
+    try {
+      held = await holdAll(target, path, n);
+    } catch (err) {
+      await sampler.stop();
+      return { skipped: `GET ${path}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const drop = async () => {
+      held.forEach((h) => h.abort());
+      await sampler.stop();
+    };
     const bad = held.find((h) => h.status !== 200);
     if (bad) {
-      drop();
+      await drop();
       return { skipped: `GET ${path} answered ${bad.status}` };
     }
     for (let i = 0; i < o.samples; i++) {
-      peak = Math.max(peak, (await scrapeMemory(target))[metric] ?? peak);
-      if (peak - baseline > o.budgetBytes) {
-        drop();
-        return { skipped: `N=${n} grew the server's memory by ${Math.round(peak - baseline)} B, past the budget of ${o.budgetBytes} B: stopped` };
+      await sleep(o.intervalMs);
+      const grown = overBudget();
+      if (grown !== undefined) {
+        await drop();
+        return { skipped: `N=${n} grew the server's memory by ${Math.round(grown)} B, past the budget of ${o.budgetBytes} B: stopped` };
       }
-      if (i + 1 < o.samples) await new Promise((r) => setTimeout(r, o.intervalMs));
     }
     bytes += (await Promise.all(held.map((h) => h.drain()))).reduce((a, b) => a + b, 0);
+    const peak = await sampler.stop();
+    baselines += settled.baseline;
+    peaks += peak[metric] ?? settled.baseline;
   }
-  peak = Math.max(peak, (await scrapeMemory(target))[metric] ?? peak);
-  const responseBytes = bytes / n / (o.rounds ?? 2);
+  const responseBytes = bytes / n / rounds;
+  const baseline = baselines / rounds;
+  const peak = peaks / rounds;
   const growth = peak - baseline;
   const factor = growth / (n * responseBytes);
-  o.log(`${mode} N=${n}: ${Math.round(responseBytes)} B per response, ${metric} ${Math.round(baseline)} → ${Math.round(peak)} B${settled.collected ? '' : ' (no forced collection)'} → ${factor.toFixed(2)}×`);
+  o.log(`${mode} N=${n}: ${Math.round(responseBytes)} B per response, ${metric} ${Math.round(baseline)} → ${Math.round(peak)} B${collected ? '' : ' (no forced collection)'} → ${factor.toFixed(2)}×`);
   return { step: { mode, path, concurrency: n, responseBytes, baseline, peak, growth, factor } };
 }
 
@@ -150,24 +199,37 @@ export async function runCalibration(target: KubeTarget, o: CalibrationOptions):
     apiVersion = (JSON.parse(group.text) as { preferredVersion?: { version?: string } }).preferredVersion?.version ?? 'v1';
   }
   const path = listPath(o, apiVersion);
-  // Count with a limit=1 probe (and learn the revision), size with one full read from the watch cache,
+  // Count with a limit=1 probe, size with one full read from the watch cache,
   // streamed: a 400 MB list is never held in this process.
   const probe = await target.get(`${path}?limit=1`);
   if (probe.status !== 200) throw new Error(`GET ${path}?limit=1 answered ${probe.status}: ${probe.text.slice(0, 200)}`);
   const probed = JSON.parse(probe.text) as unknown;
   const items = countFromProbe(probed) ?? 0;
-  const revision = (probed as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? '';
   if (items === 0) throw new Error(`${path} is empty: calibrate needs objects to list`);
   const sizing = await target.hold(`${path}?resourceVersion=0`);
   if (sizing.status !== 200) throw new Error(`GET ${path}?resourceVersion=0 answered ${sizing.status}`);
   const listBytes = await sizing.drain();
-  o.log(`${path}: ${items} objects, ${listBytes} B as JSON; memory from ${metric}`);
+  o.log(`${path}: ${items} objects, ${listBytes} B as JSON; memory from ${MEMORY_METRIC_WORDS[metric]}`);
 
+  // A paginated list costs what its continued pages cost (the first may come from the watch cache): each
+  // round continues a fresh first page. An Exact read is of the revision current when the round starts
+  // (an older one may have been compacted).
   const pageSize = Math.max(1, Math.ceil(items / 8));
-  const modes: Array<[Mode, string]> = [['paginated', `${path}?limit=${pageSize}`], ['cache', `${path}?resourceVersion=0`]];
+  const firstPage = `${path}?limit=${pageSize}`;
+  const continuedPage = async (): Promise<string> => {
+    const head = await target.head(firstPage, 8192);
+    const token = /"continue":"([^"]+)"/.exec(head.text)?.[1];
+    return token ? `${firstPage}&continue=${encodeURIComponent(token)}` : firstPage;
+  };
+  const exactRead = async (): Promise<string> => {
+    const now = await target.get(`${path}?limit=1`);
+    const revision = (JSON.parse(now.text) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? '';
+    return `${path}?resourceVersion=${revision}&resourceVersionMatch=Exact`;
+  };
+  const modes: Array<[Mode, ModePath]> = [['paginated', continuedPage], ['cache', `${path}?resourceVersion=0`]];
   if (!profile.consistentListFromCache) modes.push(['etcd', path]);
   // 1.31–1.33 may serve a consistent LIST from the cache: an Exact read of the current revision goes to etcd.
-  else if (!profile.paginatedListFromCache) modes.push(['consistent', path], ['etcd', `${path}?resourceVersion=${revision}&resourceVersionMatch=Exact`]);
+  else if (!profile.paginatedListFromCache) modes.push(['consistent', path], ['etcd', exactRead]);
   else notes.push(`${version ?? 'this version'} serves every LIST from the watch cache (KEP-4988): nothing to measure from etcd`);
 
   const steps: CalibrationStep[] = [];

@@ -15,7 +15,7 @@ const MODE_WORDS: Record<Mode, string> = {
   etcd: 'from etcd',
   consistent: 'consistent read (resourceVersion unset)',
   cache: 'from the watch cache (resourceVersion=0)',
-  paginated: 'one page of a paginated list',
+  paginated: 'a continued page of a paginated list',
 };
 
 export function renderCalibration(r: CalibrationResult, resource: string, when = new Date()): string {

@@ -63,10 +63,10 @@ export const CALIBRATE_HELP = `Usage: listgate calibrate --kubeconfig FILE [--re
                          [--interval DURATION] [-o json]
 
 Measures how much memory the apiserver holds per byte of a LIST response, by where the LIST is read from
-(one page of a paginated list, the watch cache, a consistent read, etcd), at rising concurrency (1, 2, 4 …
-identical LISTs held open at once, a few rounds back to back) while sampling its /metrics, each step from a
-settled baseline (a forced collection, then the memory no longer falling), and prints the factors to put
-in the configuration. A mode it could not measure gets no factor and a note saying why.
+(a continued page of a paginated list, the watch cache, a consistent read, etcd), at rising concurrency
+(1, 2, 4 … identical LISTs held open at once, a few rounds), while sampling its /metrics: the memory in use
+(resident memory less the free heap Go keeps) above a settled baseline (a forced collection, then the
+memory no longer falling) before each round. Prints the factors to put in the configuration. A mode it could not measure gets no factor and a note saying why.
 It loads the apiserver: run it against a test cluster or in a quiet hour (docs/estimator.md).
 
 Flags:
@@ -74,13 +74,14 @@ Flags:
                          and get on /debug/pprof/heap to settle the memory between steps)
   --resource R           what to list: secrets (default), configmaps, deployments.apps …
   --namespace NS         list one namespace instead of all
-  --samples N            /metrics samples while a round's LISTs are held (default 5)
+  --samples N            intervals a round's LISTs are held once built (default 5)
   --max-concurrency N    the highest N (default 4: N = 1, 2, 4)
-  --rounds N             rounds of N held LISTs back to back per step (default 2)
+  --rounds N             rounds of N held LISTs per step, each from a settled baseline (default 2)
   --budget BYTES         the most the apiserver's memory may grow in a step: steps expected to pass it
                          are not started, a step that passes it is stopped (default 2Gi)
   --settle DURATION      the longest wait for the memory to settle before a step (default 60s)
-  --interval DURATION    between /metrics samples (default 1s)
+  --interval DURATION    between /metrics samples while settling and holding (default 1s; ≤ 250ms
+                         while the LISTs are built)
   -o json                every measurement as JSON instead of the YAML snippet
 `;
 
