@@ -5,7 +5,8 @@
  * - kube-apiserver 1.32.6 ("A real kube-apiserver 1.32.6", 406 Secrets of ~900 KB, a 469 MiB JSON LIST,
  *   8 GiB memory cgroup): JSON from etcd ~5.6–6.2×, JSON from the watch cache ~2.0–2.6× (resourceVersion=0,
  *   and consistent reads on etcd 3.5 where ConsistentListFromCache serves them), protobuf from etcd ~4.4×;
- *   these include what Go's collector lets the heap grow to (GOGC=100) around the live response;
+ *   these include what Go's collector lets the heap grow to (GOGC=100) around the live response; the
+ *   storm-kube bench's single LISTs on a settled server agree (MEASURED_1_32);
  * - a 1.26 apiserver with etcd 3.4 (400 objects of ~1 MB): JSON from etcd 4.2–4.7×, from the cache
  *   1.5–1.8×, protobuf from etcd 2.2–3.0×, from the cache ~1×;
  * - paginated: memory follows the page, not the collection.
@@ -71,29 +72,33 @@ const CALIBRATED_1_26: Amplification = {
 };
 
 /**
- * Measured on kube-apiserver 1.32.6 (CALIBRATION.md, "A real kube-apiserver 1.32.6"): JSON from etcd the
- * middle of 5.6–6.2×, JSON from the watch cache the top of 2.0–2.6× (what concurrent LISTs reach), protobuf
- * from etcd 4.4× (+2.0 GiB for one LIST). Not measured there: protobuf from the cache, priced at the JSON
- * cache factor less the JSON encoding's share (the objects are decoded already; protobuf is encoded
- * about three times as cheaply, CALIBRATION.md's 1.26 rows); YAML as JSON plus one more copy of the
- * response; CBOR as JSON.
+ * Measured on kube-apiserver 1.32.6, each factor within 25 % of every size measured. JSON from etcd: 5.6,
+ * the low end of CALIBRATION.md's 5.6–6.2× (etcd 3.4.23, resident memory per concurrent LIST); single
+ * LISTs on a settled server (`npm run bench -- --only storm-kube`, etcd 3.5.21, the memory in use:
+ * docs/benchmarks.md) held 4.6–5.1× for a whole 465 MiB Exact read and 6.3–6.5× per byte of a continued
+ * 114 MiB page. JSON from the watch cache: 2.4; CALIBRATION.md's 2.0–2.6×, and the bench's single LISTs
+ * held 2.0× for a 465 MiB LIST and 2.65–2.7× for 114–117 MiB ones (the encoder's garbage is collected
+ * while a large LIST is built, not before a smaller one ends). Protobuf from etcd 4.4× (CALIBRATION.md:
+ * +2.0 GiB for one LIST); from the cache 1.3 (the bench: 1.06× for a 349 MiB response; as with JSON, a
+ * smaller one holds more). YAML: JSON plus one more copy of the response; CBOR as JSON.
  */
 const MEASURED_1_32: Amplification = {
-  json: { etcd: 6.0, cache: 2.6 },
-  protobuf: { etcd: 4.4, cache: 1.6 },
-  yaml: { etcd: 7.0, cache: 3.6 },
-  cbor: { etcd: 6.0, cache: 2.6 },
+  json: { etcd: 5.6, cache: 2.4 },
+  protobuf: { etcd: 4.4, cache: 1.3 },
+  yaml: { etcd: 6.6, cache: 3.4 },
+  cbor: { etcd: 5.6, cache: 2.4 },
 };
 
 /**
  * 1.33+: streaming collection encoders write items as they go, so the encoded response is no longer held
  * whole. Published, not measured here: the 1.33 release blog ("Streaming List responses") reports about
- * 20× less apiserver memory for large LISTs; the response's share (the cache factor) is priced at a fifth
- * of 1.32's to err high, and reading from etcd still decodes the whole range first.
+ * 20× less apiserver memory for large LISTs; the response's share (the cache factor) is priced at about a
+ * fifth of CALIBRATION.md's 2.6× to err high, and reading from etcd still decodes the whole range first:
+ * CALIBRATION.md's etcd factors less the response's share (JSON 6.0 − 2.6 + 0.5; protobuf 4.4 − 1.6 + 0.3).
  */
 const STREAMING_ENCODERS: Amplification = {
-  json: { etcd: 6.0 - 2.6 + 0.5, cache: 0.5 },
-  protobuf: { etcd: 4.4 - 1.6 + 0.3, cache: 0.3 },
+  json: { etcd: 3.9, cache: 0.5 },
+  protobuf: { etcd: 3.1, cache: 0.3 },
   yaml: { etcd: 7.0, cache: 3.6 },
   cbor: { etcd: 6.0 - 2.6 + 0.5, cache: 0.5 },
 };
@@ -111,7 +116,7 @@ export const BUILT_IN_PROFILES: readonly ServerProfile[] = [
     amplification: MEASURED_1_32,
     consistentListFromCache: true,
     paginatedListFromCache: false,
-    source: 'measured on kube-apiserver 1.32.6 (CALIBRATION.md); ConsistentListFromCache on by default since 1.31 (KEP-2340), where etcd supports it',
+    source: 'measured on kube-apiserver 1.32.6 (CALIBRATION.md; the storm-kube bench); ConsistentListFromCache on by default since 1.31 (KEP-2340), where etcd supports it',
   },
   {
     fromVersion: '1.33',

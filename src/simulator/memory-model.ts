@@ -4,12 +4,15 @@
  * and Go's collector lets the heap grow to twice what was live before it collects. We model that as
  * response bytes × a factor by where the list was read from and how it is encoded, measured on
  * kube-apiserver 1.32.6 (../shared/CALIBRATION.md, "A real kube-apiserver 1.32.6": 406 Secrets of ~900 KB,
- * a 469 MiB JSON LIST; server memory per concurrent LIST ÷ response bytes, LISTs back to back):
+ * a 469 MiB JSON LIST; server memory per concurrent LIST ÷ response bytes, LISTs back to back; and the
+ * storm-kube bench's single LISTs, docs/benchmarks.md), the estimator's 1.32 profile:
  *
- *   JSON from etcd          6.0   (consistent LIST on etcd 3.4: +2.9 GiB at N=1, +5.2 GiB at N=2; ~5.6–6.2×)
- *   JSON from watch cache   2.6   (resourceVersion=0: +1.2 GiB at N=1 … +3.7 GiB at N=4; ~2.0–2.6×)
+ *   JSON from etcd          5.6   (consistent LIST on etcd 3.4: +2.9 GiB at N=1, +5.2 GiB at N=2, ~5.6–6.2×;
+ *                                  single LISTs 4.6–5.1× whole, 6.3–6.5× per continued page)
+ *   JSON from watch cache   2.4   (resourceVersion=0: +1.2 GiB at N=1 … +3.7 GiB at N=4, ~2.0–2.6×; single
+ *                                  LISTs 2.0× at 465 MiB, 2.65–2.7× at 114–117 MiB)
  *   protobuf from etcd      4.4   (+2.0 GiB at N=1)
- *   protobuf from cache     1.6   (not measured on 1.32: the JSON cache factor less JSON encoding's share)
+ *   protobuf from cache     1.3   (single LIST: 1.06× at 349 MiB)
  *   paginated               each page at the etcd factor of its encoding ("memory follows the page")
  *
  * What a response leaves behind when it ends is garbage until the collector runs: its bytes stay counted,
@@ -23,8 +26,8 @@ export type ListSource = 'etcd' | 'cache';
 export type WireEncoding = 'json' | 'protobuf';
 
 export const MEMORY_FACTORS: Readonly<Record<WireEncoding, Readonly<Record<ListSource, number>>>> = {
-  json: { etcd: 6.0, cache: 2.6 },
-  protobuf: { etcd: 4.4, cache: 1.6 },
+  json: { etcd: 5.6, cache: 2.4 },
+  protobuf: { etcd: 4.4, cache: 1.3 },
 };
 
 export function modeledListBytes(responseBytes: number, source: ListSource, encoding: WireEncoding = 'json'): number {

@@ -82,7 +82,7 @@ describe('config: the estimator section', () => {
     });
     const estimator = createEstimator({ settings, registry: new Registry(), now: () => 0, upstreamVersion: 'v1.32.1' });
     const profile = estimator.factors().profile;
-    assert.deepEqual([profile.amplification.json.etcd, profile.amplification.json.cache, profile.consistentListFromCache, profile.source], [3.9, 2.6, false, 'calibrated here']);
+    assert.deepEqual([profile.amplification.json.etcd, profile.amplification.json.cache, profile.consistentListFromCache, profile.source], [3.9, 2.4, false, 'calibrated here']);
     assert.deepEqual(estimator.sizes.averageBytes('apps', 'deployments'), { bytes: 6144, source: 'config', samples: 0 });
     assert.deepEqual(estimator.census.count('', 'secrets'), { count: 77, ageSeconds: Number.POSITIVE_INFINITY, source: 'unknown', scope: 'cluster', conservative: true });
   });

@@ -9,9 +9,9 @@ describe('resolveFactors', () => {
   it('prices an unknown upstream with the dearest profile: the factors measured on kube-apiserver 1.32.6', () => {
     const f = resolveFactors();
     assert.equal(f.upstreamVersion, undefined);
-    assert.deepEqual(f.profile.amplification.json, { etcd: 6.0, cache: 2.6 });
-    assert.deepEqual(f.profile.amplification.protobuf, { etcd: 4.4, cache: 1.6 });
-    assert.match(f.profile.source, /1\.32\.6 \(CALIBRATION\.md\)/);
+    assert.deepEqual(f.profile.amplification.json, { etcd: 5.6, cache: 2.4 });
+    assert.deepEqual(f.profile.amplification.protobuf, { etcd: 4.4, cache: 1.3 });
+    assert.match(f.profile.source, /1\.32\.6 \(CALIBRATION\.md; the storm-kube bench\)/);
   });
 
   it('prices a pre-1.31 upstream with the factors measured on 1.26', () => {
@@ -40,7 +40,7 @@ describe('resolveFactors', () => {
 
   it('overlays a configured profile on the built-in one of the same version, field by field', () => {
     const f = resolveFactors({ versions: { '1.31': { amplification: { json: { etcd: 3.9 } } } } }, '1.32.4');
-    assert.deepEqual(f.profile.amplification.json, { etcd: 3.9, cache: 2.6 });
+    assert.deepEqual(f.profile.amplification.json, { etcd: 3.9, cache: 2.4 });
     assert.equal(f.profile.consistentListFromCache, true);
     assert.match(f.profile.source, /configured for 1\.31/);
   });

@@ -12,7 +12,9 @@ import { startE2EStack, type E2EStack } from '../support/e2e-stack.js';
 import { metric, rawGet, userAgent } from '../admit/support/admission-stack.js';
 import { estimateOf, offloads, reloadAdmission, type KubeList } from './support/offload-stack.js';
 
-const SEED = { secrets: 20, secretSize: 16 * 1024, namespaces: 2, configmaps: 0, pods: 0 };
+// Objects large enough that a page of the squeezed budget costs the apiserver more than a streaming list
+// (which holds about one object beyond its buffers): the case a streaming list is chosen for.
+const SEED = { secrets: 20, secretSize: 48 * 1024, namespaces: 2, configmaps: 0, pods: 0 };
 
 const PATHS = ['/api/v1/secrets', '/api/v1/secrets?resourceVersion=0&limit=500'];
 
