@@ -37,6 +37,8 @@ export interface FetchResult {
   bytes: number;
   /** The first `keepBytes` bytes of the body. */
   head: Buffer;
+  /** The last `keepBytes` bytes of the body (a list stitched from pieces writes its metadata last). */
+  tail: Buffer;
   firstByteMs: number;
   totalMs: number;
 }
@@ -48,7 +50,7 @@ export interface FetchOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
-  /** Keep this many leading body bytes (default 4 KiB: enough for a list's metadata). */
+  /** Keep this many leading and trailing body bytes (default 4 KiB: enough for a list's metadata). */
   keepBytes?: number;
   signal?: AbortSignal;
   /** Sees every body chunk as it arrives (watch streams). Return false to stop reading and close. */
@@ -74,6 +76,7 @@ export function fetchOnce(opts: FetchOptions): Promise<FetchResult> {
         const firstByteMs = performance.now() - started;
         const kept: Buffer[] = [];
         let keptBytes = 0;
+        let tail = Buffer.alloc(0);
         let bytes = 0;
         let stopped = false;
         res.on('data', (chunk: Buffer) => {
@@ -82,6 +85,7 @@ export function fetchOnce(opts: FetchOptions): Promise<FetchResult> {
             kept.push(chunk.subarray(0, keep - keptBytes));
             keptBytes += Math.min(chunk.length, keep - keptBytes);
           }
+          if (keep > 0) tail = chunk.length >= keep ? Buffer.from(chunk.subarray(chunk.length - keep)) : Buffer.concat([tail, chunk]).subarray(-keep);
           if (opts.onData && opts.onData(chunk) === false && !stopped) {
             stopped = true;
             res.destroy();
@@ -89,7 +93,7 @@ export function fetchOnce(opts: FetchOptions): Promise<FetchResult> {
           }
         });
         const finish = (): void =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, head: Buffer.concat(kept), firstByteMs, totalMs: performance.now() - started });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, head: Buffer.concat(kept), tail, firstByteMs, totalMs: performance.now() - started });
         res.once('end', () => {
           if (!stopped) finish();
         });
@@ -106,7 +110,17 @@ export function fetchOnce(opts: FetchOptions): Promise<FetchResult> {
   });
 }
 
-/** The list's metadata.resourceVersion from the first bytes of its JSON (the simulator and kube-apiserver write it first). */
-export function listResourceVersion(head: Buffer): string | undefined {
-  return /"resourceVersion":"(\d+)"/.exec(head.toString('latin1'))?.[1];
+/**
+ * The list's metadata.resourceVersion: kube-apiserver and the simulator write the list's metadata before
+ * its items; a list the gateway stitches from a streaming list writes it after them, when it is known.
+ * So it is the first `metadata` of the head when that comes before `"items"`, else the last one of the
+ * tail, the list's own (never an item's: that would be a resourceVersion from before the list).
+ */
+export function listResourceVersion(head: Buffer, tail: Buffer = Buffer.alloc(0)): string | undefined {
+  const h = head.toString('latin1');
+  const first = /"metadata":\{[^{}]*?"resourceVersion":"(\d+)"/.exec(h);
+  const items = h.indexOf('"items":');
+  if (first && (items === -1 || first.index < items)) return first[1];
+  const last = /"metadata":\{([^{}]*)\}\s*\}\s*$/.exec(tail.toString('latin1'));
+  return last ? /"resourceVersion":"(\d+)"/.exec(last[1]!)?.[1] : undefined;
 }

@@ -79,7 +79,7 @@ export function startInformer(opts: InformerOptions): Informer {
         stats.bytesReceived += res.bytes;
         if (res.status === 200) {
           stats.listsCompleted += 1;
-          return listResourceVersion(res.head) ?? '';
+          return listResourceVersion(res.head, res.tail) ?? '';
         }
         if (res.status === 429) stats.tooManyRequests += 1;
         if (res.status === 429 || res.status >= 500) wait = retryAfterSeconds(res.headers['retry-after']);

@@ -23,6 +23,8 @@ export interface FleetOptions {
   admission?: Record<string, unknown>;
   /** More of admission.sharedBudget (timings). */
   sharedBudget?: Record<string, unknown>;
+  /** An estimator section for every replica. */
+  estimator?: Record<string, unknown>;
   /** A Redis to use (the caller's); otherwise the fleet starts one when shared. */
   redis?: RedisServer;
   logLevel?: string;
@@ -55,7 +57,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     };
     const gateways = await Promise.all(
       Array.from({ length: opts.replicas }, (_, i) =>
-        startGatewayProcess(opts.group, { dir: opts.dir, pki, upstream: sim, sections: { admission }, name: `gateway-${i}`, logLevel: opts.logLevel ?? 'info' }),
+        startGatewayProcess(opts.group, { dir: opts.dir, pki, upstream: sim, sections: { admission, ...(opts.estimator ? { estimator: opts.estimator } : {}) }, name: `gateway-${i}`, logLevel: opts.logLevel ?? 'info' }),
       ),
     );
     return {

@@ -12,7 +12,7 @@ import { createClientAgent } from '../../bench/lib/https-client.js';
 import { startInformer, type Informer } from '../../bench/lib/informer.js';
 import { createCA, issueServingCert } from '../../src/certs/pki.js';
 
-type Answer = 'too-many' | 'ok' | 'reset';
+type Answer = 'too-many' | 'ok' | 'reset' | 'stitched';
 
 describe('informer-style client', () => {
   const ca = createCA('informer-test-ca');
@@ -38,6 +38,12 @@ describe('informer-style client', () => {
         return res.end('{"kind":"Status","code":429}');
       }
       res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (answer === 'stitched') {
+        // As the gateway writes a list it stitched from a streaming list: items first (each with its own,
+        // older resourceVersion), the list's metadata last, far past the first 4 KiB.
+        const item = (i: number) => JSON.stringify({ metadata: { name: `s${i}`, resourceVersion: String(7 + i), labels: { a: 'b' } }, data: { k: 'x'.repeat(1000) } });
+        return res.end(`{"kind":"SecretList","apiVersion":"v1","items":[${Array.from({ length: 20 }, (_, i) => item(i)).join(',')}],"metadata":{"resourceVersion":"99"}}`);
+      }
       res.end('{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"42"},"items":[]}');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -82,6 +88,14 @@ describe('informer-style client', () => {
     assert.ok(informer.stats.syncedAtMs !== undefined);
     assert.equal(seen[0], '/api/v1/secrets?resourceVersion=0');
     assert.equal(seen.at(-1), '/api/v1/secrets?watch=true&resourceVersion=42&allowWatchBookmarks=true');
+  });
+
+  it("watches from a stitched list's own resourceVersion, written after its items, not from an item's", async () => {
+    const informer = start(['stitched'], []);
+    await informer.synced;
+    while (!seen.some((u) => u.includes('watch=true'))) await new Promise((r) => setTimeout(r, 5));
+    await informer.stop();
+    assert.equal(seen.at(-1), '/api/v1/secrets?watch=true&resourceVersion=99&allowWatchBookmarks=true');
   });
 
   it('gives up after 10 retries and backs off like the reflector (800 ms, jittered, doubling)', async () => {
