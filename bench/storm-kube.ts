@@ -13,7 +13,8 @@
  *    t_k = k such LISTs started together straight at the apiserver; best = ⌈clients ÷ k⌉ × t_k;
  * 6. `listgate calibrate` against the same apiserver, its factors beside the ones measured in 4.
  * The apiserver's memory over the three storms goes to an SVG (docs/benchmarks-storm-kube.svg in the
- * full run). Goals are reported, never asserted.
+ * full run). Goals are reported, never asserted. With STORM_KUBE_GOMEMLIMIT=1 the apiserver runs with a
+ * soft memory limit (GOMEMLIMIT) at the adaptive ceiling, as docs/admission.md recommends.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -77,9 +78,11 @@ export async function runStormKube(ctx: BenchContext): Promise<BenchReport> {
   preflight();
   const size = ctx.quick ? STORM_KUBE_SIZES.quick : STORM_KUBE_SIZES.full;
   const admission = stormKubeAdmission(size.limitBytes);
+  const withMemLimit = process.env.STORM_KUBE_GOMEMLIMIT === '1';
+  if (withMemLimit) ctx.log(`STORM_KUBE_GOMEMLIMIT=1: the apiserver runs with GOMEMLIMIT at the adaptive ceiling`);
   return withScratch(ctx, 'storm-kube', async ({ dir, group }) => {
     // A restarted apiserver fills its watch cache with every Secret before it is ready: minutes on a busy machine.
-    const kube = await startKubeApiserver({ memoryLimitBytes: size.limitBytes, readyTimeoutMs: 10 * 60_000 });
+    const kube = await startKubeApiserver({ memoryLimitBytes: size.limitBytes, readyTimeoutMs: 10 * 60_000, ...(withMemLimit ? { goMemLimitBytes: admission.adaptive.ceiling } : {}) });
     try {
       ctx.log(`kube-apiserver in a ${size.limitBytes / GIB} GiB cgroup; seeding ${size.secrets} Secrets of ${size.dataBytes / 1000} kB`);
       const seededAt = performance.now();

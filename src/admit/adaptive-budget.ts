@@ -10,7 +10,15 @@
  * stays at or below ceiling − (observed − slack − leased). `slack` is heap a Go server has freed and keeps
  * (go_memstats_heap_idle_bytes − go_memstats_heap_released_bytes, when its /metrics has them): counted in
  * its resident memory, but the next allocations reuse it before the server grows, so it is not memory
- * the next LIST has to fit beside. A failed read changes nothing (the last setting holds). The scrape goes through the same
+ * the next LIST has to fit beside. Garbage is the same where the server collects it before it grows past
+ * the ceiling: heap allocated since the last collection (go_memstats_heap_alloc_bytes −
+ * go_gc_heap_live_bytes) that the leases and their hold-over do not explain is `reclaimable` when Go's
+ * current heap goal (go_gc_heap_goal_bytes), with what the process holds outside its heap, fits under the
+ * ceiling: the next allocations then trigger a collection before the heap passes the goal. A goal above
+ * the ceiling (GOGC lets the heap grow to twice what was live at the last collection, and that was set
+ * while several LISTs were live) leaves the garbage counted: only a collection frees it, and Go forces
+ * one every two minutes. A soft memory limit on the apiserver (GOMEMLIMIT at or under the ceiling) keeps
+ * the goal under it (docs/admission.md). A failed read changes nothing (the last setting holds). The scrape goes through the same
  * bottleneck limiter as admission's other upstream probes, so it never piles up.
  */
 import type Bottleneck from 'bottleneck';
@@ -27,6 +35,8 @@ export interface BudgetLoopInput {
   readonly slack: number;
   /** Bytes the budget counts now: its leases and their hold-over. */
   readonly leased: number;
+  /** Of `observed`, garbage the server will collect before it grows past the ceiling (0 when unknown). */
+  readonly reclaimable?: number;
   readonly ceiling: number;
   readonly minimum: number;
   readonly recoveryFraction: number;
@@ -35,9 +45,11 @@ export interface BudgetLoopInput {
 /** One step of the loop. Pure. */
 export function nextEffectiveBudget(s: BudgetLoopInput): number {
   const floor = Math.min(s.minimum, s.configured);
-  const fits = s.ceiling - Math.max(0, s.observed - s.slack - s.leased);
-  if (s.observed > s.ceiling) return Math.max(floor, Math.min(Math.min(s.current, s.configured) - (s.observed - s.ceiling), fits));
-  const headroom = s.ceiling - s.observed;
+  const reclaimable = s.reclaimable ?? 0;
+  const fits = s.ceiling - Math.max(0, s.observed - s.slack - s.leased - reclaimable);
+  const pressing = s.observed - reclaimable;
+  if (pressing > s.ceiling) return Math.max(floor, Math.min(Math.min(s.current, s.configured) - (pressing - s.ceiling), fits));
+  const headroom = s.ceiling - pressing;
   const step = Math.min(headroom, s.recoveryFraction * s.configured);
   return Math.max(floor, Math.min(s.configured, s.current + step, fits));
 }
@@ -58,6 +70,29 @@ export function readMetric(text: string, name: string): number | undefined {
 
 const HEAP_IDLE = 'go_memstats_heap_idle_bytes';
 const HEAP_RELEASED = 'go_memstats_heap_released_bytes';
+
+const HEAP_ALLOC = 'go_memstats_heap_alloc_bytes';
+const HEAP_INUSE = 'go_memstats_heap_inuse_bytes';
+const HEAP_LIVE = 'go_gc_heap_live_bytes';
+const HEAP_GOAL = 'go_gc_heap_goal_bytes';
+const GO_HEAP_METRICS = [HEAP_IDLE, HEAP_RELEASED, HEAP_ALLOC, HEAP_INUSE, HEAP_LIVE, HEAP_GOAL] as const;
+
+/**
+ * Garbage a Go server will collect before its heap grows past the ceiling: heap allocated since the last
+ * collection (alloc − live) beyond what the leases explain, counted only when the heap goal plus what the
+ * process holds outside its heap (resident − slack − heap in use) fits under the ceiling. 0 when the
+ * text does not say.
+ */
+export function reclaimableGarbage(values: ReadonlyMap<string, number>, s: { observed: number; slack: number; leased: number; ceiling: number }): number {
+  const alloc = values.get(HEAP_ALLOC);
+  const inuse = values.get(HEAP_INUSE);
+  const live = values.get(HEAP_LIVE);
+  const goal = values.get(HEAP_GOAL);
+  if (alloc === undefined || inuse === undefined || live === undefined || goal === undefined) return 0;
+  const outsideHeap = Math.max(0, s.observed - s.slack - inuse);
+  if (goal + outsideHeap > s.ceiling) return 0;
+  return Math.max(0, alloc - live - s.leased);
+}
 
 /** Freed heap a Go process keeps (idle − released), or 0 when the text does not say. */
 export function heapSlack(values: ReadonlyMap<string, number>): number {
@@ -109,7 +144,7 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
       deps.logger?.warn({ err }, 'adaptive budget: reading the upstream /metrics failed; the effective budget stays');
       return;
     }
-    const values = readMetrics(text, [s.metric, HEAP_IDLE, HEAP_RELEASED]);
+    const values = readMetrics(text, [s.metric, ...GO_HEAP_METRICS]);
     const observed = values.get(s.metric);
     if (observed === undefined) {
       deps.logger?.warn({ metric: s.metric }, 'adaptive budget: the upstream /metrics has no such metric; the effective budget stays');
@@ -119,11 +154,14 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
     deps.onObserved?.(observed);
     const current = deps.effectiveBudget();
     const leased = deps.leasedBytes();
-    // Go's kept heap is part of the resident memory only: another metric (the heap in use) has none of it.
-    const slack = s.metric === 'process_resident_memory_bytes' ? Math.min(heapSlack(values), observed) : 0;
-    const next = nextEffectiveBudget({ configured: deps.configuredBudget(), current, observed, slack, leased, ceiling: s.ceilingBytes, minimum: s.minimumBytes, recoveryFraction: s.recoveryFraction });
+    // Go's kept heap and its garbage are parts of the resident memory only: another metric (the heap in
+    // use) has none of the one and is not comparable with the heap goal.
+    const resident = s.metric === 'process_resident_memory_bytes';
+    const slack = resident ? Math.min(heapSlack(values), observed) : 0;
+    const reclaimable = resident ? Math.min(reclaimableGarbage(values, { observed, slack, leased, ceiling: s.ceilingBytes }), observed - slack) : 0;
+    const next = nextEffectiveBudget({ configured: deps.configuredBudget(), current, observed, slack, leased, reclaimable, ceiling: s.ceilingBytes, minimum: s.minimumBytes, recoveryFraction: s.recoveryFraction });
     if (next !== current) {
-      deps.logger?.info({ observed, slack, leased, ceiling: s.ceilingBytes, from: current, to: next }, 'adaptive budget: effective budget changed');
+      deps.logger?.info({ observed, slack, reclaimable, leased, ceiling: s.ceilingBytes, from: current, to: next }, 'adaptive budget: effective budget changed');
       deps.setEffectiveBudget(next);
     }
   };

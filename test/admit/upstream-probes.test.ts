@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Bottleneck from 'bottleneck';
-import { createAdaptiveBudget, nextEffectiveBudget, readMetric } from '../../src/admit/adaptive-budget.js';
+import { createAdaptiveBudget, nextEffectiveBudget, readMetric, reclaimableGarbage } from '../../src/admit/adaptive-budget.js';
 import type { AdaptiveSettings } from '../../src/admit/admission-settings.js';
 import { createStreamingProbe, probeStreamingLists } from '../../src/admit/streaming-probe.js';
 import { createUpstreamFetch } from '../../src/estimate/upstream-fetch.js';
@@ -114,6 +114,7 @@ describe('adaptive budget', () => {
     ["what the leases do not explain (the server's resting heap) comes off the ceiling", { configured: 1.5 * GiB, current: 1.5 * GiB, observed: 0.7 * GiB, slack: 0, leased: 0, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 1.2 * GiB],
     ['leases already in its memory count once', { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 1.5 * GiB, slack: 0, leased: 0.8 * GiB, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 1.2 * GiB],
     ["garbage of ended responses the hold-over no longer counts keeps it low until the server collects it", { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 1.6 * GiB, slack: 0, leased: 0, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 0.3 * GiB],
+    ['above the ceiling with reclaimable garbage: only what stays presses', { configured: 1.5 * GiB, current: 0.5 * GiB, observed: 2 * GiB, slack: 0, leased: 0, reclaimable: 1.2 * GiB, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 0.65 * GiB],
     ['above the ceiling with garbage: what fits, down to the minimum', { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 2 * GiB, slack: 0, leased: 0.2 * GiB, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, GiB / 4],
     ["freed heap Go keeps (idle − released) is reused before the server grows: not counted", { configured: 1.5 * GiB, current: 1.2 * GiB, observed: 1.6 * GiB, slack: 0.9 * GiB, leased: 0, ceiling: 1.9 * GiB, minimum: GiB / 4, recoveryFraction: 0.1 }, 1.2 * GiB],
   ];
@@ -141,6 +142,40 @@ describe('adaptive budget', () => {
     assert.equal(await effectiveAfterOneRead('process_resident_memory_bytes'), 1_200_000_000);
     // The heap in use has no kept heap in it: 1.6 GB unexplained.
     assert.equal(await effectiveAfterOneRead('go_memstats_heap_inuse_bytes'), 400_000_000);
+  });
+
+  it("counts garbage as reclaimable only where the server collects it before passing the ceiling (its heap goal fits under it)", async () => {
+    // After a storm: 7.0 GB resident, 0.2 GB of it kept free heap, 6.5 GB of heap in use, 6.3 GB allocated
+    // of which 1.2 GB was live at the last collection, nothing leased; ceiling 6.56 GB.
+    const go = (goal: number) =>
+      `process_resident_memory_bytes 7.0e9\ngo_memstats_heap_idle_bytes 0.3e9\ngo_memstats_heap_released_bytes 0.1e9\n` +
+      `go_memstats_heap_inuse_bytes 6.5e9\ngo_memstats_heap_alloc_bytes 6.3e9\ngo_gc_heap_live_bytes 1.2e9\ngo_gc_heap_goal_bytes ${goal}\n`;
+    const after = async (text: string, leased = 0): Promise<number> => {
+      let effective = 4.8e9;
+      const loop = createAdaptiveBudget({
+        settings: () => ({ enabled: true, metric: 'process_resident_memory_bytes', ceilingBytes: 6.56e9, minimumBytes: 0.8e9, intervalMs: 2_000, recoveryFraction: 0.1 }),
+        configuredBudget: () => 4.8e9,
+        effectiveBudget: () => effective,
+        setEffectiveBudget: (b) => (effective = b),
+        leasedBytes: () => leased,
+        fetchText: () => Promise.resolve(text),
+        limiter: new Bottleneck({ maxConcurrent: 1 }),
+      });
+      await loop.tick();
+      return effective;
+    };
+    // GOGC's goal (twice the live heap of a collection made while LISTs were live) is above the ceiling:
+    // the heap may grow to it before anything is collected, so the garbage counts: down to the minimum.
+    assert.equal(await after(go(7.6e9)), 0.8e9);
+    // A goal under the ceiling (a soft memory limit, GOMEMLIMIT): the next allocations collect the 5.1 GB of
+    // garbage first. What stays is 0.3 GB outside the heap, 0.2 GB of fragmentation and 1.2 GB live:
+    // 1.7 GB off the ceiling leaves 4.86 GB, so the configured 4.8 GB.
+    assert.equal(await after(go(6.0e9)), 4.8e9);
+    // Leases explain part of what was allocated since the collection: only the rest is reclaimable.
+    const reclaimable = reclaimableGarbage(new Map([['go_memstats_heap_alloc_bytes', 6.3e9], ['go_memstats_heap_inuse_bytes', 6.5e9], ['go_gc_heap_live_bytes', 1.2e9], ['go_gc_heap_goal_bytes', 6.0e9]]), { observed: 7.0e9, slack: 0.2e9, leased: 2.1e9, ceiling: 6.56e9 });
+    assert.equal(Math.round(reclaimable / 1e6), 3000);
+    // Without the Go runtime's metrics nothing is reclaimable.
+    assert.equal(reclaimableGarbage(new Map([['go_memstats_heap_alloc_bytes', 6.3e9]]), { observed: 7e9, slack: 0, leased: 0, ceiling: 6.56e9 }), 0);
   });
 
   it('reads a metric summed over its samples from exposition text', () => {

@@ -25,6 +25,8 @@ export interface KubeApiserverOptions {
   requestTimeout?: string;
   /** GOGC for the apiserver process; Go's default (100) when unset. */
   gogc?: number;
+  /** GOMEMLIMIT (bytes) for the apiserver process: Go's soft memory limit; none when unset. */
+  goMemLimitBytes?: number;
   /**
    * Another etcd than the envtest one, e.g. Debian's etcd 3.4 (`/usr/bin/etcd`), with the flags it needs
    * beyond the harness's (3.4 logs through zap only with `--logger=zap`).
@@ -175,7 +177,11 @@ async function startOnce(opts: KubeApiserverOptions): Promise<KubeApiserver> {
       const res = await fetchSim(target, '/readyz');
       return res.status === 200 && res.text.trim() === 'ok';
     };
-    const env = { ...process.env, ...(opts.gogc !== undefined ? { GOGC: String(opts.gogc) } : {}) };
+    const env = {
+      ...process.env,
+      ...(opts.gogc !== undefined ? { GOGC: String(opts.gogc) } : {}),
+      ...(opts.goMemLimitBytes !== undefined ? { GOMEMLIMIT: String(Math.round(opts.goMemLimitBytes)) } : {}),
+    };
     const spawnApiserver = (): Promise<ServerProcess> => {
       const cmd = cgroup ? cgroup.wrapCommand(assets.kubeApiserver, flags) : { command: assets.kubeApiserver, args: flags };
       return group.spawn({ name: 'kube-apiserver', command: cmd.command, args: cmd.args, dir, env, ready, timeoutMs: opts.readyTimeoutMs ?? READY_MS });
