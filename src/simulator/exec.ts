@@ -156,14 +156,24 @@ function runSession(ws: WebSocket, pod: KubeObject, opts: ExecOptions): void {
     hostname,
     env: podEnv(pod, opts.container, hostname),
   };
-  // The apiserver's first message: empty, on the lowest writable channel.
-  ws.send(frame(opts.stdout ? STREAM_STDOUT : opts.stderr ? STREAM_STDERR : STREAM_ERROR));
-  void runCommand(opts.command, io, false).then((code) => {
+  // The session starts after the hop a real apiserver makes to the kubelet and the container runtime
+  // (tens of milliseconds): client-go's WebSocket executor discards a message that arrives before it has
+  // made its streams ("Unknown stream id 1, discarding message"), so output sent at once could be lost.
+  const start = setTimeout(() => {
     if (ws.readyState !== ws.OPEN) return;
-    ws.send(frame(STREAM_ERROR, code === 0 ? successStatusJson() : exitStatusJson(code, opts.command, protocol)));
-    ws.close(1000);
-  });
+    // The apiserver's first message: empty, on the lowest writable channel.
+    ws.send(frame(opts.stdout ? STREAM_STDOUT : opts.stderr ? STREAM_STDERR : STREAM_ERROR));
+    void runCommand(opts.command, io, false).then((code) => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(frame(STREAM_ERROR, code === 0 ? successStatusJson() : exitStatusJson(code, opts.command, protocol)));
+      ws.close(1000);
+    });
+  }, SESSION_START_MS);
+  ws.once('close', () => clearTimeout(start));
 }
+
+/** How long after the upgrade a session starts (see runSession). */
+export const SESSION_START_MS = 50;
 
 export function createExecServer(): ExecServer {
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => selectProtocol([...offered]) ?? false });
