@@ -39,6 +39,18 @@ async function rejectUser(kube: KubeApiserver, user: string): Promise<void> {
       }],
     },
   });
+  // API Priority and Fairness reads its configuration through informers: a FlowSchema takes effect a
+  // moment after it is stored. Waits until a request of the user (the admin impersonating it: APF sees
+  // the impersonated user) is classified by it (the X-Kubernetes-PF-FlowSchema-UID response header).
+  const schema = await kube.request(`${FLOWCONTROL}/flowschemas/${NO_SEATS}-${user}`);
+  const uid = (schema.json as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const res = await kube.request('/version', { headers: { 'Impersonate-User': user } });
+    if (uid !== undefined && res.headers['x-kubernetes-pf-flowschema-uid'] === uid) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the FlowSchema for ${user} did not take effect within 15 s`);
 }
 
 /**
