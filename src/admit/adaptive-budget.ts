@@ -75,7 +75,9 @@ const HEAP_ALLOC = 'go_memstats_heap_alloc_bytes';
 const HEAP_INUSE = 'go_memstats_heap_inuse_bytes';
 const HEAP_LIVE = 'go_gc_heap_live_bytes';
 const HEAP_GOAL = 'go_gc_heap_goal_bytes';
-const GO_HEAP_METRICS = [HEAP_IDLE, HEAP_RELEASED, HEAP_ALLOC, HEAP_INUSE, HEAP_LIVE, HEAP_GOAL] as const;
+/** The metrics `heapSlack` reads. */
+export const GO_KEPT_HEAP_METRICS = [HEAP_IDLE, HEAP_RELEASED] as const;
+const GO_HEAP_METRICS = [...GO_KEPT_HEAP_METRICS, HEAP_ALLOC, HEAP_INUSE, HEAP_LIVE, HEAP_GOAL] as const;
 
 /**
  * Garbage a Go server will collect before its heap grows past the ceiling: heap allocated since the last

@@ -10,7 +10,7 @@
  * profiling endpoint (`/debug/pprof/heap?gc=1`, twice: a sync.Pool's buffers survive one) and waits
  * until the memory stops falling. Where profiling is off or not granted, it waits `settleMs` and says so.
  */
-import { parseMetricsText } from '../estimate/prometheus-text.js';
+import { GO_KEPT_HEAP_METRICS, heapSlack, readMetrics } from '../admit/adaptive-budget.js';
 import type { KubeTarget } from './calibrate-client.js';
 
 /** The measures, in the order they are preferred; `resident_in_use` is derived from three Go metrics. */
@@ -26,23 +26,20 @@ export const MEMORY_METRIC_WORDS: Record<MemoryMetric, string> = {
 
 export type Readings = Partial<Record<MemoryMetric, number>>;
 
-const SCRAPED = new Set(['simulator_inflight_response_bytes', 'process_resident_memory_bytes', 'go_memstats_heap_inuse_bytes', 'go_memstats_heap_idle_bytes', 'go_memstats_heap_released_bytes']);
+const SCRAPED = ['simulator_inflight_response_bytes', 'process_resident_memory_bytes', 'go_memstats_heap_inuse_bytes', ...GO_KEPT_HEAP_METRICS];
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The measures one /metrics text gives. */
+/** The measures one /metrics text gives (one parse; the kept heap as the adaptive budget reads it). */
 export function memoryReadings(text: string): Readings {
-  const found = new Map<string, number>();
-  for (const s of parseMetricsText(text).samples) if (SCRAPED.has(s.name) && !found.has(s.name)) found.set(s.name, s.value);
+  const found = readMetrics(text, SCRAPED);
   const out: Readings = {};
   for (const m of ['simulator_inflight_response_bytes', 'process_resident_memory_bytes', 'go_memstats_heap_inuse_bytes'] as const) {
     const v = found.get(m);
     if (v !== undefined) out[m] = v;
   }
   const rss = found.get('process_resident_memory_bytes');
-  const idle = found.get('go_memstats_heap_idle_bytes');
-  const released = found.get('go_memstats_heap_released_bytes');
-  if (rss !== undefined && idle !== undefined && released !== undefined) out.resident_in_use = rss - Math.max(0, idle - released);
+  if (rss !== undefined && GO_KEPT_HEAP_METRICS.every((m) => found.has(m))) out.resident_in_use = rss - heapSlack(found);
   return out;
 }
 
