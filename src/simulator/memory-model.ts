@@ -7,7 +7,7 @@
  * a 469 MiB JSON LIST; server memory per concurrent LIST ÷ response bytes, LISTs back to back; and the
  * storm-kube bench's single LISTs, docs/benchmarks.md), the estimator's 1.32 profile:
  *
- *   JSON from etcd          5.6   (consistent LIST on etcd 3.4: +2.9 GiB at N=1, +5.2 GiB at N=2, ~5.6–6.2×;
+ *   JSON from etcd          6.0   (consistent LIST on etcd 3.4: +2.9 GiB at N=1, +5.2 GiB at N=2, ~5.6–6.2×;
  *                                  single LISTs 4.6–5.1× whole, 6.3–6.5× per continued page)
  *   JSON from watch cache   2.4   (resourceVersion=0: +1.2 GiB at N=1 … +3.7 GiB at N=4, ~2.0–2.6×; single
  *                                  LISTs 2.0× at 465 MiB, 2.65–2.7× at 114–117 MiB)
@@ -26,7 +26,7 @@ export type ListSource = 'etcd' | 'cache';
 export type WireEncoding = 'json' | 'protobuf';
 
 export const MEMORY_FACTORS: Readonly<Record<WireEncoding, Readonly<Record<ListSource, number>>>> = {
-  json: { etcd: 5.6, cache: 2.4 },
+  json: { etcd: 6.0, cache: 2.4 },
   protobuf: { etcd: 4.4, cache: 1.3 },
 };
 

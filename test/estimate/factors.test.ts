@@ -9,7 +9,7 @@ describe('resolveFactors', () => {
   it('prices an unknown upstream with the dearest profile: the factors measured on kube-apiserver 1.32.6', () => {
     const f = resolveFactors();
     assert.equal(f.upstreamVersion, undefined);
-    assert.deepEqual(f.profile.amplification.json, { etcd: 5.6, cache: 2.4 });
+    assert.deepEqual(f.profile.amplification.json, { etcd: 6.0, cache: 2.4 });
     assert.deepEqual(f.profile.amplification.protobuf, { etcd: 4.4, cache: 1.3 });
     assert.match(f.profile.source, /1\.32\.6 \(CALIBRATION\.md; the storm-kube bench\)/);
   });
