@@ -103,7 +103,7 @@ export async function runStormKube(ctx: BenchContext): Promise<BenchReport> {
       const phase = (label: string, target: { name: string; host: string; port: number }, deadlineMs: number, gateway?: Parameters<typeof runStormPhase>[0]['gateway']) =>
         runStormPhase({ label, kube, dir, target, ...(gateway ? { gateway } : {}), kubectlClients: size.kubectl, informerClients: size.informers, deadlineMs, settle: size.settle });
       const said = (p: StormPhase, label: string): void =>
-        ctx.log(`${label}: ${p.run.oomKills} OOM kills, peak ${(p.run.peakBytes / GIB).toFixed(2)} GiB, kubectl ${p.kubectlCompleted}/${size.kubectl}, informers ${p.informersSynced}/${size.informers}, ${p.gatewayRejections ?? p.informerTooManyRequests} × 429, ${p.run.seconds.toFixed(0)} s${p.restarted ? ' (apiserver started again)' : ''}`);
+        ctx.log(`${label}: ${p.run.oomKills} OOM kills, peak ${(p.run.peakBytes / GIB).toFixed(2)} GiB, kubectl ${p.kubectlCompleted}/${size.kubectl}, informers ${p.informersSynced}/${size.informers}, ${p.gatewayRejections ?? p.informerTooManyRequests} × 429${p.gatewayCollections ? `, ${p.gatewayCollections} collections asked` : ''}, ${p.run.seconds.toFixed(0)} s${p.restarted ? ' (apiserver started again)' : ''}`);
 
       ctx.log('direct: the storm straight at the apiserver');
       const direct = await phase('direct', { name: 'direct', host: '127.0.0.1', port: kube.port }, size.directDeadlineMs);

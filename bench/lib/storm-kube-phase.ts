@@ -26,6 +26,8 @@ export interface StormPhase {
   informerTooManyRequests: number;
   /** 429 answers the gateway gave (its admission counter over the run); undefined direct. */
   gatewayRejections: number | undefined;
+  /** Garbage collections the gateway's adaptive budget asked of the apiserver over the run; undefined direct. */
+  gatewayCollections: number | undefined;
   gatewayRss: { startRssBytes: number; peakRssBytes: number; endRssBytes: number; cpuSeconds: number } | undefined;
   gatewaySamples: GatewaySample[] | undefined;
   /** The first estimate of each client kind's LIST in this run (arrival-ordered), from the gateway's lines. */
@@ -52,7 +54,9 @@ async function isDown(kube: KubeApiserver): Promise<boolean> {
 
 export async function runStormPhase(o: StormPhaseOptions): Promise<StormPhase> {
   const idle = await settleKubeMemory(o.kube, o.settle);
-  const rejectionsBefore = o.gateway ? sumMetric(await o.gateway.metricsText(), 'listgate_admission_rejections_total') : 0;
+  const before = o.gateway ? await o.gateway.metricsText() : '';
+  const rejectionsBefore = sumMetric(before, 'listgate_admission_rejections_total');
+  const collectionsBefore = sumMetric(before, 'listgate_admission_upstream_collections_total');
   const startedAt = Date.now();
   const rss = o.gateway ? watchProcesses(() => [o.gateway!.proc.pid], 200) : undefined;
   const sampler = o.gateway ? sampleGateway(() => o.gateway!.metricsText(), 1000) : undefined;
@@ -68,7 +72,9 @@ export async function runStormPhase(o: StormPhaseOptions): Promise<StormPhase> {
   });
   const gatewayRss = rss?.stop();
   const gatewaySamples = await sampler?.stop();
-  const gatewayRejections = o.gateway ? sumMetric(await o.gateway.metricsText(), 'listgate_admission_rejections_total') - rejectionsBefore : undefined;
+  const after = o.gateway ? await o.gateway.metricsText() : undefined;
+  const gatewayRejections = after !== undefined ? sumMetric(after, 'listgate_admission_rejections_total') - rejectionsBefore : undefined;
+  const gatewayCollections = after !== undefined ? sumMetric(after, 'listgate_admission_upstream_collections_total') - collectionsBefore : undefined;
   let firstEstimates: StormPhase['firstEstimates'];
   if (o.gateway) {
     const lines = (await readRequestLines(o.gateway.proc.logFile)).filter((l) => l.arrivedAt >= startedAt - 50);
@@ -88,6 +94,7 @@ export async function runStormPhase(o: StormPhaseOptions): Promise<StormPhase> {
     informersSyncedSeconds: synced.length === run.informers.length && synced.length > 0 ? Math.max(...synced.map((i) => i.syncedAtMs!)) / 1000 : undefined,
     informerTooManyRequests: run.informers.reduce((sum, i) => sum + i.tooManyRequests, 0),
     gatewayRejections,
+    gatewayCollections,
     gatewayRss,
     gatewaySamples,
     firstEstimates,

@@ -47,7 +47,8 @@ function medianHeld(listed: ListModesResult, mode: string): number | undefined {
 function runLine(name: string, p: StormPhase, best: number): string {
   const r = p.run;
   const kills = `${r.oomKills} OOM kill${r.oomKills === 1 ? '' : 's'}`;
-  const rejections = p.gatewayRejections !== undefined ? `${p.gatewayRejections} × 429 from listgate (informers saw ${p.informerTooManyRequests})` : `${p.informerTooManyRequests} × 429 seen by the informers`;
+  const collections = p.gatewayCollections ? `, ${p.gatewayCollections} garbage collections asked of the apiserver` : '';
+  const rejections = p.gatewayRejections !== undefined ? `${p.gatewayRejections} × 429 from listgate (informers saw ${p.informerTooManyRequests})${collections}` : `${p.informerTooManyRequests} × 429 seen by the informers`;
   const synced = p.informersSyncedSeconds !== undefined ? `all informers synced after ${round(p.informersSyncedSeconds, 1)} s (${x(p.informersSyncedSeconds / best)} the best)` : `informers ${p.informersSynced}/${r.informers.length} synced`;
   const all = r.allCompletedSeconds !== undefined ? `, all ${r.clients} clients after ${round(r.allCompletedSeconds, 1)} s (${x(r.allCompletedSeconds / best)})` : '';
   const rss = p.gatewayRss ? `; gateway RSS ${round(p.gatewayRss.startRssBytes / MIB, 0)} → peak ${round(p.gatewayRss.peakRssBytes / MIB, 0)} MiB` : '';

@@ -18,12 +18,19 @@
  * the ceiling (GOGC lets the heap grow to twice what was live at the last collection, and that was set
  * while several LISTs were live) leaves the garbage counted: only a collection frees it, and Go forces
  * one every two minutes. A soft memory limit on the apiserver (GOMEMLIMIT at or under the ceiling) keeps
- * the goal under it (docs/admission.md). A failed read changes nothing (the last setting holds). The scrape goes through the same
- * bottleneck limiter as admission's other upstream probes, so it never piles up.
+ * the goal under it (docs/admission.md). Without one, the gateway asks for the collection itself
+ * (`collect`): while memory the leases do not explain holds the budget back and is more than the server
+ * rests at (what it held after the collections it asked for, followed up by a quarter of a rise), it reads the profiling endpoint's heap profile with
+ * `gc=1` twice (Go collects before it writes the profile; buffers parked in a sync.Pool survive one
+ * collection), at most once per `collectIntervalMs`. A 403 or 404 (no RBAC for it, `--profiling=false`)
+ * stops the asking until the settings change. A failed read changes nothing (the last setting holds).
+ * The scrape and the collections go through the same bottleneck limiter as admission's other upstream
+ * probes, so they never pile up.
  */
 import type Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import { parseMetricsText } from '../estimate/prometheus-text.js';
+import { UpstreamFetchError } from '../estimate/upstream-fetch.js';
 import { realTimers, type Timers } from '../timers.js';
 import type { AdaptiveSettings } from './admission-settings.js';
 
@@ -103,6 +110,33 @@ export function heapSlack(values: ReadonlyMap<string, number>): number {
   return idle === undefined || released === undefined ? 0 : Math.max(0, idle - released);
 }
 
+/** Go's heap profile, written after a collection (`gc=1`): reading it is how a collection is asked for. */
+export const COLLECT_PATH = '/debug/pprof/heap?gc=1';
+/** Below this (or 5 % of the ceiling) more than the server held after the last collection is not worth one. */
+const COLLECT_MIN_BYTES = 64 * 1024 ** 2;
+
+export type CollectionOutcome = 'collected' | 'forbidden' | 'failed';
+
+export interface CollectionInput {
+  /** Memory the leases do not explain (observed − slack − leased − reclaimable). */
+  readonly held: number;
+  /** What the server held after the last collection asked for (undefined before the first). */
+  readonly resting: number | undefined;
+  /** The next effective budget is below the configured one. */
+  readonly heldBack: boolean;
+  readonly ceiling: number;
+  /** Milliseconds since the last collection was asked for (undefined before the first). */
+  readonly sinceLastMs: number | undefined;
+  readonly intervalMs: number;
+}
+
+/** Whether to ask the upstream for a collection now. Pure. */
+export function collectionDue(c: CollectionInput): boolean {
+  if (!c.heldBack) return false;
+  if (c.sinceLastMs !== undefined && c.sinceLastMs < c.intervalMs) return false;
+  return c.resting === undefined || c.held - c.resting > Math.max(COLLECT_MIN_BYTES, 0.05 * c.ceiling);
+}
+
 export interface AdaptiveBudget {
   /** One read and adjustment (the timer calls it; tests call it directly). */
   tick(): Promise<void>;
@@ -125,13 +159,60 @@ export interface AdaptiveBudgetDeps {
   timers?: Timers;
   logger?: Logger;
   onObserved?: (bytes: number) => void;
+  onCollection?: (outcome: CollectionOutcome) => void;
+  /** Milliseconds, monotonic (default performance.now). */
+  now?: () => number;
 }
 
 export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
   const timers = deps.timers ?? realTimers;
   let timer: unknown;
+  const now = deps.now ?? (() => performance.now());
   let last: number | undefined;
   let running = false;
+  // The collections asked of the upstream: when the last began, what the server held after it, whether one
+  // runs, and the settings a refusal (403/404) was met under (no more asking until they change).
+  let lastCollectionMs: number | undefined;
+  let resting: number | undefined;
+  let collecting = false;
+  let settleNext = false;
+  let refusedUnder: AdaptiveSettings | undefined;
+
+  const collect = async (): Promise<void> => {
+    collecting = true;
+    lastCollectionMs = now();
+    try {
+      for (let i = 0; i < 2; i++) await deps.limiter.schedule(() => deps.fetchText(COLLECT_PATH));
+      settleNext = true;
+      deps.onCollection?.('collected');
+    } catch (err) {
+      const status = err instanceof UpstreamFetchError ? err.status : undefined;
+      if (status === 403 || status === 404 || status === 401) {
+        refusedUnder = deps.settings();
+        deps.onCollection?.('forbidden');
+        deps.logger?.warn({ status, path: COLLECT_PATH }, 'adaptive budget: the upstream refused a garbage collection (grant get on the non-resource URL /debug/pprof/heap, or set admission.adaptive.collect: false); not asked again until the settings change');
+      } else {
+        deps.onCollection?.('failed');
+        deps.logger?.warn({ err }, 'adaptive budget: asking the upstream for a garbage collection failed');
+      }
+    } finally {
+      collecting = false;
+    }
+  };
+
+  const considerCollection = (s: AdaptiveSettings, held: number, heldBack: boolean): void => {
+    // What the server holds after a collection rises slowly: a reading taken while responses no lease
+    // explains were still being built (clients that bypass the gateway) is not what it rests at.
+    if (settleNext) {
+      resting = resting === undefined || held <= resting ? held : resting + (held - resting) / 4;
+      settleNext = false;
+    } else if (resting !== undefined) resting = Math.min(resting, held);
+    if (!s.collect || collecting || (refusedUnder !== undefined && refusedUnder === s)) return;
+    const sinceLastMs = lastCollectionMs === undefined ? undefined : now() - lastCollectionMs;
+    if (!collectionDue({ held, resting, heldBack, ceiling: s.ceilingBytes, sinceLastMs, intervalMs: s.collectIntervalMs })) return;
+    deps.logger?.info({ held, resting, ceiling: s.ceilingBytes }, 'adaptive budget: asking the upstream for a garbage collection (memory the leases do not explain holds the budget back)');
+    void collect();
+  };
 
   const tick = async (): Promise<void> => {
     const s = deps.settings();
@@ -166,6 +247,8 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
       deps.logger?.info({ observed, slack, reclaimable, leased, ceiling: s.ceilingBytes, from: current, to: next }, 'adaptive budget: effective budget changed');
       deps.setEffectiveBudget(next);
     }
+    // Only a Go server's resident memory says what a collection would free.
+    if (resident) considerCollection(s, Math.max(0, observed - slack - leased - reclaimable), next < deps.configuredBudget());
   };
 
   const schedule = () => {

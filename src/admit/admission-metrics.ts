@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Budget, BudgetEvents } from './budget.js';
+import type { CollectionOutcome } from './adaptive-budget.js';
 import type { StreamingSupport } from './streaming-probe.js';
 
 export interface AdmissionMetrics {
@@ -14,6 +15,8 @@ export interface AdmissionMetrics {
   observeRequest(level: string, decision: string, estimatedBytes: number): void;
   observeRetryAfter(level: string, seconds: number): void;
   observeUpstreamMemory(bytes: number): void;
+  /** A garbage collection asked of the upstream by the adaptive budget, and how it went. */
+  observeCollection(outcome: CollectionOutcome): void;
 }
 
 const BYTES_BUCKETS = [2 ** 20, 4 * 2 ** 20, 16 * 2 ** 20, 64 * 2 ** 20, 256 * 2 ** 20, 2 ** 30, 4 * 2 ** 30, 16 * 2 ** 30];
@@ -82,6 +85,12 @@ export function createAdmissionMetrics(registry: Registry, deps: { budget: () =>
     buckets: BYTES_BUCKETS,
     registers,
   });
+  const collections = new Counter({
+    name: 'listgate_admission_upstream_collections_total',
+    help: "Garbage collections the adaptive budget asked of the upstream (GET /debug/pprof/heap?gc=1, twice) while memory the leases do not explain held the budget back, by outcome (collected, forbidden: the gateway may not read the profiling endpoint, failed).",
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const retryAfter = new Histogram({
     name: 'listgate_admission_retry_after_seconds',
     help: 'Retry-After given to rejected requests (staggered), by priority level.',
@@ -104,5 +113,6 @@ export function createAdmissionMetrics(registry: Registry, deps: { budget: () =>
     observeRequest: (level, decision, bytes) => estimated.observe({ level, decision }, bytes),
     observeRetryAfter: (level, seconds) => retryAfter.observe({ level }, seconds),
     observeUpstreamMemory: (bytes) => upstreamMemory.set(bytes),
+    observeCollection: (outcome) => collections.inc({ outcome }),
   };
 }

@@ -77,6 +77,12 @@ export interface AdaptiveSettings {
   readonly intervalMs: number;
   /** Fraction of the configured budget the effective budget may rise per interval when below the ceiling. */
   readonly recoveryFraction: number;
+  /**
+   * Ask the upstream for a garbage collection (its profiling endpoint) while memory the leases do not
+   * explain holds the budget back, at most once per `collectIntervalMs` (adaptive-budget.ts).
+   */
+  readonly collect: boolean;
+  readonly collectIntervalMs: number;
 }
 
 export interface AdmissionSettings {
@@ -166,6 +172,8 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
     minimumBytes: 512 * 1024 ** 2,
     intervalMs: 2_000,
     recoveryFraction: 0.1,
+    collect: true,
+    collectIntervalMs: 20_000,
   },
   levels: DEFAULT_LEVELS,
   flowSchemas: DEFAULT_FLOW_SCHEMAS,

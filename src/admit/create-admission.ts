@@ -165,6 +165,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         timers,
         ...(logger ? { logger } : {}),
         onObserved: (bytes) => metrics.observeUpstreamMemory(bytes),
+        onCollection: (outcome) => metrics.observeCollection(outcome),
+        now,
       })
     : undefined;
 

@@ -38,6 +38,8 @@ export function completeAdmission(doc: AdmissionDocument, resolveFile: (p: strin
       minimumBytes: bytes(doc.adaptive.minimum),
       intervalMs: ms(doc.adaptive.interval),
       recoveryFraction: doc.adaptive.recoveryFraction,
+      collect: doc.adaptive.collect,
+      collectIntervalMs: ms(doc.adaptive.collectInterval),
     },
     levels: doc.levels.map((l) => ({
       name: l.name,

@@ -90,6 +90,8 @@ export const admissionSchema = section(
         minimum: quantity.default(formatBytes(d.adaptive.minimumBytes)),
         interval: duration.default(formatDuration(d.adaptive.intervalMs)),
         recoveryFraction: z.number().gt(0).max(1).default(d.adaptive.recoveryFraction),
+        collect: z.boolean().default(d.adaptive.collect),
+        collectInterval: duration.default(formatDuration(d.adaptive.collectIntervalMs)),
       }),
     ),
     levels: z.array(levelSchema).min(1).default(DEFAULT_LEVELS.map(levelDocument)),

@@ -45,7 +45,7 @@ describe('config: admission', () => {
       warningBytes: '100M',
       maxRetryAfter: '20s',
       initialHoldTime: '750ms',
-      adaptive: { enabled: true, metric: 'simulator_inflight_response_bytes', ceiling: '1Gi', minimum: '128Mi', interval: '2s', recoveryFraction: 0.25 },
+      adaptive: { enabled: true, metric: 'simulator_inflight_response_bytes', ceiling: '1Gi', minimum: '128Mi', interval: '2s', recoveryFraction: 0.25, collect: false, collectInterval: '45s' },
       levels: [
         { name: 'exempt', exempt: true },
         { name: 'team', share: 0.5, limit: 0.8, queue: { length: 10, lengthPerFlow: 2, maxWait: '1m' } },
@@ -57,7 +57,7 @@ describe('config: admission', () => {
     assert.equal(a.warningBytes, 100e6);
     assert.equal(a.maxRetryAfterSeconds, 20);
     assert.equal(a.initialHoldTimeMs, 750);
-    assert.deepEqual(a.adaptive, { enabled: true, metric: 'simulator_inflight_response_bytes', ceilingBytes: 1024 ** 3, minimumBytes: 128 * 1024 ** 2, intervalMs: 2000, recoveryFraction: 0.25 });
+    assert.deepEqual(a.adaptive, { enabled: true, metric: 'simulator_inflight_response_bytes', ceilingBytes: 1024 ** 3, minimumBytes: 128 * 1024 ** 2, intervalMs: 2000, recoveryFraction: 0.25, collect: false, collectIntervalMs: 45_000 });
     assert.deepEqual(a.levels[1], { name: 'team', exempt: false, share: 0.5, limit: 0.8, queue: { length: 10, lengthPerFlow: 2, maxWaitMs: 60_000 } });
     assert.deepEqual(a.levels[0]?.queue, { length: 64, lengthPerFlow: 16, maxWaitMs: 10_000 });
     assert.deepEqual(a.flowSchemas[0], {

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Bottleneck from 'bottleneck';
-import { createAdaptiveBudget, nextEffectiveBudget, readMetric, reclaimableGarbage } from '../../src/admit/adaptive-budget.js';
+import { COLLECT_PATH, collectionDue, createAdaptiveBudget, nextEffectiveBudget, readMetric, reclaimableGarbage, type CollectionOutcome } from '../../src/admit/adaptive-budget.js';
 import type { AdaptiveSettings } from '../../src/admit/admission-settings.js';
 import { createStreamingProbe, probeStreamingLists } from '../../src/admit/streaming-probe.js';
-import { createUpstreamFetch } from '../../src/estimate/upstream-fetch.js';
+import { createUpstreamFetch, UpstreamFetchError } from '../../src/estimate/upstream-fetch.js';
 import { fetchSim, startTestSimulator, type TestSimulator } from '../support/simulator-fixture.js';
 import { createManualClock } from './support/manual-clock.js';
 import { simRequester } from './support/sim-requester.js';
@@ -127,7 +127,7 @@ describe('adaptive budget', () => {
     const effectiveAfterOneRead = async (metric: string): Promise<number> => {
       let effective = 1_500_000_000;
       const loop = createAdaptiveBudget({
-        settings: () => ({ enabled: true, metric, ceilingBytes: 2_000_000_000, minimumBytes: 100_000_000, intervalMs: 2_000, recoveryFraction: 0.1 }),
+        settings: () => ({ enabled: true, metric, ceilingBytes: 2_000_000_000, minimumBytes: 100_000_000, intervalMs: 2_000, recoveryFraction: 0.1, collect: false, collectIntervalMs: 20_000 }),
         configuredBudget: () => 1_500_000_000,
         effectiveBudget: () => effective,
         setEffectiveBudget: (b) => (effective = b),
@@ -153,7 +153,7 @@ describe('adaptive budget', () => {
     const after = async (text: string, leased = 0): Promise<number> => {
       let effective = 4.8e9;
       const loop = createAdaptiveBudget({
-        settings: () => ({ enabled: true, metric: 'process_resident_memory_bytes', ceilingBytes: 6.56e9, minimumBytes: 0.8e9, intervalMs: 2_000, recoveryFraction: 0.1 }),
+        settings: () => ({ enabled: true, metric: 'process_resident_memory_bytes', ceilingBytes: 6.56e9, minimumBytes: 0.8e9, intervalMs: 2_000, recoveryFraction: 0.1, collect: false, collectIntervalMs: 20_000 }),
         configuredBudget: () => 4.8e9,
         effectiveBudget: () => effective,
         setEffectiveBudget: (b) => (effective = b),
@@ -178,6 +178,79 @@ describe('adaptive budget', () => {
     assert.equal(reclaimableGarbage(new Map([['go_memstats_heap_alloc_bytes', 6.3e9]]), { observed: 7e9, slack: 0, leased: 0, ceiling: 6.56e9 }), 0);
   });
 
+  it('asks for a collection only while the budget is held back, once per interval, and for more than the server rests at', () => {
+    const base = { held: 7e9, resting: 1.5e9, heldBack: true, ceiling: 6.56e9, sinceLastMs: 30_000, intervalMs: 20_000 };
+    assert.equal(collectionDue(base), true, 'after a storm: 5.5 GB beyond what the server rests at');
+    assert.equal(collectionDue({ ...base, heldBack: false }), false, 'the budget is not held back');
+    assert.equal(collectionDue({ ...base, sinceLastMs: 19_999 }), false, 'within the interval of the last');
+    assert.equal(collectionDue({ ...base, resting: undefined, sinceLastMs: undefined }), true, 'the first, which says what the server rests at');
+    assert.equal(collectionDue({ ...base, held: 1.5e9 + 0.3e9 }), false, 'within 5 % of the ceiling of what it rests at');
+    assert.equal(collectionDue({ ...base, held: 1.5e9 + 0.34e9 }), true);
+    assert.equal(collectionDue({ ...base, ceiling: 1e9, held: 1.5e9 + 60 * 2 ** 20 }), false, 'never for less than 64 MiB');
+  });
+
+  it('after a storm, with nothing leased and a heap goal above the ceiling, asks the server to collect (twice), learns what it rests at, and stops asking when refused', async () => {
+    let t = 0;
+    // Go's numbers after a storm (goal above the ceiling), and after two collections.
+    const stalled = 'process_resident_memory_bytes 7.0e9\ngo_memstats_heap_idle_bytes 0.3e9\ngo_memstats_heap_released_bytes 0.1e9\ngo_memstats_heap_inuse_bytes 6.5e9\ngo_memstats_heap_alloc_bytes 6.3e9\ngo_gc_heap_live_bytes 3.8e9\ngo_gc_heap_goal_bytes 7.6e9\n';
+    const collected = 'process_resident_memory_bytes 7.0e9\ngo_memstats_heap_idle_bytes 5.6e9\ngo_memstats_heap_released_bytes 0.1e9\ngo_memstats_heap_inuse_bytes 1.2e9\ngo_memstats_heap_alloc_bytes 1.1e9\ngo_gc_heap_live_bytes 1.1e9\ngo_gc_heap_goal_bytes 2.2e9\n';
+    let text = stalled;
+    let refuse = false;
+    const asked: string[] = [];
+    const outcomes: CollectionOutcome[] = [];
+    let effective = 4.8e9;
+    let settings: AdaptiveSettings = { enabled: true, metric: 'process_resident_memory_bytes', ceilingBytes: 6.56e9, minimumBytes: 0.8e9, intervalMs: 2_000, recoveryFraction: 0.1, collect: true, collectIntervalMs: 20_000 };
+    const loop = createAdaptiveBudget({
+      settings: () => settings,
+      configuredBudget: () => 4.8e9,
+      effectiveBudget: () => effective,
+      setEffectiveBudget: (b) => (effective = b),
+      leasedBytes: () => 0,
+      fetchText: (path) => {
+        if (path === '/metrics') return Promise.resolve(text);
+        asked.push(path);
+        if (refuse) return Promise.reject(new UpstreamFetchError(`GET ${path}: 403 forbidden`, 403));
+        text = collected;
+        return Promise.resolve('');
+      },
+      limiter: new Bottleneck({ maxConcurrent: 1 }),
+      now: () => t,
+      onCollection: (o) => outcomes.push(o),
+    });
+    await loop.tick();
+    assert.equal(effective, 0.8e9, 'garbage Go will not collect before the ceiling: the minimum');
+    await until(() => outcomes.length === 1, 'the collection');
+    assert.deepEqual(asked, [COLLECT_PATH, COLLECT_PATH]);
+    assert.deepEqual(outcomes, ['collected']);
+    // What the server holds now is what it rests at (1.4 GB); the resident memory is still above the
+    // ceiling until Go returns the freed heap, so the budget comes back once it has.
+    t += 2_000;
+    await loop.tick();
+    text = collected.replace('7.0e9', '2.0e9').replace('5.6e9', '0.6e9');
+    for (let i = 0; i < 12; i++) {
+      t += 2_000;
+      await loop.tick();
+    }
+    assert.equal(effective, 4.8e9, 'the budget recovers');
+    assert.equal(asked.length, 2, 'the budget is no longer held back: nothing asked');
+    // A new storm's garbage past the interval: asked again; refused, it is not asked again…
+    text = stalled;
+    refuse = true;
+    t += 20_000;
+    await loop.tick();
+    await until(() => outcomes.length === 2, 'the refused collection');
+    assert.deepEqual(outcomes, ['collected', 'forbidden']);
+    t += 60_000;
+    await loop.tick();
+    assert.equal(asked.length, 3);
+    // …until the settings change.
+    settings = { ...settings };
+    refuse = false;
+    await loop.tick();
+    await until(() => outcomes.length === 3, 'asked again under new settings');
+    assert.deepEqual(outcomes, ['collected', 'forbidden', 'collected']);
+  });
+
   it('reads a metric summed over its samples from exposition text', () => {
     const text = '# HELP x y\n# TYPE x gauge\nx{a="1"} 5\nx{a="2"} 7.5\nxx 100\n';
     assert.equal(readMetric(text, 'x'), 12.5);
@@ -187,7 +260,7 @@ describe('adaptive budget', () => {
   it('reads once per interval on the clock it is given, follows a changed interval, and stops', async () => {
     const clock = createManualClock();
     let reads = 0;
-    let settings: AdaptiveSettings = { enabled: true, metric: 'rss', ceilingBytes: 1000, minimumBytes: 10, intervalMs: 2_000, recoveryFraction: 0.5 };
+    let settings: AdaptiveSettings = { enabled: true, metric: 'rss', ceilingBytes: 1000, minimumBytes: 10, intervalMs: 2_000, recoveryFraction: 0.5, collect: false, collectIntervalMs: 20_000 };
     let effective = 1000;
     const loop = createAdaptiveBudget({
       settings: () => settings,
@@ -226,7 +299,7 @@ describe('adaptive budget', () => {
     const fetch = createUpstreamFetch(requester);
     // After one LIST the simulator's peak modeled memory is far above a 100-byte ceiling.
     let effective = 1000;
-    const settings: AdaptiveSettings = { enabled: true, metric: 'simulator_peak_inflight_response_bytes', ceilingBytes: 100, minimumBytes: 10, intervalMs: 60_000, recoveryFraction: 0.5 };
+    const settings: AdaptiveSettings = { enabled: true, metric: 'simulator_peak_inflight_response_bytes', ceilingBytes: 100, minimumBytes: 10, intervalMs: 60_000, recoveryFraction: 0.5, collect: false, collectIntervalMs: 20_000 };
     let failing = false;
     const loop = createAdaptiveBudget({
       settings: () => settings,

@@ -5,6 +5,8 @@
  * - a TokenReview per bearer-token caller (authentication.tokenReview.enabled);
  * - the apiserver's /metrics: the census's object counts (estimator.census.sources has `metrics`) and
  *   the adaptive budget's memory reading (admission.adaptive.enabled);
+ * - the adaptive budget's garbage collections (admission.adaptive.enabled with collect, on by default):
+ *   the apiserver's heap profile, /debug/pprof/heap (src/admit/adaptive-budget.ts);
  * - admission.streamingLists auto: a streaming list (a watch) of the namespace listgate-streaming-probe,
  *   selected by name (src/admit/streaming-probe.ts);
  * - authorization.enabled with admission.enabled: a SubjectAccessReview as the caller before a request
@@ -67,7 +69,7 @@ export interface GatewayConfig {
   authentication?: { tokenReview?: { enabled?: boolean } };
   identity: { mode: string };
   estimator?: { census?: { sources?: string[] } };
-  admission?: { enabled?: boolean; streamingLists?: string; adaptive?: { enabled?: boolean } };
+  admission?: { enabled?: boolean; streamingLists?: string; adaptive?: { enabled?: boolean; collect?: boolean } };
   authorization?: { enabled?: boolean };
   webhook?: { enabled?: boolean; caConfigMap?: { name?: string } };
 }
@@ -77,6 +79,7 @@ export function neededGrants(config: GatewayConfig): Set<string> {
   if (config.authentication?.tokenReview?.enabled !== false) needed.add('create authentication.k8s.io/tokenreviews');
   const sources = config.estimator?.census?.sources ?? ['metrics', 'probe', 'response'];
   if (sources.includes('metrics') || config.admission?.adaptive?.enabled === true) needed.add('get /metrics');
+  if (config.admission?.adaptive?.enabled === true && config.admission.adaptive.collect !== false) needed.add('get /debug/pprof/heap');
   if ((config.admission?.streamingLists ?? 'auto') === 'auto') needed.add('watch core/namespaces[listgate-streaming-probe]');
   if (config.authorization?.enabled !== false && config.admission?.enabled !== false) needed.add('create authorization.k8s.io/subjectaccessreviews');
   if (sources.includes('probe')) throw new Error('estimator.census.sources has probe: the gateway would need list on every resource it probes, Secrets included');
