@@ -8,6 +8,7 @@
  * selector keeps only part of the range in the response while the whole range is read. Pure.
  */
 import type { Confidence, Estimate, EstimateDeps, EstimateInput } from './estimate-types.js';
+import { largeResponseScale } from './factors.js';
 import { formatAge, formatBytes } from './format-bytes.js';
 import { resolveListServing } from './list-serving.js';
 import { factsOf } from './list-facts.js';
@@ -88,13 +89,17 @@ export function estimateList(input: EstimateInput, deps: EstimateDeps, deleteCol
   const loadBytes = loadObjects * size.objectBytes * encodingRatio * loadFactor;
   const confidence = confidenceOf(sizeSource, count);
   const margin = UNCERTAIN_SIZES.has(sizeSource) || confidence === 'low' ? (deps.uncertaintyMargin ?? DEFAULT_UNCERTAINTY_MARGIN) : 1;
-  const baseBytes = Math.ceil(loadBytes + responseBytes * amp.cache);
+  // A large response (or a large range read from etcd) holds less per byte: Go collects while it is built.
+  const largeBytes = serving.source === 'etcd' ? Math.max(responseBytes, loadObjects * size.objectBytes * encodingRatio) : responseBytes;
+  const large = largeResponseScale(factors.profile.largeResponse, largeBytes);
+  const baseBytes = Math.ceil((loadBytes + responseBytes * amp.cache) * large);
   const estimatedBytes = Math.ceil(baseBytes * margin);
   reasons.push(
     serving.source === 'etcd'
       ? `${rep.encoding} from etcd: ${amp.etcd}× (reading ${loadObjects} objects ${loadFactor}× + holding the response ${amp.cache}×; ${factors.profile.source})`
       : `${rep.encoding} from the watch cache: ${amp.cache}× the response (${factors.profile.source})`,
   );
+  if (large !== 1) reasons.push(`a ${formatBytes(largeBytes)} response: × ${large.toFixed(2)} (large responses hold less per byte: Go collects while they are built)`);
   if (margin !== 1) reasons.push(`${confidence} confidence (${confidence === 'low' ? 'nothing learned of its sizes or count' : 'sizes from a sample or from other namespaces, not from a whole response'}): × ${margin} uncertainty margin`);
   reasons.push(`≈ ${formatBytes(estimatedBytes)} held by the apiserver for a ${formatBytes(responseBytes)} response`);
   if (serving.source === 'cache') loadObjects = responseObjects;

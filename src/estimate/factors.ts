@@ -35,6 +35,27 @@ export interface ServerProfile {
   readonly paginatedListFromCache: boolean;
   /** Where the numbers come from, shown to operators. */
   readonly source: string;
+  /** Large responses hold less per byte (LargeResponseScale); absent: the factors hold at every size. */
+  readonly largeResponse?: LargeResponseScale;
+}
+
+/**
+ * What a large response holds per byte, relative to the factors: 1 up to `fromBytes` of response (or of
+ * objects read from etcd, when more), falling with the logarithm of the size to `scale` at `toBytes` and
+ * beyond. Go collects while a response too large for its heap's headroom is built: the buffers the
+ * encoder outgrew are freed before the response ends, where a smaller response ends first.
+ */
+export interface LargeResponseScale {
+  readonly fromBytes: number;
+  readonly toBytes: number;
+  readonly scale: number;
+}
+
+/** The factor of `bytes` of response under `large` (1 without it). Pure. */
+export function largeResponseScale(large: LargeResponseScale | undefined, bytes: number): number {
+  if (!large || bytes <= large.fromBytes) return 1;
+  const along = Math.min(1, Math.log2(bytes / large.fromBytes) / Math.log2(large.toBytes / large.fromBytes));
+  return 1 - (1 - large.scale) * along;
 }
 
 /** Items of a Table or PartialObjectMetadata response, per byte of the full objects (cold start). */
@@ -82,6 +103,16 @@ const CALIBRATED_1_26: Amplification = {
  * +2.0 GiB for one LIST); from the cache 1.3 (the bench: 1.06× for a 349 MiB response; as with JSON, a
  * smaller one holds more). YAML: JSON plus one more copy of the response; CBOR as JSON.
  */
+/**
+ * Measured on kube-apiserver 1.32.6 (the storm-kube bench's single LISTs on a settled server, resting heap
+ * ~1 GiB): JSON from the watch cache 2.64–2.7× at 114–117 MiB, 1.94–1.96× at 465 MiB (0.82 of 2.4);
+ * a whole Exact read from etcd 4.56–5.11× at 465 MiB (0.76–0.85 of 6.0); protobuf from the cache 1.06×
+ * at 349 MiB (0.82 of 1.3); continued 114 MiB pages from etcd 4.5–6.5×. Where the apiserver's resting heap
+ * is larger, its heap goal is too and a large response holds more (up to the factors): the adaptive
+ * budget reads what it really holds.
+ */
+const LARGE_1_32: LargeResponseScale = { fromBytes: 128 * 1024 ** 2, toBytes: 320 * 1024 ** 2, scale: 0.82 };
+
 const MEASURED_1_32: Amplification = {
   json: { etcd: 6.0, cache: 2.4 },
   protobuf: { etcd: 4.4, cache: 1.3 },
@@ -114,6 +145,7 @@ export const BUILT_IN_PROFILES: readonly ServerProfile[] = [
   {
     fromVersion: '1.31',
     amplification: MEASURED_1_32,
+    largeResponse: LARGE_1_32,
     consistentListFromCache: true,
     paginatedListFromCache: false,
     source: 'measured on kube-apiserver 1.32.6 (CALIBRATION.md; the storm-kube bench); ConsistentListFromCache on by default since 1.31 (KEP-2340), where etcd supports it',

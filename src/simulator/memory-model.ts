@@ -14,6 +14,7 @@
  *   protobuf from etcd      4.4   (+2.0 GiB at N=1)
  *   protobuf from cache     1.3   (single LIST: 1.06× at 349 MiB)
  *   paginated               each page at the etcd factor of its encoding ("memory follows the page")
+ *   above 128 MiB            less per byte, to 0.82 of the factor at 320 MiB (largeResponseHolds)
  *
  * What a response leaves behind when it ends is garbage until the collector runs: its bytes stay counted,
  * decaying to nothing over `gcHoldMs` (the gateway's admission.holdOver models the same).
@@ -30,8 +31,21 @@ export const MEMORY_FACTORS: Readonly<Record<WireEncoding, Readonly<Record<ListS
   protobuf: { etcd: 4.4, cache: 1.3 },
 };
 
+/**
+ * A response above 128 MiB holds less per byte, down to 0.82 of the factor at 320 MiB and beyond (log-linear
+ * in between): Go collects while a response too large for its heap's headroom is built (the storm-kube
+ * bench on 1.32.6: JSON from the cache 2.64–2.7× at 114–117 MiB, 1.94–1.96× at 465 MiB; protobuf 1.06× at
+ * 349 MiB; a whole Exact read from etcd 4.56–5.11× at 465 MiB).
+ */
+export function largeResponseHolds(responseBytes: number): number {
+  const from = 128 * 2 ** 20;
+  const to = 320 * 2 ** 20;
+  if (responseBytes <= from) return 1;
+  return 1 - 0.18 * Math.min(1, Math.log2(responseBytes / from) / Math.log2(to / from));
+}
+
 export function modeledListBytes(responseBytes: number, source: ListSource, encoding: WireEncoding = 'json'): number {
-  return Math.ceil(responseBytes * MEMORY_FACTORS[encoding][source]);
+  return Math.ceil(responseBytes * MEMORY_FACTORS[encoding][source] * largeResponseHolds(responseBytes));
 }
 
 export interface MemoryLease {

@@ -161,3 +161,40 @@ describe('estimateRequest: stale counts are priced conservatively', () => {
     assert.ok(e.reasons.some((r) => /stale count \(metrics, 3m30s old\) priced conservatively at 2000 objects/.test(r)), e.reasons.join('\n'));
   });
 });
+
+describe('estimateRequest: large responses on 1.31–1.32', () => {
+  /** `count` Secrets of 1.2 MB (learned from a whole response), cluster-wide. */
+  const big = (count: number) => {
+    const m = createModels();
+    m.census.observe({ group: '', resource: 'secrets', count, source: 'metrics' });
+    m.sizes.observe({ group: '', resource: 'secrets', bytes: 12_000_000, items: 10, encoding: 'json' });
+    m.clock.advance(1_000);
+    return m;
+  };
+  const estimate = (count: number, url: string, factors = resolveFactors({}, '1.32')) => {
+    const m = big(count);
+    return estimateRequest(inputOf('GET', url), { census: m.census, sizes: m.sizes, factors, consistentReads: 'cache' });
+  };
+
+  it('prices up to 128 MiB at the factor, then less per byte, down to 0.82 of it from 320 MiB', () => {
+    const small = estimate(100, '/api/v1/secrets?resourceVersion=0');
+    assert.ok(Math.abs(small.factor - 2.4) < 0.001, `a 114 MiB LIST from the cache: ${small.factor}`);
+    assert.ok(!small.reasons.some((r) => /large responses/.test(r)));
+    const mid = estimate(200, '/api/v1/secrets?resourceVersion=0');
+    assert.ok(mid.factor < 2.4 && mid.factor > 2.4 * 0.82, `a 229 MiB one: ${mid.factor}`);
+    const large = estimate(406, '/api/v1/secrets?resourceVersion=0');
+    assert.ok(Math.abs(large.factor - 2.4 * 0.82) < 0.001, `a 465 MiB one (held 1.94–1.96× on 1.32.6): ${large.factor}`);
+    assert.ok(large.reasons.some((r) => /× 0\.82 \(large responses hold less per byte/.test(r)), large.reasons.join('\n'));
+    const exact = estimate(406, '/api/v1/secrets?resourceVersion=5&resourceVersionMatch=Exact');
+    assert.ok(Math.abs(exact.factor - 6.0 * 0.82) < 0.001, `a whole Exact read from etcd (held 4.56–5.11×): ${exact.factor}`);
+    const page = estimate(406, '/api/v1/secrets?limit=100&continue=abc');
+    assert.equal(page.source, 'etcd');
+    assert.ok(Math.abs(page.factor - 6.0) < 0.01, `a continued 114 MiB page from etcd keeps the factor: ${page.factor}`);
+  });
+
+  it('leaves factors configured for a version (a calibrated profile) at every size, and the 1.26 profile too', () => {
+    const configured = resolveFactors({ versions: { '1.32': { amplification: { json: { cache: 1.9 } } } } }, '1.32');
+    assert.ok(Math.abs(estimate(406, '/api/v1/secrets?resourceVersion=0', configured).factor - 1.9) < 0.001);
+    assert.ok(Math.abs(estimate(406, '/api/v1/secrets?resourceVersion=0', resolveFactors({}, '1.26')).factor - 1.75) < 0.001);
+  });
+});
