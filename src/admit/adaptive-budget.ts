@@ -22,7 +22,7 @@
  * (`collect`): while memory the leases do not explain holds the budget back and is more than the server
  * rests at (what it held after the collections it asked for, followed up by a quarter of a rise), it reads the profiling endpoint's heap profile with
  * `gc=1` twice (Go collects before it writes the profile; buffers parked in a sync.Pool survive one
- * collection), at most once per `collectIntervalMs`. A 403 or 404 (no RBAC for it, `--profiling=false`)
+ * collection), at most once per `collectIntervalMs`. A 401, 403 or 404 (no RBAC for it, `--profiling=false`)
  * stops the asking until the settings change. A failed read changes nothing (the last setting holds).
  * The scrape and the collections go through the same bottleneck limiter as admission's other upstream
  * probes, so they never pile up.
@@ -171,7 +171,7 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
   let last: number | undefined;
   let running = false;
   // The collections asked of the upstream: when the last began, what the server held after it, whether one
-  // runs, and the settings a refusal (403/404) was met under (no more asking until they change).
+  // runs, and the settings a refusal (401/403/404) was met under (no more asking until they change).
   let lastCollectionMs: number | undefined;
   let resting: number | undefined;
   let collecting = false;
@@ -207,7 +207,7 @@ export function createAdaptiveBudget(deps: AdaptiveBudgetDeps): AdaptiveBudget {
       resting = resting === undefined || held <= resting ? held : resting + (held - resting) / 4;
       settleNext = false;
     } else if (resting !== undefined) resting = Math.min(resting, held);
-    if (!s.collect || collecting || (refusedUnder !== undefined && refusedUnder === s)) return;
+    if (!s.collect || collecting || refusedUnder === s) return;
     const sinceLastMs = lastCollectionMs === undefined ? undefined : now() - lastCollectionMs;
     if (!collectionDue({ held, resting, heldBack, ceiling: s.ceilingBytes, sinceLastMs, intervalMs: s.collectIntervalMs })) return;
     deps.logger?.info({ held, resting, ceiling: s.ceilingBytes }, 'adaptive budget: asking the upstream for a garbage collection (memory the leases do not explain holds the budget back)');

@@ -14,7 +14,7 @@
  *   protobuf from etcd      4.4   (+2.0 GiB at N=1)
  *   protobuf from cache     1.3   (single LIST: 1.06× at 349 MiB)
  *   paginated               each page at the etcd factor of its encoding ("memory follows the page")
- *   above 128 MiB            less per byte, to 0.82 of the factor at 320 MiB (largeResponseHolds)
+ *   above 128 MiB            less per byte, to 0.82 of the factor at 320 MiB (LARGE_RESPONSE)
  *
  * What a response leaves behind when it ends is garbage until the collector runs: its bytes stay counted,
  * decaying to nothing over `gcHoldMs` (the gateway's admission.holdOver models the same).
@@ -22,6 +22,8 @@
  * A lease is taken when the response is assembled and released exactly once when the write completes or
  * the client goes away. `reset()` (the OOM kill) zeroes the gauge and voids outstanding leases.
  */
+
+import { largeResponseScale, type LargeResponseScale } from '../estimate/factors.js';
 
 export type ListSource = 'etcd' | 'cache';
 export type WireEncoding = 'json' | 'protobuf';
@@ -37,15 +39,10 @@ export const MEMORY_FACTORS: Readonly<Record<WireEncoding, Readonly<Record<ListS
  * bench on 1.32.6: JSON from the cache 2.64–2.7× at 114–117 MiB, 1.94–1.96× at 465 MiB; protobuf 1.06× at
  * 349 MiB; a whole Exact read from etcd 4.56–5.11× at 465 MiB).
  */
-export function largeResponseHolds(responseBytes: number): number {
-  const from = 128 * 2 ** 20;
-  const to = 320 * 2 ** 20;
-  if (responseBytes <= from) return 1;
-  return 1 - 0.18 * Math.min(1, Math.log2(responseBytes / from) / Math.log2(to / from));
-}
+export const LARGE_RESPONSE: LargeResponseScale = { fromBytes: 128 * 2 ** 20, toBytes: 320 * 2 ** 20, scale: 0.82 };
 
 export function modeledListBytes(responseBytes: number, source: ListSource, encoding: WireEncoding = 'json'): number {
-  return Math.ceil(responseBytes * MEMORY_FACTORS[encoding][source] * largeResponseHolds(responseBytes));
+  return Math.ceil(responseBytes * MEMORY_FACTORS[encoding][source] * largeResponseScale(LARGE_RESPONSE, responseBytes));
 }
 
 export interface MemoryLease {
